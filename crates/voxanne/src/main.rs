@@ -1,1 +1,4 @@
-fn main() {}
+//! The `voxanne` binary: everything lives in the library; this only hands over the exit code.
+fn main() -> std::process::ExitCode {
+    voxanne::cli::main()
+}

@@ -1,0 +1,50 @@
+//! The `voxanne` command line: one subcommand per operator task.
+//!
+//! Each subcommand lives in its own module with its own `Args` struct and an
+//! `async fn run(args) -> ExitCode`, so adding one touches this file in two lines.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod sandbox;
+
+/// Exit code for a usage error (bad flags, missing settings), as the check suite documents.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "voxanne", version, about = "Messaging and credentials backbone for clinic receptionists")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the local Twilio/Google stand-in (no network needed).
+    Sandbox(sandbox::Args),
+}
+
+/// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let usage_error = err.use_stderr();
+            let _ = err.print();
+            return if usage_error { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Sandbox(args) => sandbox::run(args).await,
+        }
+    })
+}
