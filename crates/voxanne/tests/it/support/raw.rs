@@ -13,16 +13,6 @@ macro_rules! on_test_pool {
     };
 }
 
-/// Every stored secret blob: (org id, credential id, field, ciphertext).
-pub async fn secret_blobs(store: &Store) -> Vec<(String, String, String, Vec<u8>)> {
-    on_test_pool!(store, pool => {
-        sqlx::query_as("SELECT org_id, credential_id, field, ciphertext FROM credential_secrets ORDER BY credential_id, field")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    })
-}
-
 pub async fn secret_blob(store: &Store, credential: &str, field: &str) -> Vec<u8> {
     on_test_pool!(store, pool => {
         sqlx::query_scalar("SELECT ciphertext FROM credential_secrets WHERE credential_id = $1 AND field = $2")
