@@ -69,3 +69,14 @@ pub async fn api_key_hashes(store: &Store) -> Vec<String> {
         sqlx::query_scalar("SELECT key_hash FROM api_keys").fetch_all(pool).await.unwrap()
     })
 }
+
+/// Sets `is_primary` on a credential directly, bypassing the store's switching logic.
+pub async fn force_primary(store: &Store, credential: &str) -> Result<(), sqlx::Error> {
+    on_test_pool!(store, pool => {
+        sqlx::query("UPDATE credentials SET is_primary = TRUE WHERE id = $1")
+            .bind(credential)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
