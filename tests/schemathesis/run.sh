@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs schemathesis against a real `voxanne serve` (fresh SQLite database, fresh master key, one
+# organization with an API key) and fails on any server error or response that breaks the schema.
+# Usage: tests/schemathesis/run.sh [path/to/voxanne]   (default: target/debug/voxanne)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${1:-$root/target/debug/voxanne}"
+[ -x "$bin" ] || (cd "$root" && cargo build -q -p voxanne)
+
+if [ ! -x "$here/.venv/bin/st" ]; then
+  python3 -m venv "$here/.venv"
+  "$here/.venv/bin/pip" install -q "schemathesis==4.*"
+fi
+
+work="$(mktemp -d)"
+export VOXANNE_MASTER_KEY="$("$bin" keys generate --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+export VOXANNE_DATABASE_URL="sqlite://$work/voxanne.db"
+"$bin" migrate >/dev/null
+api_key="$("$bin" org create --name "Schemathesis Clinic" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"]["key"])')"
+
+sandbox_log="$work/sandbox.log"; serve_log="$work/serve.log"
+"$bin" sandbox --listen 127.0.0.1:0 >"$sandbox_log" 2>&1 &
+sandbox_pid=$!
+trap 'kill $sandbox_pid ${serve_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+wait_url() { for _ in $(seq 1 150); do u="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$1" | head -1 || true)"; [ -n "$u" ] && { echo "$u"; return; }; sleep 0.1; done; cat "$1" >&2; return 1; }
+sandbox_url="$(wait_url "$sandbox_log")"
+"$bin" serve --listen 127.0.0.1:0 --twilio-base-url "$sandbox_url" --public-url http://127.0.0.1:9 >"$serve_log" 2>&1 &
+serve_pid=$!
+url="$(wait_url "$serve_log")"
+echo "schemathesis against $url"
+"$here/.venv/bin/st" run "$url/api/openapi.json" --url "$url" \
+  -H "Authorization: Bearer $api_key" \
+  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --max-examples 30 --seed 1
