@@ -3,4 +3,8 @@
 //! Each module holds one concept; `cli` wires them to the `voxanne` command.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod cli;
+pub mod hot_lead;
+pub mod phone;
+pub mod sms;

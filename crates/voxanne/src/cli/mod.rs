@@ -7,13 +7,18 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod sandbox;
 
 /// Exit code for a usage error (bad flags, missing settings), as the check suite documents.
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "voxanne", version, about = "Messaging and credentials backbone for clinic receptionists")]
+#[command(
+    name = "voxanne",
+    version,
+    about = "Messaging and credentials backbone for clinic receptionists"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Run the local Twilio/Google stand-in (no network needed).
     Sandbox(sandbox::Args),
+    /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
+    Check(check::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -32,10 +39,17 @@ pub fn main() -> ExitCode {
         Err(err) => {
             let usage_error = err.use_stderr();
             let _ = err.print();
-            return if usage_error { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            return if usage_error {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -45,6 +59,7 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Check(args) => check::run(args).await,
         }
     })
 }
