@@ -4,4 +4,5 @@
 
 mod callback;
 mod client;
+mod faults;
 mod support;
