@@ -5,9 +5,13 @@
 
 pub mod api_key;
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod config;
+pub mod hot_lead;
 pub mod ids;
 pub mod password;
+pub mod phone;
+pub mod sms;
 pub mod store;
 pub mod vault;

@@ -12,6 +12,7 @@ mod keys;
 mod migrate;
 mod org;
 mod bench;
+mod check;
 mod sandbox;
 pub mod store_args;
 mod user;
@@ -46,6 +47,8 @@ enum Command {
     Keys(keys::Args),
     /// Run a benchmark and print its figures.
     Bench(bench::Args),
+    /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
+    Check(check::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
             Command::Migrate(args) => migrate::run(args).await,
             Command::Keys(args) => keys::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Check(args) => check::run(args).await,
         }
     })
 }

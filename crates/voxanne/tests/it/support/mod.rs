@@ -1,9 +1,12 @@
-//! Shared fixtures: a fresh test database per test, a store on it, random sentinel secrets.
+//! Shared fixtures: a fresh test database per test, a store on it, random sentinel secrets,
+//! and a running Twilio sandbox.
+#![allow(dead_code, unused_imports)] // each test module uses a different subset of the fixtures
 
 pub mod database;
 pub mod planted;
 pub mod raw;
 pub mod sentinel;
+pub mod twilio_sandbox;
 
-pub use database::TestStore;
+pub use database::{TestDb, TestStore};
 pub use sentinel::Sentinel;
