@@ -210,7 +210,7 @@ fn refresh(
         .ok_or_else(|| OAuthError::invalid_grant("Token has been expired or revoked."))?;
     if token.client_id != client_id {
         return Err(OAuthError {
-            status: StatusCode::UNAUTHORIZED,
+            status: StatusCode::BAD_REQUEST,
             error: "unauthorized_client",
             description: "Unauthorized".into(),
         });

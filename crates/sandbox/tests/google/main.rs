@@ -310,3 +310,19 @@ async fn an_unknown_grant_type_and_a_missing_code_are_refused_as_google_does() {
     assert_eq!(missing, StatusCode::BAD_REQUEST);
     assert_eq!(missing_body["error"], "invalid_request");
 }
+
+#[tokio::test]
+async fn a_refresh_token_is_refused_to_another_client() {
+    let stand = Stand::start().await;
+    let client = stand.client().await;
+    let other = stand.client().await;
+    stand.user("clinic@example.com").await;
+    let tokens = stand.tokens(&client, &[EVENTS]).await;
+
+    let (status, body) = stand
+        .refresh(&other, tokens["refresh_token"].as_str().unwrap())
+        .await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unauthorized_client");
+}

@@ -1,4 +1,4 @@
-//! The voxanne integration test binary: one binary, one module per area (see SANDBOX-API.md).
+//! The voxanne integration test binary: one binary, one module per area (see the README).
 //!
 //! The database comes from `VOXANNE_TEST_DATABASE_URL`: unset → a fresh SQLite file in a temp dir;
 //! `postgres://…` → a fresh database per test on that server, dropped afterwards.
@@ -8,6 +8,7 @@
 
 mod check;
 mod cli_admin;
+mod google;
 mod sentinels;
 mod store;
 mod support;
