@@ -3,5 +3,11 @@
 //! Each module holds one concept; `cli` wires them to the `voxanne` command.
 #![forbid(unsafe_code)]
 
+pub mod api_key;
 pub mod cli;
+pub mod config;
 pub mod http;
+pub mod ids;
+pub mod password;
+pub mod store;
+pub mod vault;
