@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)] // until every test module uses the fixtures
 
 pub mod database;
+pub mod raw;
 pub mod sentinel;
 
 pub use database::{TestDb, TestStore};
