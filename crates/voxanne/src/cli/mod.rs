@@ -11,6 +11,7 @@ mod api_key;
 mod keys;
 mod migrate;
 mod org;
+mod check;
 mod sandbox;
 pub mod store_args;
 mod user;
@@ -43,6 +44,8 @@ enum Command {
     Migrate(migrate::Args),
     /// Generate, rotate and inspect master keys.
     Keys(keys::Args),
+    /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
+    Check(check::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
             Command::User(args) => user::run(args).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Keys(args) => keys::run(args).await,
+            Command::Check(args) => check::run(args).await,
         }
     })
 }
