@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod api_key;
+mod check;
 mod keys;
 mod migrate;
 mod org;
-mod check;
 mod sandbox;
+mod serve;
 pub mod store_args;
 mod user;
 
@@ -46,6 +47,8 @@ enum Command {
     Keys(keys::Args),
     /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
     Check(check::Args),
+    /// Run the HTTP API (credentials, settings, health, metrics, docs).
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
             Command::Migrate(args) => migrate::run(args).await,
             Command::Keys(args) => keys::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     })
 }
