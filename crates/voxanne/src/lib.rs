@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod google;
 pub mod hot_lead;
+pub mod http;
 pub mod ids;
 pub mod password;
 pub mod phone;

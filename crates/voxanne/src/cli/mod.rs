@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod api_key;
+mod bench;
+mod check;
 mod keys;
 mod migrate;
 mod org;
-mod bench;
-mod check;
 mod sandbox;
+mod serve;
 pub mod store_args;
 mod user;
 
@@ -49,6 +50,8 @@ enum Command {
     Bench(bench::Args),
     /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
     Check(check::Args),
+    /// Run the HTTP API (credentials, settings, health, metrics, docs).
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
             Command::Keys(args) => keys::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     })
 }

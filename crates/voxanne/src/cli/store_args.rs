@@ -52,6 +52,7 @@ impl StoreArgs {
         let overrides = Overrides {
             database_url: self.database_url.clone(),
             data_dir: self.data_dir.clone(),
+            ..Overrides::default()
         };
         Settings::load(self.config.as_deref(), &overrides)
     }

@@ -6,6 +6,7 @@
 // Fixtures outside #[test] functions may unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod check;
 mod cli_admin;
 mod google;
