@@ -8,6 +8,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod google;
 pub mod hot_lead;
 pub mod http;

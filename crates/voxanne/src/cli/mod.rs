@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod api_key;
 mod bench;
 mod check;
+mod demo;
 mod keys;
 mod migrate;
 mod org;
@@ -52,6 +53,8 @@ enum Command {
     Check(check::Args),
     /// Run the HTTP API (credentials, settings, health, metrics, docs).
     Serve(serve::Args),
+    /// Run Voxanne with a demo clinic on the embedded sandbox (the README's first command).
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
         }
     })
 }
