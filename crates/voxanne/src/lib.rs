@@ -3,8 +3,14 @@
 //! Each module holds one concept; `cli` wires them to the `voxanne` command.
 #![forbid(unsafe_code)]
 
+pub mod api_key;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod hot_lead;
+pub mod ids;
+pub mod password;
 pub mod phone;
 pub mod sms;
+pub mod store;
+pub mod vault;

@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod check;
+mod cli_admin;
+mod sentinels;
 mod store;
 mod support;
 mod vault;
