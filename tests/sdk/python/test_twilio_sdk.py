@@ -68,8 +68,10 @@ def test_list_pages_through_every_message(account):
     assert len(listed) == 7
     assert set(listed) == sent
     first_page = client.messages.page(to="+14155550122", page_size=3)
-    assert len(first_page) == 3
-    assert first_page.next_page() is not None
+    assert len(list(first_page)) == 3
+    second_page = first_page.next_page()
+    assert second_page is not None
+    assert len(list(second_page)) == 3
 
 
 def test_api_key_authenticates_with_the_account_sid_in_the_path(account):

@@ -55,7 +55,7 @@ fn print_banner(r: &demo::Running) {
     println!(
         "\nVoxanne demo is running (Ctrl-C stops it).\n\n\
          service      {service}\n\
-         API docs     {service}/api/docs\n\
+         API docs     {service}/docs\n\
          phone page   {sandbox}/sandbox/phones   (what each phone received)\n\
          API key      {key}\n\
          admin        {email} / {password}\n\
