@@ -92,6 +92,8 @@ pub struct Overrides {
     pub twilio_base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_base_url: Option<String>,
 }
 
 impl Settings {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod google;
+pub mod google_connection;
 pub mod hot_lead;
 pub mod http;
 pub mod ids;
