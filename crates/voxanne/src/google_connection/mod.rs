@@ -44,7 +44,7 @@ pub const NOT_CONFIGURED: &str = "Google Calendar is not configured on this serv
 /// Google Calendar support as configured at start-up.
 #[derive(Clone, Debug)]
 pub enum GoogleSetup {
-    Ready(GoogleConnections),
+    Ready(std::sync::Arc<GoogleConnections>),
     /// Some setting is missing; the endpoints answer 503 with [`NOT_CONFIGURED`].
     NotConfigured,
 }
@@ -52,7 +52,7 @@ pub enum GoogleSetup {
 impl GoogleSetup {
     pub fn ready(&self) -> Option<&GoogleConnections> {
         match self {
-            Self::Ready(connections) => Some(connections),
+            Self::Ready(connections) => Some(connections.as_ref()),
             Self::NotConfigured => None,
         }
     }
@@ -127,11 +127,11 @@ impl GoogleConnections {
         }
         .map_err(ServeError::Google)?;
         let client = GoogleClient::new(config).map_err(ServeError::Google)?;
-        Ok(GoogleSetup::Ready(Self {
+        Ok(GoogleSetup::Ready(std::sync::Arc::new(Self {
             store,
             client,
             backoff: Backoff::default(),
-        }))
+        })))
     }
 
     /// Starts a connect: a single-use state bound to `org` (and to `credential` when
