@@ -245,3 +245,52 @@ async fn tokens_never_appear_in_responses_logs_or_database_files() {
         sentinel.assert_absent(&app.db.raw_copy(), "the database files");
     }
 }
+
+#[tokio::test]
+async fn a_transient_token_endpoint_failure_is_retried_and_the_refresh_succeeds() {
+    let app = TestApp::spawn_with_google().await;
+    access_token_ttl(&app, 60).await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    let id = connect(&app, &org, &email).await;
+    let (issued, _) = stored_access(&app.store, &org.id, &id).await;
+    stand_in(
+        &app,
+        Method::POST,
+        "/sandbox/google/faults",
+        Some(json!({"endpoint": "token", "fault": "503", "count": 1})),
+    )
+    .await;
+
+    let used = app
+        .google
+        .as_ref()
+        .unwrap()
+        .google_access_token(&org.id, &CredentialId::parse(&id).unwrap())
+        .await
+        .unwrap();
+
+    assert_ne!(used.expose_secret(), issued);
+    let shown = app.get_credential(&org.key, &id).await;
+    assert_eq!(shown.body["verification_status"], "verified");
+}
+
+#[tokio::test]
+async fn verifying_a_google_credential_refuses_test_to() {
+    let app = TestApp::spawn_with_google().await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    let id = connect(&app, &org, &email).await;
+
+    let answer = app
+        .verify(&org.key, &id, &json!({"test_to": "+14155550100"}))
+        .await;
+
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error_field(), Some("test_to"));
+}
