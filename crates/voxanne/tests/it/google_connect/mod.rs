@@ -5,6 +5,7 @@
 
 mod connect;
 mod lifecycle;
+mod serve;
 mod state;
 
 use reqwest::{Method, StatusCode};
