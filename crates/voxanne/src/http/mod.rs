@@ -35,7 +35,6 @@ pub fn router(state: AppState) -> Router {
         .merge(google_oauth::router());
     // ---- Merge point for endpoints built on other branches --------------------------------
     // Message endpoints (branch `outbox`):      let api = api.merge(messages::router());
-    // Google OAuth endpoints (branch `google`): let api = api.merge(oauth::router());
     // Add their paths to the OpenAPI document in `openapi::document()` as well.
     // -------------------------------------------------------------------------------------------
     let limit = state.body_limit();
