@@ -25,7 +25,12 @@ sandbox_pid=$!
 trap 'kill $sandbox_pid ${serve_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 wait_url() { for _ in $(seq 1 150); do u="$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$1" | head -1 || true)"; [ -n "$u" ] && { echo "$u"; return; }; sleep 0.1; done; cat "$1" >&2; return 1; }
 sandbox_url="$(wait_url "$sandbox_log")"
-"$bin" serve --listen 127.0.0.1:0 --twilio-base-url "$sandbox_url" --public-url http://127.0.0.1:9 >"$serve_log" 2>&1 &
+# Google Calendar configured too: an OAuth client registered at the sandbox's Google stand-in for
+# the (unreachable) public URL's callback, so the connect and callback endpoints run for real.
+client="$(python3 -c 'import json,sys,urllib.request as u; r=u.urlopen(u.Request(sys.argv[1]+"/sandbox/google/clients", data=json.dumps({"redirect_uris":["http://127.0.0.1:9/oauth/google/callback"]}).encode(), headers={"content-type":"application/json"})); c=json.load(r); print(c["client_id"], c["client_secret"])' "$sandbox_url")"
+export VOXANNE_GOOGLE_CLIENT_ID="${client%% *}" VOXANNE_GOOGLE_CLIENT_SECRET="${client##* }"
+"$bin" serve --listen 127.0.0.1:0 --twilio-base-url "$sandbox_url" --google-base-url "$sandbox_url" \
+  --public-url http://127.0.0.1:9 >"$serve_log" 2>&1 &
 serve_pid=$!
 url="$(wait_url "$serve_log")"
 echo "schemathesis against $url"

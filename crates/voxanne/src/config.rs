@@ -92,6 +92,8 @@ pub struct Overrides {
     pub twilio_base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_base_url: Option<String>,
 }
 
 impl Settings {
@@ -268,6 +270,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("--config"), "{err}");
+    }
+
+    #[test]
+    fn google_settings_load_from_the_file_and_the_secret_stays_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.toml");
+        std::fs::write(
+            &file,
+            "google_client_id = \"cid.apps.googleusercontent.com\"\ngoogle_client_secret = \"hidden-google-secret\"\ngoogle_base_url = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            google_base_url: Some("http://127.0.0.1:10".into()),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(Some(&file), &overrides).unwrap();
+        assert_eq!(
+            settings.server.google_client_id.as_deref(),
+            Some("cid.apps.googleusercontent.com")
+        );
+        assert_eq!(
+            settings.server.google_base_url.as_deref(),
+            Some("http://127.0.0.1:10")
+        );
+        assert!(settings.server.google_client_secret.is_some());
+        assert!(!format!("{settings:?}").contains("hidden-google-secret"));
     }
 
     #[test]

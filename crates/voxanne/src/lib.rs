@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod google;
+pub mod google_connection;
 pub mod hot_lead;
 pub mod http;
 pub mod ids;

@@ -30,6 +30,11 @@ pub struct Args {
     /// The public base URL Twilio calls back to (or VOXANNE_PUBLIC_URL).
     #[arg(long)]
     public_url: Option<String>,
+    /// Google's OAuth and Calendar endpoints under one base, i.e. the sandbox's Google stand-in
+    /// (or VOXANNE_GOOGLE_BASE_URL); unset means Google itself. The OAuth client comes from
+    /// VOXANNE_GOOGLE_CLIENT_ID and VOXANNE_GOOGLE_CLIENT_SECRET.
+    #[arg(long)]
+    google_base_url: Option<String>,
 }
 
 /// Prints the error with its causes on one line and returns the exit code.
@@ -49,6 +54,7 @@ pub async fn run(args: Args) -> ExitCode {
         database_url: args.database_url,
         twilio_base_url: args.twilio_base_url,
         public_url: args.public_url,
+        google_base_url: args.google_base_url,
         ..Overrides::default()
     };
     let settings = match Settings::load(args.config.as_deref(), &overrides) {

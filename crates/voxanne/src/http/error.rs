@@ -83,6 +83,10 @@ pub enum ApiError {
         hint: Option<String>,
         twilio_code: Option<u32>,
     },
+    /// A feature this request needs is not configured on the server (e.g. Google Calendar);
+    /// `message` names the settings.
+    #[error("not configured: {message}")]
+    NotConfigured { message: &'static str },
     /// A dependency we need (the database) is not reachable.
     #[error("service unavailable: {message}")]
     Unavailable { message: &'static str },
@@ -137,7 +141,9 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Twilio { status, .. } => *status,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::NotConfigured { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -217,6 +223,14 @@ impl ApiError {
                 twilio_code: *twilio_code,
                 ..plain(code, message.clone(), hint.clone())
             },
+            ApiError::NotConfigured { message } => plain(
+                "not_configured",
+                (*message).to_owned(),
+                Some(
+                    "Ask the operator of this Voxanne server to set these settings and restart it."
+                        .to_owned(),
+                ),
+            ),
             ApiError::Unavailable { message } => plain(
                 "unavailable",
                 (*message).to_owned(),

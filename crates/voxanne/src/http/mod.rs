@@ -8,6 +8,7 @@ pub mod auth;
 pub mod credentials;
 pub mod docs;
 pub mod error;
+pub mod google_oauth;
 pub mod health;
 pub mod json;
 pub mod metrics;
@@ -30,10 +31,10 @@ pub use self::state::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(credentials::router())
-        .merge(org_settings::router());
+        .merge(org_settings::router())
+        .merge(google_oauth::router());
     // ---- Merge point for endpoints built on other branches --------------------------------
     // Message endpoints (branch `outbox`):      let api = api.merge(messages::router());
-    // Google OAuth endpoints (branch `google`): let api = api.merge(oauth::router());
     // Add their paths to the OpenAPI document in `openapi::document()` as well.
     // -------------------------------------------------------------------------------------------
     let limit = state.body_limit();

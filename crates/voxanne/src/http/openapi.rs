@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{AppState, credentials, docs, health, org_settings};
+use super::{AppState, credentials, docs, google_oauth, health, org_settings};
 
 struct BearerApiKey;
 
@@ -39,6 +39,7 @@ impl Modify for BearerApiKey {
         health::healthz, health::readyz, health::metrics,
         credentials::create_twilio, credentials::list, credentials::get_one, credentials::update,
         credentials::delete, credentials::verify_one,
+        google_oauth::connect, google_oauth::callback::callback,
         org_settings::get_settings, org_settings::put_settings,
     ),
     components(schemas(ErrorBody, ErrorDetail)),

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -47,6 +48,17 @@ pub struct ServerSettings {
     pub rate_limit_per_second: NonZeroU32,
     /// Requests one API key may burst above the sustained rate.
     pub rate_limit_burst: NonZeroU32,
+    /// Voxanne's Google OAuth client id. `VOXANNE_GOOGLE_CLIENT_ID`.
+    pub google_client_id: Option<String>,
+    /// Its secret. `VOXANNE_GOOGLE_CLIENT_SECRET` (never written back out).
+    #[serde(skip_serializing)]
+    pub google_client_secret: Option<SecretString>,
+    /// Unset: Google's real endpoints. Set: the sandbox's Google stand-in, every endpoint under
+    /// this one base. `VOXANNE_GOOGLE_BASE_URL` (`--google-base-url`).
+    pub google_base_url: Option<String>,
+    /// Where the browser goes after connecting Google Calendar (`?google=connected` is added).
+    /// Unset: `{public_url}/dashboard`. `VOXANNE_DASHBOARD_URL`.
+    pub dashboard_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -61,6 +73,10 @@ impl Default for ServerSettings {
             body_limit_bytes: 64 * 1024,
             rate_limit_per_second: rate.per_second,
             rate_limit_burst: rate.burst,
+            google_client_id: None,
+            google_client_secret: None,
+            google_base_url: None,
+            dashboard_url: None,
         }
     }
 }
@@ -76,9 +92,11 @@ pub enum ServeError {
     },
     #[error("cannot build the HTTP client for Twilio")]
     HttpClient(#[source] reqwest::Error),
+    #[error("cannot set up the Google OAuth client")]
+    Google(#[source] crate::google::Error),
 }
 
-fn http_url(setting: &'static str, value: &str) -> Result<Url, ServeError> {
+pub(crate) fn http_url(setting: &'static str, value: &str) -> Result<Url, ServeError> {
     let bad = |reason: String| ServeError::BadUrl {
         setting,
         value: value.to_owned(),
@@ -122,6 +140,19 @@ impl ServerSettings {
             .transpose()
     }
 
+    /// Where the browser lands after a Google connect: `dashboard_url`, else
+    /// `{public_url}/dashboard`, else `/dashboard` on this server.
+    pub fn dashboard_url(&self, public_url: Option<&str>) -> Result<String, ServeError> {
+        match (&self.dashboard_url, public_url) {
+            (Some(url), _) => {
+                http_url("VOXANNE_DASHBOARD_URL", url)?;
+                Ok(url.clone())
+            }
+            (None, Some(public)) => Ok(format!("{public}/dashboard")),
+            (None, None) => Ok("/dashboard".to_owned()),
+        }
+    }
+
     pub fn rate_limit(&self) -> RateLimit {
         RateLimit {
             per_second: self.rate_limit_per_second,
@@ -160,7 +191,7 @@ impl StartError {
         matches!(
             self,
             StartError::Config(_)
-                | StartError::Settings(ServeError::BadUrl { .. })
+                | StartError::Settings(ServeError::BadUrl { .. } | ServeError::Google(_))
                 | StartError::Store(
                     StoreError::WrongMasterKey { .. } | StoreError::UnsupportedDatabaseUrl { .. }
                 )
@@ -180,6 +211,11 @@ pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, S
     let http = server.http_client(&twilio)?;
     let url = settings.resolved_database_url()?;
     let store = crate::store::Store::open(&url, keyring).await?;
+    let google = crate::google_connection::GoogleConnections::from_settings(
+        server,
+        store.clone(),
+        public_url.as_deref(),
+    )?;
     Ok(AppState {
         store,
         twilio,
@@ -187,6 +223,8 @@ pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, S
         limiter: super::rate_limit::KeyLimiter::new(server.rate_limit()),
         metrics: super::metrics::Metrics::new(),
         body_limit: server.body_limit_bytes,
+        google,
+        dashboard_url: server.dashboard_url(public_url.as_deref())?,
         public_url,
     })
 }

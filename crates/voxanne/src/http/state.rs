@@ -24,6 +24,10 @@ pub struct AppState {
     pub body_limit: usize,
     /// The public base URL Twilio calls back to, without a trailing slash.
     pub public_url: Option<String>,
+    /// Google Calendar connections, or why they are not configured.
+    pub google: crate::google_connection::GoogleSetup,
+    /// Where the browser goes after connecting Google Calendar.
+    pub dashboard_url: String,
 }
 
 impl AppState {

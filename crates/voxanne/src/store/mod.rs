@@ -10,6 +10,7 @@ pub mod backend;
 mod credentials;
 mod keys;
 mod model;
+mod oauth_states;
 mod orgs;
 mod secrets;
 mod settings;
@@ -26,6 +27,7 @@ pub use model::{
     CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
+pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
 
 use crate::ids::CredentialId;

@@ -10,6 +10,7 @@ mod api;
 mod check;
 mod cli_admin;
 mod google;
+mod google_connect;
 mod sentinels;
 mod store;
 mod support;

@@ -11,6 +11,7 @@ pub mod wire;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -154,10 +155,14 @@ pub async fn update(
 }
 
 /// Delete a credential; its secrets are destroyed, not flagged.
+///
+/// For a Google Calendar connection the grant is first revoked at Google (best effort); the
+/// `x-google-revocation` header says how that went.
 #[utoipa::path(delete, path = "/api/organization/credentials/{id}", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")), security(("api_key" = [])),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted", headers(
+            ("x-google-revocation" = String, description = "Google Calendar credentials only: `revoked`, `already_invalid`, `failed`, `no_token` or `not_configured`"))),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such credential in this organization", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
@@ -166,13 +171,36 @@ pub async fn delete(
     tenant: Tenant,
     State(state): State<AppState>,
     CredentialPath(id): CredentialPath,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
+    let credential = state.store().get_credential(&tenant.org_id, &id).await?;
+    let revocation = if credential.kind == CredentialType::GoogleCalendar {
+        Some(match state.google.ready() {
+            Some(connections) => connections.revoke(&tenant.org_id, &id).await.as_str(),
+            None => {
+                tracing::warn!(org_id = %tenant.org_id, credential_id = %id, "Google is not configured: the grant was not revoked at Google");
+                "not_configured"
+            }
+        })
+    } else {
+        None
+    };
     state.store().delete_credential(&tenant.org_id, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(outcome) = revocation {
+        response.headers_mut().insert(
+            "x-google-revocation",
+            axum::http::HeaderValue::from_static(outcome),
+        );
+    }
+    Ok(response)
 }
 
 /// Run the checks (account, sender; with `test_to`, a plain SMS and a hot-lead SMS) through the
 /// stored credential, against the server's configured Twilio. Status and report are stored.
+///
+/// A Google Calendar credential is checked instead for `token` (refreshed when needed),
+/// `calendar_list` and `primary_writable`; a grant Google no longer honours gives
+/// `needs_reconnect`.
 #[utoipa::path(post, path = "/api/organization/credentials/{id}/verify", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")),
     request_body(content = VerifyIn, description = "May be empty"), security(("api_key" = [])),
@@ -180,10 +208,11 @@ pub async fn delete(
         (status = 200, description = "The checks ran; `status` says whether all passed", body = VerificationOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such credential in this organization", body = ErrorBody),
-        (status = 409, description = "The credential cannot be verified (undecryptable, or not Twilio)", body = ErrorBody),
+        (status = 409, description = "The credential cannot be verified (undecryptable)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "`test_to` is not an E.164 number", body = ErrorBody),
+        (status = 422, description = "`test_to` is not an E.164 number (or given for a Google Calendar credential)", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "A Google Calendar credential, and Google is not configured on this server", body = ErrorBody),
     ))]
 pub async fn verify_one(
     tenant: Tenant,

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use super::wire::{CheckOut, CheckStatusOut, StoredReport, VerificationOut, VerificationStatusOut};
 use crate::check::{self, AuthKind, CheckPlan, CheckStatus, Report, Sender};
 use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, FieldError};
 use crate::ids::{CredentialId, OrgId};
 use crate::phone::PhoneNumber;
 use crate::store::{
@@ -19,14 +19,6 @@ fn corrupt(what: &'static str) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!(
         "stored Twilio credential is inconsistent: {what}"
     ))
-}
-
-fn not_twilio() -> ApiError {
-    ApiError::Conflict {
-        code: "not_verifiable",
-        message: "Only Twilio credentials are verified with this endpoint.".to_owned(),
-        hint: Some("Google Calendar credentials are checked when they are connected.".to_owned()),
-    }
 }
 
 fn required_secret(
@@ -128,8 +120,8 @@ pub async fn verify(
     to: Option<PhoneNumber>,
 ) -> Result<VerificationOut, ApiError> {
     let credential = state.store().get_credential(org, id).await?;
-    if credential.kind != CredentialType::Twilio {
-        return Err(not_twilio());
+    if credential.kind == CredentialType::GoogleCalendar {
+        return verify_google(state, org, id, to).await;
     }
     let secrets = state.store().open_credential_secrets(org, id).await?;
     let clinic = state.store().get_organization(org).await?.name;
@@ -156,5 +148,33 @@ pub async fn verify(
         status: report.status,
         checks: report.checks,
         verified_at: stored.verified_at,
+    })
+}
+
+/// A Google Calendar credential: token, calendar list and primary-calendar checks.
+async fn verify_google(
+    state: &AppState,
+    org: &OrgId,
+    id: &CredentialId,
+    to: Option<PhoneNumber>,
+) -> Result<VerificationOut, ApiError> {
+    if to.is_some() {
+        return Err(FieldError::new(
+            "not_applicable",
+            "test_to",
+            "`test_to` applies to Twilio credentials only; this is a Google Calendar connection.",
+        )
+        .with_hint("Leave `test_to` out to verify a Google Calendar connection.")
+        .into());
+    }
+    let connections = crate::http::google_oauth::connections(state)?;
+    let (credential, report) = connections.verify(org, id).await?;
+    state
+        .metrics()
+        .verification(credential.verification_status.as_str());
+    Ok(VerificationOut {
+        status: report.status,
+        checks: report.checks,
+        verified_at: credential.verified_at,
     })
 }

@@ -133,7 +133,8 @@ pub enum CheckStatusOut {
 /// One check of a verification.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CheckOut {
-    /// `account`, `phone`, `generic_sms` or `hot_lead_sms`.
+    /// Twilio: `account`, `phone`, `generic_sms` or `hot_lead_sms`; Google Calendar: `token`,
+    /// `calendar_list` or `primary_writable`.
     pub id: String,
     pub status: CheckStatusOut,
     /// What happened, in plain words.

@@ -59,7 +59,11 @@ pub struct TestApp {
     pub store: Store,
     /// Every response body seen, for the secret sentinel checks.
     pub seen: std::sync::Mutex<Vec<String>>,
-    _db: TestDb,
+    pub db: TestDb,
+    /// The sandbox Google OAuth client registered for this app (`spawn_with_google` only).
+    pub google_client_id: Option<String>,
+    /// The server's Google connections (`spawn_with_google` only), for in-process checks.
+    pub google: Option<voxanne::google_connection::GoogleConnections>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -75,10 +79,22 @@ impl TestApp {
 
     /// Spawns with settings adjusted by `tweak` (rate limits, body limit, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServerSettings)) -> Self {
+        Self::spawn_configured(tweak, false).await
+    }
+
+    /// Spawns with Google Calendar configured: an OAuth client registered at the sandbox's
+    /// Google stand-in for this server's callback, and `public_url` set to this server.
+    pub async fn spawn_with_google() -> Self {
+        Self::spawn_configured(|_| {}, true).await
+    }
+
+    async fn spawn_configured(tweak: impl FnOnce(&mut ServerSettings), google: bool) -> Self {
         let db = TestDb::new().await;
         let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
             .await
             .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let mut server = ServerSettings {
             twilio_base_url: sandbox.url().to_owned(),
             // High enough that only the rate-limit test meets it.
@@ -87,6 +103,20 @@ impl TestApp {
             twilio_timeout_secs: 5,
             ..ServerSettings::default()
         };
+        let mut google_client_id = None;
+        if google {
+            let (id, secret) = voxanne::google_connection::demo::register_sandbox_client(
+                sandbox.url(),
+                &format!("{url}/oauth/google/callback"),
+            )
+            .await
+            .unwrap();
+            google_client_id = Some(id.clone());
+            server.google_client_id = Some(id);
+            server.google_client_secret = Some(secret);
+            server.google_base_url = Some(sandbox.url().to_owned());
+            server.public_url = Some(url.clone());
+        }
         tweak(&mut server);
         let settings = Settings {
             database_url: Some(db.url.clone()),
@@ -96,8 +126,7 @@ impl TestApp {
         };
         let state = voxanne::http::server::app_state(&settings).await.unwrap();
         let store = state.store.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let google = state.google.ready().cloned();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(voxanne::http::serve(listener, state, async move {
             let _ = stopped.await;
@@ -108,7 +137,9 @@ impl TestApp {
             sandbox,
             store,
             seen: std::sync::Mutex::new(Vec::new()),
-            _db: db,
+            db,
+            google_client_id,
+            google,
             stop: Some(stop),
         }
     }

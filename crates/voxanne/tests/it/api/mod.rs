@@ -1,7 +1,7 @@
 //! The HTTP API, end to end: the real server on a loopback port, a fresh database, and the
 //! Twilio sandbox standing in for Twilio.
 
-mod app;
+pub mod app;
 mod basics;
 mod credentials;
 mod isolation;

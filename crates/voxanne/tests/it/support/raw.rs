@@ -80,3 +80,23 @@ pub async fn force_primary(store: &Store, credential: &str) -> Result<(), sqlx::
             .map(|_| ())
     })
 }
+
+/// Moves a pending OAuth state's expiry into the past.
+pub async fn expire_oauth_state(store: &Store, state_hash: &str) {
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    on_test_pool!(store, pool => {
+        sqlx::query("UPDATE oauth_states SET expires_at = $2 WHERE state_hash = $1")
+            .bind(state_hash)
+            .bind(past)
+            .execute(pool)
+            .await
+            .unwrap();
+    })
+}
+
+/// Every stored OAuth state hash.
+pub async fn oauth_state_hashes(store: &Store) -> Vec<String> {
+    on_test_pool!(store, pool => {
+        sqlx::query_scalar("SELECT state_hash FROM oauth_states").fetch_all(pool).await.unwrap()
+    })
+}

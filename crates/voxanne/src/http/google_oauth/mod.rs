@@ -1,0 +1,130 @@
+//! Connecting a clinic's Google Calendar: `POST /api/organization/credentials/google_calendar/connect`
+//! hands out Google's authorization URL; `GET /oauth/google/callback` is where Google sends the
+//! clinic's browser back (see [`callback`]). The flow itself lives in [`crate::google_connection`].
+
+pub mod callback;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::Tenant;
+use super::error::{ApiError, ErrorBody, FieldError};
+use super::json::JsonBody;
+use crate::google_connection::{GoogleConnections, NOT_CONFIGURED};
+use crate::ids::CredentialId;
+use crate::store::CredentialType;
+
+/// `POST /api/organization/credentials/google_calendar/connect` (the body may be empty).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectGoogleIn {
+    /// Re-authorize this existing Google Calendar credential (e.g. one marked
+    /// `needs_reconnect`) instead of creating a new one.
+    #[schema(example = "cred_0123456789abcdefghijklmnop")]
+    pub credential_id: Option<String>,
+    /// The Google account's email, to preselect it on Google's page.
+    #[schema(max_length = 320, example = "front-desk@clinic.example")]
+    pub login_hint: Option<String>,
+}
+
+/// Where to send the clinic's browser.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectGoogleOut {
+    /// Google's consent page for Voxanne, with a single-use `state` and a PKCE challenge.
+    pub authorization_url: String,
+    /// When the link stops working (about 10 minutes).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The server's Google support, or 503 naming the missing settings.
+pub fn connections(state: &AppState) -> Result<&GoogleConnections, ApiError> {
+    state.google.ready().ok_or(ApiError::NotConfigured {
+        message: NOT_CONFIGURED,
+    })
+}
+
+/// Start connecting Google Calendar: answers the URL of Google's consent page.
+///
+/// Scopes requested: `calendar.events` (book appointments) and `calendar.calendarlist.readonly`
+/// (list the calendars), with offline access and a forced consent screen so a refresh token is
+/// always issued. Google then redirects the browser to `/oauth/google/callback`.
+#[utoipa::path(post, path = "/api/organization/credentials/google_calendar/connect", tag = "credentials",
+    request_body(content = ConnectGoogleIn, description = "May be empty"), security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Send the clinic's browser to `authorization_url`", body = ConnectGoogleOut),
+        (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
+        (status = 404, description = "`credential_id` names no credential of this organization", body = ErrorBody),
+        (status = 409, description = "`credential_id` is not a Google Calendar credential", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
+        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "Google Calendar is not configured on this server (the message names the settings)", body = ErrorBody),
+    ))]
+pub async fn connect(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ConnectGoogleIn>,
+) -> Result<Json<ConnectGoogleOut>, ApiError> {
+    let login_hint = body.login_hint.as_deref().map(str::trim);
+    if let Some(hint) = login_hint
+        && (hint.is_empty() || hint.len() > 320 || hint.chars().any(char::is_control))
+    {
+        return Err(FieldError::new(
+            "invalid_login_hint",
+            "login_hint",
+            "`login_hint` must be an email address of at most 320 characters.",
+        )
+        .with_hint("Leave `login_hint` out to let the person pick the account on Google's page.")
+        .into());
+    }
+    let credential = body
+        .credential_id
+        .as_deref()
+        .map(|raw| {
+            CredentialId::parse(raw).map_err(|err| {
+                FieldError::new("invalid_credential_id", "credential_id", err.to_string())
+                    .with_hint("Use the `id` of a credential from GET /api/organization/credentials, or leave `credential_id` out to connect a new calendar.")
+            })
+        })
+        .transpose()?;
+    let connections = connections(&state)?;
+    if let Some(id) = &credential {
+        let existing = state.store().get_credential(&tenant.org_id, id).await?;
+        if existing.kind != CredentialType::GoogleCalendar {
+            return Err(ApiError::Conflict {
+                code: "not_google_calendar",
+                message:
+                    "`credential_id` names a credential that is not a Google Calendar connection."
+                        .to_owned(),
+                hint: Some(
+                    "Give the id of a `google_calendar` credential, or leave `credential_id` out."
+                        .to_owned(),
+                ),
+            });
+        }
+    }
+    let (url, expires_at) = connections
+        .start(&tenant.org_id, credential.as_ref(), login_hint)
+        .await?;
+    Ok(Json(ConnectGoogleOut {
+        authorization_url: url.to_string(),
+        expires_at,
+    }))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/organization/credentials/google_calendar/connect",
+            post(connect),
+        )
+        .route(
+            crate::google_connection::CALLBACK_PATH,
+            get(callback::callback),
+        )
+}
