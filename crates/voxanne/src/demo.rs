@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::Settings;
+use crate::google_connection::demo as google_demo;
 use crate::http::server;
 use crate::store::{OrgSettings, Role};
 use crate::vault::MasterKey;
@@ -24,6 +25,8 @@ use crate::vault::MasterKey;
 /// The clinic's Twilio number and the staff phone that receives hot-lead alerts.
 pub const CLINIC_NUMBER: &str = "+14155550100";
 pub const STAFF_PHONE: &str = "+14155550123";
+/// The clinic's Google account in the stand-in, whose calendar the demo connects.
+pub const CALENDAR_EMAIL: &str = "frontdesk@sunrise-clinic.example";
 
 /// What the demo prints once everything is up.
 #[derive(Debug)]
@@ -35,6 +38,7 @@ pub struct Running {
     pub admin_password: SecretString,
     pub data_dir: PathBuf,
     pub credential_id: String,
+    pub calendar_credential_id: String,
 }
 
 #[derive(Deserialize)]
@@ -75,8 +79,19 @@ pub async fn start(
     };
     settings.server.twilio_base_url = sandbox_url.clone();
     settings.server.public_url = Some(service_url.clone());
+    // Voxanne's own Google OAuth client, registered with the stand-in like an operator would
+    // register one in Google's console.
+    let (client_id, client_secret) = google_demo::register_sandbox_client(
+        &sandbox_url,
+        &format!("{service_url}/oauth/google/callback"),
+    )
+    .await?;
+    settings.server.google_client_id = Some(client_id);
+    settings.server.google_client_secret = Some(client_secret);
+    settings.server.google_base_url = Some(sandbox_url.clone());
     let state = server::app_state(&settings).await.context("starting the service")?;
     let store = state.store.clone();
+    let google = state.google.ready().cloned();
     let serving = tokio::spawn(server::serve(listener, state, shutdown));
 
     let org = store.create_organization("Sunrise Family Clinic").await?;
@@ -91,6 +106,11 @@ pub async fn start(
 
     let credential_id =
         add_verified_credential(&service_url, &api_key.secret().clone(), &account).await?;
+
+    // The clinic's Google account, connected through the real consent flow of the stand-in.
+    google_demo::create_sandbox_user(&sandbox_url, CALENDAR_EMAIL).await?;
+    let google = google.context("Google is configured for the demo, so it must be ready")?;
+    let calendar = google_demo::connect_calendar(&google, &org.id, CALENDAR_EMAIL).await?;
     Ok((
         Running {
             service_url,
@@ -100,6 +120,7 @@ pub async fn start(
             admin_password,
             data_dir,
             credential_id,
+            calendar_credential_id: calendar.id.to_string(),
         },
         sandbox,
         serving,

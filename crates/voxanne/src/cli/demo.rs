@@ -60,6 +60,7 @@ fn print_banner(r: &demo::Running) {
          API key      {key}\n\
          admin        {email} / {password}\n\
          credential   {cred} (Twilio, verified against the sandbox)\n\
+         calendar     {calendar} (Google Calendar of {calendar_email}, connected by OAuth)\n\
          data dir     {dir}\n\n\
          Send a hot lead to the clinic's staff phone {staff}:\n\n\
          curl -sS -X POST {service}/api/messages/hot-lead \\\n  \
@@ -71,6 +72,8 @@ fn print_banner(r: &demo::Running) {
         email = r.admin_email,
         password = r.admin_password.expose_secret(),
         cred = r.credential_id,
+        calendar = r.calendar_credential_id,
+        calendar_email = demo::CALENDAR_EMAIL,
         dir = r.data_dir.display(),
         staff = demo::STAFF_PHONE,
     );

@@ -21,7 +21,7 @@ pub struct CreateTwilioCredentialIn {
     pub label: Option<String>,
     /// The Account SID: `AC` followed by 32 hex digits.
     #[schema(
-        example = "AC0123456789abcdef0123456789abcdef",
+        example = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
         pattern = "^AC[0-9a-fA-F]{32}$"
     )]
     pub account_sid: String,
