@@ -129,7 +129,8 @@ pub async fn get_one(
 /// Change the label, activity, primary flag, secrets or sender of a credential.
 #[utoipa::path(patch, path = "/api/organization/credentials/{id}", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")),
-    request_body = UpdateCredentialIn, security(("api_key" = [])),
+    request_body(content = Option<UpdateCredentialIn>, description = "Only the fields given change; an empty body changes nothing"),
+    security(("api_key" = [])),
     responses(
         (status = 200, description = "The updated credential", body = CredentialOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
@@ -203,7 +204,7 @@ pub async fn delete(
 /// `needs_reconnect`.
 #[utoipa::path(post, path = "/api/organization/credentials/{id}/verify", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")),
-    request_body(content = VerifyIn, description = "May be empty"), security(("api_key" = [])),
+    request_body(content = Option<VerifyIn>, description = "May be empty"), security(("api_key" = [])),
     responses(
         (status = 200, description = "The checks ran; `status` says whether all passed", body = VerificationOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
