@@ -30,3 +30,6 @@ export SANDBOX_URL="$url"
 echo "SDK tests against $SANDBOX_URL"
 "$here/.venv/bin/pytest" -q "$here/python"
 (cd "$here/node" && node --test sdk.test.mjs)
+# Scenario scripts: 3-page paging, test credentials, 429 faults (20429) and more exception codes.
+"$here/.venv/bin/python" "$here/python/python_sdk.py" "$SANDBOX_URL"
+(cd "$here/node" && node node_sdk.cjs "$SANDBOX_URL")
