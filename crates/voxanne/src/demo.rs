@@ -54,19 +54,29 @@ pub async fn start(
     sandbox_listen: SocketAddr,
     data_dir: PathBuf,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<(Running, Sandbox, tokio::task::JoinHandle<std::io::Result<()>>)> {
+) -> anyhow::Result<(
+    Running,
+    Sandbox,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let sandbox = Sandbox::start(SandboxConfig { listen: sandbox_listen, ..SandboxConfig::default() })
-        .await
-        .with_context(|| format!("starting the sandbox on {sandbox_listen}"))?;
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: sandbox_listen,
+        ..SandboxConfig::default()
+    })
+    .await
+    .with_context(|| format!("starting the sandbox on {sandbox_listen}"))?;
     let sandbox_url = sandbox.url().to_owned();
     let account = sandbox_account(&sandbox_url).await?;
 
     // A fresh master key, kept in a file of the demo's data directory (never printed).
     let key_file = data_dir.join("master.key");
-    std::fs::write(&key_file, format!("{}\n", MasterKey::generate().to_base64().expose_secret()))
-        .with_context(|| format!("writing {}", key_file.display()))?;
+    std::fs::write(
+        &key_file,
+        format!("{}\n", MasterKey::generate().to_base64().expose_secret()),
+    )
+    .with_context(|| format!("writing {}", key_file.display()))?;
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -89,7 +99,9 @@ pub async fn start(
     settings.server.google_client_id = Some(client_id);
     settings.server.google_client_secret = Some(client_secret);
     settings.server.google_base_url = Some(sandbox_url.clone());
-    let state = server::app_state(&settings).await.context("starting the service")?;
+    let state = server::app_state(&settings)
+        .await
+        .context("starting the service")?;
     let store = state.store.clone();
     let google = state.google.ready().cloned();
     let serving = tokio::spawn(server::serve(listener, state, shutdown));
@@ -98,7 +110,9 @@ pub async fn start(
     let (_record, api_key) = store.create_api_key(&org.id).await?;
     let admin_email = "admin@sunrise-clinic.example".to_owned();
     let admin_password = SecretString::from(random_password());
-    store.create_user(&org.id, &admin_email, admin_password.clone(), Role::Owner).await?;
+    store
+        .create_user(&org.id, &admin_email, admin_password.clone(), Role::Owner)
+        .await?;
     let mut org_settings = OrgSettings::default();
     org_settings.alert_recipients = vec![STAFF_PHONE.to_owned()];
     org_settings.timezone = "America/Los_Angeles".to_owned();
@@ -138,11 +152,14 @@ async fn sandbox_account(sandbox_url: &str) -> anyhow::Result<SandboxAccount> {
         .error_for_status()?
         .json()
         .await?;
-    http.post(format!("{sandbox_url}/sandbox/accounts/{}/numbers", account.account_sid))
-        .json(&json!({"phone_number": CLINIC_NUMBER, "sms": true}))
-        .send()
-        .await?
-        .error_for_status()?;
+    http.post(format!(
+        "{sandbox_url}/sandbox/accounts/{}/numbers",
+        account.account_sid
+    ))
+    .json(&json!({"phone_number": CLINIC_NUMBER, "sms": true}))
+    .send()
+    .await?
+    .error_for_status()?;
     Ok(account)
 }
 
@@ -171,12 +188,17 @@ async fn add_verified_credential(
     if !status.is_success() || body["verification_status"] != "verified" {
         bail!("adding the demo Twilio credential answered {status}: {body}");
     }
-    body["id"].as_str().map(str::to_owned).context("the credential response has no id")
+    body["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the credential response has no id")
 }
 
 fn random_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..16).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    (0..16)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }

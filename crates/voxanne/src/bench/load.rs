@@ -22,7 +22,12 @@ pub struct LoadResult {
 
 /// Runs `op` from `concurrency` workers for `warmup` (not recorded) and then `measure`.
 /// `op` returns whether the operation succeeded; failures are counted, not timed.
-pub async fn closed_loop<F, Fut>(concurrency: usize, warmup: Duration, measure: Duration, op: F) -> LoadResult
+pub async fn closed_loop<F, Fut>(
+    concurrency: usize,
+    warmup: Duration,
+    measure: Duration,
+    op: F,
+) -> LoadResult
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
@@ -74,7 +79,12 @@ where
     let latency = total
         .as_ref()
         .map(Latency::from_histogram)
-        .unwrap_or(Latency { count: 0, p50_us: 0, p99_us: 0, max_us: 0 });
+        .unwrap_or(Latency {
+            count: 0,
+            p50_us: 0,
+            p99_us: 0,
+            max_us: 0,
+        });
     LoadResult {
         concurrency,
         seconds: measure.as_secs_f64(),

@@ -36,7 +36,9 @@ pub async fn run(iterations: u32) -> anyhow::Result<VaultFigures> {
     let dir = tempfile_dir()?;
     let url = format!("sqlite://{}/bench.db", dir.display());
     let keyring = Keyring::new(vec![MasterKey::generate()])?;
-    let store = Store::open(&url, keyring.clone()).await.context("opening the bench store")?;
+    let store = Store::open(&url, keyring.clone())
+        .await
+        .context("opening the bench store")?;
     let org = store.create_organization("Bench Clinic").await?;
     let token = SecretString::from(random_hex(32));
     let credential = store
@@ -60,7 +62,9 @@ pub async fn run(iterations: u32) -> anyhow::Result<VaultFigures> {
 
     let started = Instant::now();
     for _ in 0..iterations {
-        store.open_credential_secrets(&org.id, &credential.id).await?;
+        store
+            .open_credential_secrets(&org.id, &credential.id)
+            .await?;
     }
     let credential_open_us = mean_us(started.elapsed(), iterations);
 
@@ -97,7 +101,11 @@ pub async fn run(iterations: u32) -> anyhow::Result<VaultFigures> {
 fn crypto_only(keyring: &Keyring, org: &OrgId, iterations: u32) -> anyhow::Result<f64> {
     let data_key = DataKey::generate();
     let (_id, wrapped) = data_key.wrap(keyring, org)?;
-    let context = || SecretContext { org, record: "cred_bench", field: "auth_token" };
+    let context = || SecretContext {
+        org,
+        record: "cred_bench",
+        field: "auth_token",
+    };
     let sealed = data_key.seal(context(), &SecretString::from(random_hex(32)))?;
     let started = Instant::now();
     for _ in 0..iterations {
@@ -110,7 +118,9 @@ fn crypto_only(keyring: &Keyring, org: &OrgId, iterations: u32) -> anyhow::Resul
 fn random_hex(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..len).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
+    (0..len)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

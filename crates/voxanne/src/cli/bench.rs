@@ -33,7 +33,10 @@ enum What {
 
 pub async fn run(args: Args) -> ExitCode {
     match args.what {
-        What::Sandbox { concurrency, seconds } => match bench::sandbox::run(concurrency, seconds).await {
+        What::Sandbox {
+            concurrency,
+            seconds,
+        } => match bench::sandbox::run(concurrency, seconds).await {
             Ok(result) => {
                 print_load("sandbox Create Message", &result, args.json);
                 ExitCode::SUCCESS
@@ -43,7 +46,10 @@ pub async fn run(args: Args) -> ExitCode {
         What::Vault { iterations } => match bench::vault::run(iterations).await {
             Ok(f) => {
                 if args.json {
-                    println!("{}", serde_json::json!({ "benchmark": "vault", "result": f }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "benchmark": "vault", "result": f })
+                    );
                 } else {
                     println!(
                         "vault ({} iterations, SQLite): credential open {:.1} µs/call \

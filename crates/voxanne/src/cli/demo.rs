@@ -44,7 +44,10 @@ pub async fn run(args: Args) -> ExitCode {
     let _ = stop_tx.send(());
     let _ = serving.await;
     sandbox.shutdown().await;
-    eprintln!("demo stopped; its data stays in {}", running.data_dir.display());
+    eprintln!(
+        "demo stopped; its data stays in {}",
+        running.data_dir.display()
+    );
     ExitCode::SUCCESS
 }
 
