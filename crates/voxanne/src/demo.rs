@@ -113,9 +113,10 @@ pub async fn start(
     store
         .create_user(&org.id, &admin_email, admin_password.clone(), Role::Owner)
         .await?;
-    let mut org_settings = OrgSettings::default();
-    org_settings.alert_recipients = vec![STAFF_PHONE.to_owned()];
-    org_settings.timezone = "America/Los_Angeles".to_owned();
+    let org_settings = OrgSettings {
+        alert_recipients: vec![STAFF_PHONE.to_owned()],
+        timezone: "America/Los_Angeles".to_owned(),
+    };
     store.update_settings(&org.id, &org_settings).await?;
 
     let credential_id =
