@@ -28,6 +28,8 @@ sandbox_url="$(wait_url "$sandbox_log")"
 # Google Calendar configured too: an OAuth client registered at the sandbox's Google stand-in for
 # the (unreachable) public URL's callback, so the connect and callback endpoints run for real.
 client="$(python3 -c 'import json,sys,urllib.request as u; r=u.urlopen(u.Request(sys.argv[1]+"/sandbox/google/clients", data=json.dumps({"redirect_uris":["http://127.0.0.1:9/oauth/google/callback"]}).encode(), headers={"content-type":"application/json"})); c=json.load(r); print(c["client_id"], c["client_secret"])' "$sandbox_url")"
+# Rate limits are the API's own behaviour (tested elsewhere); lifted so the fuzzer reaches the handlers.
+export VOXANNE_RATE_LIMIT_PER_SECOND=10000 VOXANNE_RATE_LIMIT_BURST=10000
 export VOXANNE_GOOGLE_CLIENT_ID="${client%% *}" VOXANNE_GOOGLE_CLIENT_SECRET="${client##* }"
 "$bin" serve --listen 127.0.0.1:0 --twilio-base-url "$sandbox_url" --google-base-url "$sandbox_url" \
   --public-url http://127.0.0.1:9 >"$serve_log" 2>&1 &
@@ -37,5 +39,8 @@ echo "schemathesis against $url"
 cd "$work"  # keeps schemathesis' cache out of the repository
 "$here/.venv/bin/st" run "$url/api/openapi.json" --url "$url" \
   -H "Authorization: Bearer $api_key" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-  --max-examples 30 --seed 1
+  --checks all --exclude-checks positive_data_acceptance \
+  --max-examples 50 --seed 1
+# positive_data_acceptance is left out on purpose: the schema cannot express rules that span
+# fields (from_number xor messaging_service_sid, which secret goes with which auth mode), so
+# schema-valid bodies may still be refused with a 422 that names the field.
