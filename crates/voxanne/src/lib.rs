@@ -4,3 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod dispatch;
+pub mod ids;
+pub mod outbox;

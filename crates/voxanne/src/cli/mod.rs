@@ -13,7 +13,11 @@ mod sandbox;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "voxanne", version, about = "Messaging and credentials backbone for clinic receptionists")]
+#[command(
+    name = "voxanne",
+    version,
+    about = "Messaging and credentials backbone for clinic receptionists"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,10 +36,17 @@ pub fn main() -> ExitCode {
         Err(err) => {
             let usage_error = err.use_stderr();
             let _ = err.print();
-            return if usage_error { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            return if usage_error {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
