@@ -27,7 +27,11 @@ pub enum DeliveryError {
 impl Delivery {
     /// Builds the outbox on the store's database and a dispatcher whose Twilio clients talk to
     /// `twilio.base_url` (real Twilio, or the sandbox). Nothing runs until [`Delivery::start`].
-    pub fn new(store: &Store, twilio: twilio::Config, config: DispatchConfig) -> Result<Self, DeliveryError> {
+    pub fn new(
+        store: &Store,
+        twilio: twilio::Config,
+        config: DispatchConfig,
+    ) -> Result<Self, DeliveryError> {
         let db = match (store.sqlite_pool(), store.postgres_pool()) {
             (Some(pool), _) => Db::Sqlite(pool.clone()),
             (None, Some(pool)) => Db::Postgres(pool.clone()),

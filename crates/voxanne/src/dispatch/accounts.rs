@@ -32,14 +32,19 @@ pub struct Account {
 pub enum Unusable {
     #[error("the Twilio credential {0} was deleted")]
     Deleted(CredentialId),
-    #[error("the Twilio credential {0} cannot be decrypted with the configured master keys: restore the missing key")]
+    #[error(
+        "the Twilio credential {0} cannot be decrypted with the configured master keys: restore the missing key"
+    )]
     Undecryptable(CredentialId),
     #[error("the Twilio credential {0} failed verification: fix it and verify it again")]
     Failed(CredentialId),
     #[error("the Twilio credential {0} is deactivated: reactivate it or choose another")]
     Inactive(CredentialId),
     #[error("the Twilio credential {id} is incomplete: {what}")]
-    Incomplete { id: CredentialId, what: &'static str },
+    Incomplete {
+        id: CredentialId,
+        what: &'static str,
+    },
     #[error("the queued message names a malformed organization or credential id")]
     Malformed,
     #[error("could not read the Twilio credential")]
@@ -80,7 +85,13 @@ impl Accounts {
     /// `config` carries the Twilio base URL (real Twilio, or the sandbox in tests and the demo);
     /// all clients share `http`'s connection pool.
     pub fn new(store: Store, config: twilio::Config, http: reqwest::Client) -> Self {
-        Self { store, http, config, cache: Mutex::new(HashMap::new()), callback_keys: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            http,
+            config,
+            cache: Mutex::new(HashMap::new()),
+            callback_keys: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The Twilio configuration clients are built with.
@@ -89,7 +100,11 @@ impl Accounts {
     }
 
     /// The client for `credential` of `org`, ready to send.
-    pub async fn get(&self, org: &OrgId, credential: &CredentialId) -> Result<Arc<Account>, Unusable> {
+    pub async fn get(
+        &self,
+        org: &OrgId,
+        credential: &CredentialId,
+    ) -> Result<Arc<Account>, Unusable> {
         let current = match self.store.get_credential(org, credential).await {
             Ok(current) => current,
             Err(StoreError::NotFound { .. }) => {
@@ -99,11 +114,16 @@ impl Accounts {
             Err(err) => return Err(Unusable::Store(err)),
         };
         if current.kind != CredentialType::Twilio {
-            return Err(Unusable::Incomplete { id: credential.clone(), what: "it is not a Twilio credential" });
+            return Err(Unusable::Incomplete {
+                id: credential.clone(),
+                what: "it is not a Twilio credential",
+            });
         }
         match current.verification_status {
             VerificationStatus::Failed => return Err(Unusable::Failed(credential.clone())),
-            VerificationStatus::Undecryptable => return Err(Unusable::Undecryptable(credential.clone())),
+            VerificationStatus::Undecryptable => {
+                return Err(Unusable::Undecryptable(credential.clone()));
+            }
             _ => {}
         }
         if !current.is_active {
@@ -115,27 +135,40 @@ impl Accounts {
             return Ok(cached);
         }
         let account = Arc::new(self.build(org, &current).await?);
-        self.lock().insert(credential.as_str().to_owned(), account.clone());
+        self.lock()
+            .insert(credential.as_str().to_owned(), account.clone());
         Ok(account)
     }
 
     /// Forgets the cached client of `credential` (call after changing or deleting it).
     pub fn invalidate(&self, credential: &CredentialId) {
         self.lock().remove(credential.as_str());
-        self.callback_keys.lock().unwrap_or_else(PoisonError::into_inner).remove(credential.as_str());
+        self.callback_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(credential.as_str());
     }
 
     /// The Auth Token Twilio signs `credential`'s status callbacks with, whatever the
     /// credential's status (messages already sent still report back). `Ok(None)`: the
     /// credential has no Auth Token (API key alone) or was deleted; callbacks then authenticate
     /// with the per-message token.
-    pub async fn callback_key(&self, org: &OrgId, credential: &CredentialId) -> Result<Option<SecretString>, Unusable> {
+    pub async fn callback_key(
+        &self,
+        org: &OrgId,
+        credential: &CredentialId,
+    ) -> Result<Option<SecretString>, Unusable> {
         let current = match self.store.get_credential(org, credential).await {
             Ok(current) => current,
             Err(StoreError::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(Unusable::Store(err)),
         };
-        let cached = self.callback_keys.lock().unwrap_or_else(PoisonError::into_inner).get(credential.as_str()).cloned();
+        let cached = self
+            .callback_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(credential.as_str())
+            .cloned();
         if let Some(cached) = cached
             && cached.updated_at == current.updated_at
         {
@@ -144,11 +177,19 @@ impl Accounts {
         let auth_token = match self.store.open_credential_secrets(org, credential).await {
             Ok(secrets) => secrets.get(SecretField::AuthToken).cloned(),
             Err(StoreError::NotFound { .. }) => return Ok(None),
-            Err(StoreError::Undecryptable { .. }) => return Err(Unusable::Undecryptable(credential.clone())),
+            Err(StoreError::Undecryptable { .. }) => {
+                return Err(Unusable::Undecryptable(credential.clone()));
+            }
             Err(err) => return Err(Unusable::Store(err)),
         };
-        let key = CallbackKey { updated_at: current.updated_at, auth_token: auth_token.clone() };
-        self.callback_keys.lock().unwrap_or_else(PoisonError::into_inner).insert(credential.as_str().to_owned(), key);
+        let key = CallbackKey {
+            updated_at: current.updated_at,
+            auth_token: auth_token.clone(),
+        };
+        self.callback_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(credential.as_str().to_owned(), key);
         Ok(auth_token)
     }
 
@@ -170,31 +211,66 @@ impl Accounts {
             Err(err) => return Err(Unusable::Store(err)),
         };
         let display = &credential.display;
-        let incomplete = |what| Unusable::Incomplete { id: id.clone(), what };
-        let account_sid = display.account_sid.as_deref().ok_or_else(|| incomplete("no Account SID"))?;
-        let account_sid = twilio::AccountSid::parse(account_sid).map_err(|_| incomplete("the Account SID is malformed"))?;
+        let incomplete = |what| Unusable::Incomplete {
+            id: id.clone(),
+            what,
+        };
+        let account_sid = display
+            .account_sid
+            .as_deref()
+            .ok_or_else(|| incomplete("no Account SID"))?;
+        let account_sid = twilio::AccountSid::parse(account_sid)
+            .map_err(|_| incomplete("the Account SID is malformed"))?;
         let auth_token = secrets.get(SecretField::AuthToken).cloned();
         let credentials = match display.auth_mode {
             Some(TwilioAuthMode::ApiKey) => {
-                let key_sid = display.api_key_sid.as_deref().ok_or_else(|| incomplete("no API key SID"))?;
-                let key_sid = twilio::ApiKeySid::parse(key_sid).map_err(|_| incomplete("the API key SID is malformed"))?;
-                let key_secret = secrets.get(SecretField::ApiKeySecret).cloned().ok_or_else(|| incomplete("no API key secret"))?;
-                twilio::Credentials::ApiKey { account_sid, key_sid, key_secret }
+                let key_sid = display
+                    .api_key_sid
+                    .as_deref()
+                    .ok_or_else(|| incomplete("no API key SID"))?;
+                let key_sid = twilio::ApiKeySid::parse(key_sid)
+                    .map_err(|_| incomplete("the API key SID is malformed"))?;
+                let key_secret = secrets
+                    .get(SecretField::ApiKeySecret)
+                    .cloned()
+                    .ok_or_else(|| incomplete("no API key secret"))?;
+                twilio::Credentials::ApiKey {
+                    account_sid,
+                    key_sid,
+                    key_secret,
+                }
             }
             _ => {
-                let auth_token = auth_token.clone().ok_or_else(|| incomplete("no Auth Token"))?;
-                twilio::Credentials::AuthToken { account_sid, auth_token }
+                let auth_token = auth_token
+                    .clone()
+                    .ok_or_else(|| incomplete("no Auth Token"))?;
+                twilio::Credentials::AuthToken {
+                    account_sid,
+                    auth_token,
+                }
             }
         };
         let sender = match (&display.from_number, &display.messaging_service_sid) {
             (_, Some(mg)) => twilio::Sender::MessagingService(
-                twilio::MessagingServiceSid::parse(mg).map_err(|_| incomplete("the Messaging Service SID is malformed"))?,
+                twilio::MessagingServiceSid::parse(mg)
+                    .map_err(|_| incomplete("the Messaging Service SID is malformed"))?,
             ),
             (Some(from), None) => twilio::Sender::From(from.clone()),
-            (None, None) => return Err(incomplete("neither a From number nor a Messaging Service SID")),
+            (None, None) => {
+                return Err(incomplete(
+                    "neither a From number nor a Messaging Service SID",
+                ));
+            }
         };
-        let client = twilio::Client::with_http_client(credentials, self.config.clone(), self.http.clone());
-        Ok(Account { client, sender, callback_token_key: auth_token, credential_id: id, updated_at: credential.updated_at })
+        let client =
+            twilio::Client::with_http_client(credentials, self.config.clone(), self.http.clone());
+        Ok(Account {
+            client,
+            sender,
+            callback_token_key: auth_token,
+            credential_id: id,
+            updated_at: credential.updated_at,
+        })
     }
 }
 

@@ -13,36 +13,56 @@ use crate::outbox::{Claim, MessageStatus, Outcome, millis, now_ms};
 /// Sorts a client error into the policy's classes.
 pub fn classify(err: &twilio::Error) -> SendFailure {
     if err.is_ambiguous() {
-        return SendFailure::Ambiguous { cause: err.to_string() };
+        return SendFailure::Ambiguous {
+            cause: err.to_string(),
+        };
     }
     let Some(api) = err.api() else {
         return match err.retry_class() {
-            twilio::RetryClass::Transient => SendFailure::Transient { cause: err.to_string() },
-            _ => SendFailure::Permanent { code: None, message: err.to_string() },
+            twilio::RetryClass::Transient => SendFailure::Transient {
+                cause: err.to_string(),
+            },
+            _ => SendFailure::Permanent {
+                code: None,
+                message: err.to_string(),
+            },
         };
     };
     if api.code == 20003 {
         return SendFailure::Unauthorized;
     }
     if api.http_status == 429 || api.code == 20429 {
-        return SendFailure::RateLimited { retry_after: api.retry_after };
+        return SendFailure::RateLimited {
+            retry_after: api.retry_after,
+        };
     }
     match api.retry_class() {
-        twilio::RetryClass::Transient if api.code == 21611 => {
-            SendFailure::Later { code: api.code, message: Some(api.message.clone()) }
-        }
+        twilio::RetryClass::Transient if api.code == 21611 => SendFailure::Later {
+            code: api.code,
+            message: Some(api.message.clone()),
+        },
         twilio::RetryClass::Transient => SendFailure::Transient {
-            cause: format!("Twilio answered HTTP {} (code {})", api.http_status, api.code),
+            cause: format!(
+                "Twilio answered HTTP {} (code {})",
+                api.http_status, api.code
+            ),
         },
         twilio::RetryClass::Permanent | twilio::RetryClass::NeedsConfiguration => {
-            SendFailure::Permanent { code: Some(api.code), message: api.message.clone() }
+            SendFailure::Permanent {
+                code: Some(api.code),
+                message: api.message.clone(),
+            }
         }
     }
 }
 
 /// Twilio's status word as ours (Twilio's set is the same; an unknown word counts as queued).
 pub fn status_of(message: &twilio::Message) -> MessageStatus {
-    message.status.as_str().parse().unwrap_or(MessageStatus::Queued)
+    message
+        .status
+        .as_str()
+        .parse()
+        .unwrap_or(MessageStatus::Queued)
 }
 
 impl Dispatcher {
@@ -55,7 +75,8 @@ impl Dispatcher {
     }
 
     async fn send(&self, claim: &Claim, account: &Account) -> Outcome {
-        let mut message = twilio::NewMessage::new(claim.to.clone(), account.sender.clone(), claim.body.clone());
+        let mut message =
+            twilio::NewMessage::new(claim.to.clone(), account.sender.clone(), claim.body.clone());
         message.status_callback = self.callback_url(claim);
         match account.client.create_message(&message).await {
             Ok(created) => Outcome::Accepted {
@@ -75,12 +96,26 @@ impl Dispatcher {
     /// Applies the retry policy to a failure.
     pub(super) fn decide(&self, claim: &Claim, failure: &SendFailure, attempted: bool) -> Outcome {
         let now = now_ms();
-        let age = Duration::from_millis(u64::try_from(now.saturating_sub(claim.created_at)).unwrap_or(0));
-        let attempts = u32::try_from(claim.attempts).unwrap_or(u32::MAX).saturating_add(1);
-        let decision = self.config().retry.decide(failure, attempts, age, &mut rand::rng());
+        let age =
+            Duration::from_millis(u64::try_from(now.saturating_sub(claim.created_at)).unwrap_or(0));
+        let attempts = u32::try_from(claim.attempts)
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
+        let decision = self
+            .config()
+            .retry
+            .decide(failure, attempts, age, &mut rand::rng());
         match decision {
-            Decision::Retry { delay, cause } => Outcome::Retry { due_at: now.saturating_add(millis(delay)), cause, attempted },
-            Decision::Fail { code, reason } => Outcome::Failed { code, reason, attempted },
+            Decision::Retry { delay, cause } => Outcome::Retry {
+                due_at: now.saturating_add(millis(delay)),
+                cause,
+                attempted,
+            },
+            Decision::Fail { code, reason } => Outcome::Failed {
+                code,
+                reason,
+                attempted,
+            },
             Decision::PauseCredential { reason } => Outcome::PauseCredential { reason, attempted },
             Decision::Reconcile { cause } => Outcome::Reconcile {
                 due_at: now.saturating_add(millis(self.config().reconcile_delay)),
@@ -94,7 +129,8 @@ impl Dispatcher {
     /// (same `To`, `From`, day and body). Adopt it if exactly one unknown match exists, send
     /// again if none does, and leave it to a person if several do.
     async fn reconcile(&self, claim: &Claim, account: &Account) -> Outcome {
-        let created = DateTime::<Utc>::from_timestamp_millis(claim.created_at).unwrap_or_else(Utc::now);
+        let created =
+            DateTime::<Utc>::from_timestamp_millis(claim.created_at).unwrap_or_else(Utc::now);
         let query = twilio::MessageQuery {
             to: Some(claim.to.clone()),
             from: match &account.sender {
@@ -113,11 +149,17 @@ impl Dispatcher {
         let earliest = created - TimeDelta::minutes(5);
         let mut pages = 0;
         while let Some(current) = page {
-            found.extend(current.items.iter().filter(|m| {
-                m.body.as_deref() == Some(claim.body.as_str())
-                    && m.to.as_deref() == Some(claim.to.as_str())
-                    && m.date_created.is_none_or(|at| at >= earliest)
-            }).cloned());
+            found.extend(
+                current
+                    .items
+                    .iter()
+                    .filter(|m| {
+                        m.body.as_deref() == Some(claim.body.as_str())
+                            && m.to.as_deref() == Some(claim.to.as_str())
+                            && m.date_created.is_none_or(|at| at >= earliest)
+                    })
+                    .cloned(),
+            );
             pages += 1;
             if pages >= 20 {
                 break;
@@ -132,11 +174,16 @@ impl Dispatcher {
             Ok(known) => known,
             Err(err) => {
                 tracing::warn!(message_id = %claim.message_id, error = %err, "cannot read known SIDs; reconciling later");
-                let failure = SendFailure::Transient { cause: "database unavailable while reconciling".to_owned() };
+                let failure = SendFailure::Transient {
+                    cause: "database unavailable while reconciling".to_owned(),
+                };
                 return self.reconcile_again(claim, &failure);
             }
         };
-        let unknown: Vec<&twilio::Message> = found.iter().filter(|m| !known.contains(&m.sid.to_string())).collect();
+        let unknown: Vec<&twilio::Message> = found
+            .iter()
+            .filter(|m| !known.contains(&m.sid.to_string()))
+            .collect();
         match unknown.as_slice() {
             [] => {
                 tracing::info!(message_id = %claim.message_id, "not in Twilio's records: sending again");
@@ -173,14 +220,23 @@ impl Dispatcher {
         let cause = match failure {
             SendFailure::Transient { cause } | SendFailure::Ambiguous { cause } => cause.clone(),
             SendFailure::RateLimited { .. } => "Twilio answered 429".to_owned(),
-            SendFailure::Later { code, .. } | SendFailure::Permanent { code: Some(code), .. } => format!("Twilio error {code}"),
+            SendFailure::Later { code, .. }
+            | SendFailure::Permanent {
+                code: Some(code), ..
+            } => format!("Twilio error {code}"),
             SendFailure::Permanent { message, .. } => message.clone(),
             SendFailure::Unauthorized => "Twilio rejected the credentials".to_owned(),
         };
         match self.decide(claim, failure, false) {
-            Outcome::Retry { due_at, cause, .. } => Outcome::Reconcile { due_at, cause, attempted: false },
+            Outcome::Retry { due_at, cause, .. } => Outcome::Reconcile {
+                due_at,
+                cause,
+                attempted: false,
+            },
             _ => Outcome::NeedsAttention {
-                reason: format!("Could not check with Twilio whether an earlier attempt was sent ({cause}); check the Twilio console"),
+                reason: format!(
+                    "Could not check with Twilio whether an earlier attempt was sent ({cause}); check the Twilio console"
+                ),
             },
         }
     }

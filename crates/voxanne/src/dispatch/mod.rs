@@ -8,8 +8,8 @@
 
 pub mod accounts;
 mod attempt;
-mod running;
 pub mod retry;
+mod running;
 mod stuck;
 
 use std::collections::HashMap;
@@ -115,7 +115,15 @@ struct Inner {
 
 impl Dispatcher {
     pub fn new(store: Store, outbox: Outbox, accounts: Accounts, config: DispatchConfig) -> Self {
-        Self { inner: Arc::new(Inner { outbox, store, accounts, config, wake: Notify::new() }) }
+        Self {
+            inner: Arc::new(Inner {
+                outbox,
+                store,
+                accounts,
+                config,
+                wake: Notify::new(),
+            }),
+        }
     }
 
     /// Tells an idle worker that a message was queued (it claims it within milliseconds).
@@ -142,9 +150,17 @@ impl Dispatcher {
         let now = now_ms();
         let claims = self
             .outbox()
-            .claim_due(&config.worker_id, now, now.saturating_add(millis(config.lease)), config.batch_size)
+            .claim_due(
+                &config.worker_id,
+                now,
+                now.saturating_add(millis(config.lease)),
+                config.batch_size,
+            )
             .await?;
-        let mut report = DispatchReport { claimed: claims.len(), ..DispatchReport::default() };
+        let mut report = DispatchReport {
+            claimed: claims.len(),
+            ..DispatchReport::default()
+        };
         if claims.is_empty() {
             return Ok(report);
         }
@@ -163,8 +179,12 @@ impl Dispatcher {
                 async move {
                     let outcome = match accounts.get(&claim.credential_id) {
                         Some(Ok(account)) => self.attempt(&claim, account).await,
-                        Some(Err(unusable)) => self.unusable_outcome(&claim, unusable),
-                        None => Outcome::Retry { due_at: now_ms(), cause: "credential not looked up".to_owned(), attempted: false },
+                        Some(Err(unusable)) => self.unusable_outcome(unusable),
+                        None => Outcome::Retry {
+                            due_at: now_ms(),
+                            cause: "credential not looked up".to_owned(),
+                            attempted: false,
+                        },
                     };
                     (claim, outcome)
                 }
@@ -206,24 +226,41 @@ impl Dispatcher {
 
     /// A message whose credential cannot send: fail it if nothing can fix that, hold it
     /// (paused) if someone can, retry soon if the store hiccupped.
-    fn unusable_outcome(&self, claim: &Claim, unusable: &Unusable) -> Outcome {
+    fn unusable_outcome(&self, unusable: &Unusable) -> Outcome {
         let reason = unusable.to_string();
         if unusable.is_transient() {
-            return Outcome::Retry { due_at: now_ms().saturating_add(1000), cause: reason, attempted: false };
+            return Outcome::Retry {
+                due_at: now_ms().saturating_add(1000),
+                cause: reason,
+                attempted: false,
+            };
         }
         if unusable.is_final() {
-            return Outcome::Failed { code: None, reason, attempted: false };
+            return Outcome::Failed {
+                code: None,
+                reason,
+                attempted: false,
+            };
         }
-        Outcome::PauseCredential { reason, attempted: false }
+        Outcome::PauseCredential {
+            reason,
+            attempted: false,
+        }
     }
 
     /// 20003: Twilio refused the credential. Mark it `failed` so the API refuses new messages
     /// through it and the dashboard shows why; its queue is already paused.
     async fn fail_credential(&self, claim: &Claim, reason: &str) {
-        let Ok((org, credential)) = ids_of(claim) else { return };
+        let Ok((org, credential)) = ids_of(claim) else {
+            return;
+        };
         self.accounts().invalidate(&credential);
-        let Ok(current) = self.inner.store.get_credential(&org, &credential).await else { return };
-        if current.verification_status != VerificationStatus::Unverified && current.verification_status != VerificationStatus::Verified {
+        let Ok(current) = self.inner.store.get_credential(&org, &credential).await else {
+            return;
+        };
+        if current.verification_status != VerificationStatus::Unverified
+            && current.verification_status != VerificationStatus::Verified
+        {
             return;
         }
         let report = serde_json::json!({
@@ -232,7 +269,12 @@ impl Dispatcher {
             "checks": [{"id": "send", "status": "fail", "message": reason, "twilio_code": 20003,
                         "hint": "Update the Auth Token or API key of this credential, then verify it again."}],
         });
-        if let Err(err) = self.inner.store.record_verification(&org, &credential, VerificationStatus::Failed, &report).await {
+        if let Err(err) = self
+            .inner
+            .store
+            .record_verification(&org, &credential, VerificationStatus::Failed, &report)
+            .await
+        {
             tracing::warn!(credential_id = %credential, error = %err, "could not mark the credential failed");
         }
     }

@@ -29,8 +29,9 @@ impl Dispatcher {
     /// Spawns `config.workers` worker loops and the stuck-message reconciler.
     pub fn start(&self) -> Running {
         let (stop, stopped) = watch::channel(false);
-        let mut tasks: Vec<JoinHandle<()>> =
-            (0..self.config().workers.max(1)).map(|_| tokio::spawn(self.clone().work(stopped.clone()))).collect();
+        let mut tasks: Vec<JoinHandle<()>> = (0..self.config().workers.max(1))
+            .map(|_| tokio::spawn(self.clone().work(stopped.clone())))
+            .collect();
         tasks.push(tokio::spawn(self.clone().watch_stuck(stopped)));
         Running { stop, tasks }
     }

@@ -13,11 +13,18 @@ impl Dispatcher {
         let now = now_ms();
         let stuck = self
             .outbox()
-            .stuck(now.saturating_sub(millis(config.stuck_after)), now.saturating_sub(millis(config.stuck_horizon)), 100)
+            .stuck(
+                now.saturating_sub(millis(config.stuck_after)),
+                now.saturating_sub(millis(config.stuck_horizon)),
+                100,
+            )
             .await?;
         let mut advanced = 0;
         for message in stuck {
-            let fetched = match (OrgId::parse(&message.org_id), CredentialId::parse(&message.credential_id)) {
+            let fetched = match (
+                OrgId::parse(&message.org_id),
+                CredentialId::parse(&message.credential_id),
+            ) {
                 (Ok(org), Ok(credential)) => match self.accounts().get(&org, &credential).await {
                     Ok(account) => match twilio::MessageSid::parse(&message.twilio_sid) {
                         Ok(sid) => account.client.fetch_message(&sid).await.ok(),
@@ -33,11 +40,16 @@ impl Dispatcher {
                 let report = StatusReport {
                     status,
                     error_code: twilio_message.error_code,
-                    reason: twilio_message.error_code.map(|code| reason::describe(code, twilio_message.error_message.as_deref())),
+                    reason: twilio_message.error_code.map(|code| {
+                        reason::describe(code, twilio_message.error_message.as_deref())
+                    }),
                     dedup_key: format!("status:{status}"),
                     source: "reconciler",
                 };
-                moved = self.outbox().apply_status(&message.org_id, &message.id, &report, now_ms()).await?
+                moved = self
+                    .outbox()
+                    .apply_status(&message.org_id, &message.id, &report, now_ms())
+                    .await?
                     == StatusApplied::Advanced;
             }
             if moved {

@@ -12,7 +12,10 @@ use crate::hot_lead::{self, Lead};
 use crate::http::error::{ApiError, FieldError};
 use crate::ids::{CredentialId, MessageId, OrgId};
 use crate::outbox::idempotency::{self, IdempotencyKey};
-use crate::outbox::{Enqueued, IdempotentRequest, MessageKind, MessageRecord, MessageStatus, NewMessage, StoredResponse, now_ms};
+use crate::outbox::{
+    Enqueued, IdempotentRequest, MessageKind, MessageRecord, MessageStatus, NewMessage,
+    StoredResponse, now_ms,
+};
 use crate::phone::PhoneNumber;
 use crate::sms;
 use crate::store::{Credential, CredentialType, Store, StoreError, VerificationStatus};
@@ -22,15 +25,21 @@ pub const MAX_BODY_CHARS: usize = 1600;
 
 /// The `Idempotency-Key` header, if sent and well-formed.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let invalid = |message: String| {
         ApiError::Invalid(
             FieldError::new("invalid_idempotency_key", "Idempotency-Key", message)
                 .with_hint("Send a unique value per logical request, e.g. a UUID, and reuse it only to retry that request."),
         )
     };
-    let raw = raw.to_str().map_err(|_| invalid("the Idempotency-Key header must be visible ASCII".to_owned()))?;
-    IdempotencyKey::parse(raw).map(Some).map_err(|err| invalid(err.to_string()))
+    let raw = raw
+        .to_str()
+        .map_err(|_| invalid("the Idempotency-Key header must be visible ASCII".to_owned()))?;
+    IdempotencyKey::parse(raw)
+        .map(Some)
+        .map_err(|err| invalid(err.to_string()))
 }
 
 /// The credential a message goes through: the one named, or the org's primary Twilio one.
@@ -42,12 +51,18 @@ pub async fn sending_credential(
     named: Option<&str>,
 ) -> Result<(Credential, String), ApiError> {
     let unusable = |code: &'static str, message: String, hint: &str| {
-        ApiError::Invalid(FieldError::new(code, "credential_id", message).with_hint(hint.to_owned()))
+        ApiError::Invalid(
+            FieldError::new(code, "credential_id", message).with_hint(hint.to_owned()),
+        )
     };
     let credential = match named {
         Some(raw) => {
             let id = CredentialId::parse(raw.trim()).map_err(|err| {
-                unusable("invalid_credential_id", err.to_string(), "Use the id of a Twilio credential, e.g. cred_…")
+                unusable(
+                    "invalid_credential_id",
+                    err.to_string(),
+                    "Use the id of a Twilio credential, e.g. cred_…",
+                )
             })?;
             match store.get_credential(org, &id).await {
                 Ok(credential) => credential,
@@ -58,39 +73,65 @@ pub async fn sending_credential(
                         "List your credentials with GET /api/organization/credentials.",
                     ));
                 }
-                Err(err) => return Err(ApiError::Unexpected(anyhow::Error::new(err).context("reading the credential"))),
+                Err(err) => {
+                    return Err(ApiError::Unexpected(
+                        anyhow::Error::new(err).context("reading the credential"),
+                    ));
+                }
             }
         }
-        None => match store.get_primary_credential(org, CredentialType::Twilio).await {
+        None => match store
+            .get_primary_credential(org, CredentialType::Twilio)
+            .await
+        {
             Ok(Some(credential)) => credential,
             Ok(None) => {
                 return Err(unusable(
                     "no_twilio_credential",
-                    "this organization has no active primary Twilio credential to send through".to_owned(),
+                    "this organization has no active primary Twilio credential to send through"
+                        .to_owned(),
                     "Add one with POST /api/organization/credentials/twilio (the first becomes primary), or activate and make one primary with PATCH.",
                 ));
             }
-            Err(err) => return Err(ApiError::Unexpected(anyhow::Error::new(err).context("reading the primary credential"))),
+            Err(err) => {
+                return Err(ApiError::Unexpected(
+                    anyhow::Error::new(err).context("reading the primary credential"),
+                ));
+            }
         },
     };
     if credential.kind != CredentialType::Twilio {
-        return Err(unusable("not_a_twilio_credential", format!("credential {} is not a Twilio credential", credential.id), "Name a Twilio credential."));
+        return Err(unusable(
+            "not_a_twilio_credential",
+            format!("credential {} is not a Twilio credential", credential.id),
+            "Name a Twilio credential.",
+        ));
     }
     if !credential.is_active {
-        return Err(unusable("credential_inactive", format!("credential {} is deactivated", credential.id), "Reactivate it with PATCH {\"is_active\": true} or name another."));
+        return Err(unusable(
+            "credential_inactive",
+            format!("credential {} is deactivated", credential.id),
+            "Reactivate it with PATCH {\"is_active\": true} or name another.",
+        ));
     }
     match credential.verification_status {
         VerificationStatus::Failed => {
             return Err(unusable(
                 "credential_failed",
-                format!("credential {} failed verification, so Twilio would refuse the message", credential.id),
+                format!(
+                    "credential {} failed verification, so Twilio would refuse the message",
+                    credential.id
+                ),
                 "Fix its Auth Token / API key or From number, then POST /api/organization/credentials/{id}/verify.",
             ));
         }
         VerificationStatus::Undecryptable => {
             return Err(unusable(
                 "credential_undecryptable",
-                format!("credential {} cannot be decrypted with the configured master keys", credential.id),
+                format!(
+                    "credential {} cannot be decrypted with the configured master keys",
+                    credential.id
+                ),
                 "Configure the missing master key (VOXANNE_MASTER_KEY), or replace the credential's secrets.",
             ));
         }
@@ -98,10 +139,21 @@ pub async fn sending_credential(
     }
     // Opening it now proves its secrets decrypt and its sender is set; the client is cached
     // for the dispatcher.
-    let account = delivery.dispatcher().accounts().get(org, &credential.id).await.map_err(|err| match err {
-        Unusable::Store(err) => ApiError::Unexpected(anyhow::Error::new(err).context("opening the credential")),
-        other => unusable("credential_unusable", other.to_string(), "Fix the credential, then verify it again."),
-    })?;
+    let account = delivery
+        .dispatcher()
+        .accounts()
+        .get(org, &credential.id)
+        .await
+        .map_err(|err| match err {
+            Unusable::Store(err) => {
+                ApiError::Unexpected(anyhow::Error::new(err).context("opening the credential"))
+            }
+            other => unusable(
+                "credential_unusable",
+                other.to_string(),
+                "Fix the credential, then verify it again.",
+            ),
+        })?;
     let sender = sender_label(&account.sender);
     Ok((credential, sender))
 }
@@ -109,13 +161,21 @@ pub async fn sending_credential(
 /// Checks a body: not blank, at most 1,600 characters.
 pub fn checked_body(body: &str) -> Result<String, ApiError> {
     if body.trim().is_empty() {
-        return Err(FieldError::new("empty_body", "body", "the message body is empty").with_hint("Send the text to deliver.").into());
+        return Err(
+            FieldError::new("empty_body", "body", "the message body is empty")
+                .with_hint("Send the text to deliver.")
+                .into(),
+        );
     }
     let chars = body.chars().count();
     if chars > MAX_BODY_CHARS {
-        return Err(FieldError::new("body_too_long", "body", format!("the body has {chars} characters; Twilio accepts at most 1600"))
-            .with_hint("Shorten the text; under 320 characters delivers best.")
-            .into());
+        return Err(FieldError::new(
+            "body_too_long",
+            "body",
+            format!("the body has {chars} characters; Twilio accepts at most 1600"),
+        )
+        .with_hint("Shorten the text; under 320 characters delivers best.")
+        .into());
     }
     Ok(body.to_owned())
 }
@@ -123,12 +183,23 @@ pub fn checked_body(body: &str) -> Result<String, ApiError> {
 /// Parses a phone field into E.164, naming the field in the error.
 pub fn phone(field: &str, raw: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse(field, raw).map_err(|err| {
-        ApiError::Invalid(FieldError::new("invalid_phone_number", err.field().to_owned(), err.to_string()))
+        ApiError::Invalid(FieldError::new(
+            "invalid_phone_number",
+            err.field().to_owned(),
+            err.to_string(),
+        ))
     })
 }
 
 /// A message ready to queue, and how it reads back in the 202 answer.
-fn prepare(kind: MessageKind, credential: &Credential, sender: &str, to: &PhoneNumber, body: String, now: i64) -> (NewMessage, MessageOut) {
+fn prepare(
+    kind: MessageKind,
+    credential: &Credential,
+    sender: &str,
+    to: &PhoneNumber,
+    body: String,
+    now: i64,
+) -> (NewMessage, MessageOut) {
     let message = NewMessage {
         id: MessageId::generate(),
         credential_id: credential.id.clone(),
@@ -170,13 +241,18 @@ async fn queue<T: Serialize>(
     now: i64,
 ) -> Result<Response, ApiError> {
     let body = serde_json::to_string(answer).map_err(|err| ApiError::Unexpected(err.into()))?;
-    let stored = StoredResponse { status: StatusCode::ACCEPTED.as_u16(), body };
+    let stored = StoredResponse {
+        status: StatusCode::ACCEPTED.as_u16(),
+        body,
+    };
     let request = key.map(|key| IdempotentRequest { key, fingerprint });
     let enqueued = delivery
         .outbox()
         .enqueue(org, messages, request.as_ref().map(|r| (r, &stored)), now)
         .await
-        .map_err(|err| ApiError::Unexpected(anyhow::Error::new(err).context("queueing messages")))?;
+        .map_err(|err| {
+            ApiError::Unexpected(anyhow::Error::new(err).context("queueing messages"))
+        })?;
     match enqueued {
         Enqueued::Created => {
             delivery.dispatcher().wake();
@@ -197,9 +273,19 @@ async fn queue<T: Serialize>(
 
 fn json_response(status: u16, body: String, replayed: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
-    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
     if replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
 }
@@ -224,8 +310,15 @@ pub async fn send_message(
     let to = phone("to", &input.to)?;
     let body = checked_body(&input.body)?;
     let named = input.credential_id.as_deref().map(str::trim);
-    let fingerprint = idempotency::fingerprint("POST /api/messages", &SendFingerprint { to: to.as_str(), body: &body, credential_id: named })
-        .map_err(|err| ApiError::Unexpected(err.into()))?;
+    let fingerprint = idempotency::fingerprint(
+        "POST /api/messages",
+        &SendFingerprint {
+            to: to.as_str(),
+            body: &body,
+            credential_id: named,
+        },
+    )
+    .map_err(|err| ApiError::Unexpected(err.into()))?;
     let (credential, sender) = sending_credential(store, delivery, org, named).await?;
     let now = now_ms();
     let (message, answer) = prepare(MessageKind::Sms, &credential, &sender, &to, body, now);
@@ -275,17 +368,18 @@ pub async fn send_hot_lead(
             reason: &lead.reason,
             preferred_time: lead.preferred_time.as_deref(),
             call_id: lead.call_id.as_deref(),
-            to: explicit.as_ref().map(|list| list.iter().map(PhoneNumber::as_str).collect()),
+            to: explicit
+                .as_ref()
+                .map(|list| list.iter().map(PhoneNumber::as_str).collect()),
         },
     )
     .map_err(|err| ApiError::Unexpected(err.into()))?;
     let recipients = match explicit {
         Some(list) => list,
         None => {
-            let settings = store
-                .get_settings(org)
-                .await
-                .map_err(|err| ApiError::Unexpected(anyhow::Error::new(err).context("reading the settings")))?;
+            let settings = store.get_settings(org).await.map_err(|err| {
+                ApiError::Unexpected(anyhow::Error::new(err).context("reading the settings"))
+            })?;
             settings
                 .alert_recipients
                 .iter()
@@ -306,7 +400,9 @@ pub async fn send_hot_lead(
     let clinic = store
         .get_organization(org)
         .await
-        .map_err(|err| ApiError::Unexpected(anyhow::Error::new(err).context("reading the organization")))?
+        .map_err(|err| {
+            ApiError::Unexpected(anyhow::Error::new(err).context("reading the organization"))
+        })?
         .name;
     let text = hot_lead::render(&lead, &clinic);
     let now = now_ms();
@@ -315,7 +411,25 @@ pub async fn send_hot_lead(
     let (messages, answers): (Vec<NewMessage>, Vec<MessageOut>) = recipients
         .iter()
         .filter(|to| seen.insert(to.as_str().to_owned()))
-        .map(|to| prepare(MessageKind::HotLead, &credential, &sender, to, text.clone(), now))
+        .map(|to| {
+            prepare(
+                MessageKind::HotLead,
+                &credential,
+                &sender,
+                to,
+                text.clone(),
+                now,
+            )
+        })
         .unzip();
-    queue(delivery, org, key, fingerprint, &messages, &HotLeadOut { messages: answers }, now).await
+    queue(
+        delivery,
+        org,
+        key,
+        fingerprint,
+        &messages,
+        &HotLeadOut { messages: answers },
+        now,
+    )
+    .await
 }

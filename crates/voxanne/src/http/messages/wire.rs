@@ -125,7 +125,9 @@ pub struct ListQuery {
 
 /// RFC 3339 (UTC, milliseconds) of a Unix-milliseconds time.
 pub fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl From<&MessageRecord> for MessageOut {
