@@ -217,7 +217,8 @@ mod tests {
         #[test]
         fn parse_accepts_exactly_prefix_plus_body(body in "[0-9a-z]{26}") {
             let text = format!("usr_{body}");
-            prop_assert_eq!(UserId::parse(&text).unwrap().as_str(), text.as_str());
+            let parsed = UserId::parse(&text).unwrap();
+            prop_assert_eq!(parsed.as_str(), text.as_str());
         }
 
         #[test]

@@ -3,7 +3,13 @@
 //! Each module holds one concept; `cli` wires them to the `voxanne` command.
 #![forbid(unsafe_code)]
 
+pub mod api_key;
 pub mod cli;
+pub mod config;
+pub mod delivery;
 pub mod dispatch;
 pub mod ids;
 pub mod outbox;
+pub mod password;
+pub mod store;
+pub mod vault;

@@ -1,3 +1,11 @@
-//! The integration tests of crate `voxanne`, in one binary (one link, shared fixtures).
+//! The voxanne integration test binary: one binary, one module per area (see SANDBOX-API.md).
+//!
+//! The database comes from `VOXANNE_TEST_DATABASE_URL`: unset → a fresh SQLite file in a temp dir;
+//! `postgres://…` → a fresh database per test on that server, dropped afterwards.
+
+// Fixtures outside #[test] functions may unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod delivery;
+mod store;
+mod support;

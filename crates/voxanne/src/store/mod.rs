@@ -1,0 +1,211 @@
+//! The tenant store: organizations, users, API keys and encrypted credentials.
+//!
+//! [`Store`] methods are whole use cases and take the organization id first, so no query can reach
+//! a tenant's row without naming the tenant; another organization's id behaves exactly like a
+//! missing one ([`StoreError::NotFound`]). One implementation runs on SQLite and PostgreSQL
+//! (see [`backend`]), chosen once from the URL scheme.
+
+mod api_keys;
+pub mod backend;
+mod credentials;
+mod keys;
+mod model;
+mod orgs;
+mod secrets;
+mod settings;
+mod text_enum;
+mod users;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use backend::Backend;
+use backend::Db;
+pub use model::{
+    ApiKeyPrincipal, ApiKeyRecord, Credential, CredentialDisplay, CredentialPatch,
+    CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,
+    SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
+};
+pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
+
+use crate::ids::CredentialId;
+use crate::vault::{self, KeyId, Keyring};
+
+/// A stored or presented value that is not one of the accepted spellings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what}: expected one of {}", expected.join(", "))]
+pub struct InvalidValue {
+    pub what: &'static str,
+    pub expected: &'static [&'static str],
+}
+
+/// Everything a store use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist *for this organization* (it may exist for another).
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// A uniqueness rule refused the change (e.g. an email already in use).
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: &'static str,
+    },
+    /// Input failed validation; `field` names it for the API's error body.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The API key is unknown or revoked (one answer for both, on purpose).
+    #[error("the API key is not valid (unknown or revoked)")]
+    InvalidApiKey,
+    /// Email or password did not match (one answer for both, on purpose).
+    #[error("invalid email or password")]
+    InvalidLogin,
+    /// This credential's secrets cannot be opened with the configured keys; it is now marked
+    /// `undecryptable` and must not be used.
+    #[error("credential {id} cannot be decrypted with the configured master keys")]
+    Undecryptable {
+        id: CredentialId,
+        #[source]
+        source: vault::Error,
+    },
+    #[error("encryption failed")]
+    Vault(#[from] vault::Error),
+    #[error(
+        "the configured master keys ({configured}) cannot open this store, whose key check is sealed under key {stored}: set VOXANNE_MASTER_KEY (or VOXANNE_MASTER_KEY_FILE) to the key this database was created with, newest key first"
+    )]
+    WrongMasterKey {
+        stored: String,
+        configured: String,
+        #[source]
+        source: Option<vault::Error>,
+    },
+    #[error(
+        "unsupported database URL scheme `{scheme}`: set VOXANNE_DATABASE_URL (or --database-url) to sqlite://PATH or postgres://USER@HOST/DB"
+    )]
+    UnsupportedDatabaseUrl { scheme: String },
+    #[error("cannot connect to the database: check VOXANNE_DATABASE_URL (or --database-url)")]
+    Connect {
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("running database migrations failed")]
+    Migrate {
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed")]
+    Password(#[source] crate::password::PasswordError),
+    #[error("a background task failed")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("stored {what} is corrupt")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Database(err)
+            if err.as_database_error().is_some_and(|db| db.is_unique_violation()))
+    }
+}
+
+/// The store: a database pool plus the keyring that opens its secrets. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    keyring: Arc<Keyring>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.db.backend())
+            .field("master_keys", &self.keyring.ids().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Store {
+    /// What every server start and database command does: connect, run migrations, and prove the
+    /// keyring opens this store (sealing the key check on first use). Fails before anything is
+    /// served when the keys are wrong.
+    pub async fn open(database_url: &str, keyring: Keyring) -> Result<Self, StoreError> {
+        let store = Self::connect(database_url, keyring).await?;
+        store.migrate().await?;
+        store.verify_key_check().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating or checking keys (for `voxanne migrate` and tests).
+    pub async fn connect(database_url: &str, keyring: Keyring) -> Result<Self, StoreError> {
+        let db = Db::connect(database_url).await?;
+        Ok(Self {
+            db,
+            keyring: Arc::new(keyring),
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.db.migrate().await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// The same database with another keyring (e.g. after adding a new master key).
+    pub fn with_keyring(&self, keyring: Keyring) -> Self {
+        Self {
+            db: self.db.clone(),
+            keyring: Arc::new(keyring),
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// The SQLite pool, for parts that share this database (e.g. the outbox); `None` on PostgreSQL.
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.db {
+            Db::Sqlite(pool) => Some(pool),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for parts that share this database; `None` on SQLite.
+    pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.db {
+            Db::Postgres(pool) => Some(pool),
+            Db::Sqlite(_) => None,
+        }
+    }
+}
+
+fn key_list(keyring: &Keyring) -> String {
+    keyring
+        .ids()
+        .map(|id: KeyId| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,407 @@
+use secrecy::ExposeSecret;
+use serde_json::json;
+use voxanne::store::{
+    CredentialDisplay, CredentialPatch, CredentialType, SecretField, SecretValue, StoreError,
+    VerificationStatus,
+};
+
+use super::{google_credential, twilio_credential};
+use crate::support::{Sentinel, TestStore};
+
+#[tokio::test]
+async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+
+    let first = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    let second = t
+        .store
+        .insert_credential(
+            &org.id,
+            twilio_credential("backup", Sentinel::new().secret()),
+        )
+        .await
+        .unwrap();
+    let google = t
+        .store
+        .insert_credential(
+            &org.id,
+            google_credential("calendar", Sentinel::new().secret()),
+        )
+        .await
+        .unwrap();
+
+    assert!(first.is_primary && !second.is_primary && google.is_primary);
+    assert_eq!(first.verification_status, VerificationStatus::Unverified);
+    assert!(first.is_active);
+    let primary = t
+        .store
+        .get_primary_credential(&org.id, CredentialType::Twilio)
+        .await
+        .unwrap();
+    assert_eq!(primary.map(|c| c.id), Some(first.id.clone()));
+    let twilio = t
+        .store
+        .list_credentials(&org.id, Some(CredentialType::Twilio))
+        .await
+        .unwrap();
+    assert_eq!(
+        twilio.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        vec![&first.id, &second.id]
+    );
+    assert_eq!(
+        t.store.list_credentials(&org.id, None).await.unwrap().len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let token = Sentinel::new();
+
+    let cred = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", token.secret()))
+        .await
+        .unwrap();
+    let opened = t
+        .store
+        .open_credential_secrets(&org.id, &cred.id)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        opened.get(SecretField::AuthToken).unwrap().expose_secret(),
+        token.text()
+    );
+    assert!(opened.get(SecretField::ApiKeySecret).is_none());
+    assert_eq!(
+        cred.secret_last4.as_deref(),
+        Some(&token.text()[token.text().len() - 4..])
+    );
+    assert!(!format!("{opened:?}").contains(token.text()));
+}
+
+#[tokio::test]
+async fn a_secret_field_of_another_type_is_refused() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let mut new = twilio_credential("main", Sentinel::new().secret());
+    new.secrets.push(SecretValue::new(
+        SecretField::RefreshToken,
+        Sentinel::new().secret(),
+    ));
+
+    let err = t.store.insert_credential(&org.id, new).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "secrets",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        t.store
+            .list_credentials(&org.id, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn making_another_credential_primary_switches_in_one_step() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let first = t
+        .store
+        .insert_credential(&org.id, twilio_credential("a", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    let second = t
+        .store
+        .insert_credential(&org.id, twilio_credential("b", Sentinel::new().secret()))
+        .await
+        .unwrap();
+
+    let switched = t
+        .store
+        .patch_credential(
+            &org.id,
+            &second.id,
+            CredentialPatch {
+                is_primary: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(switched.is_primary);
+    assert!(
+        !t.store
+            .get_credential(&org.id, &first.id)
+            .await
+            .unwrap()
+            .is_primary
+    );
+    let unset = t
+        .store
+        .patch_credential(
+            &org.id,
+            &second.id,
+            CredentialPatch {
+                is_primary: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!unset.is_primary);
+    assert!(
+        t.store
+            .get_primary_credential(&org.id, CredentialType::Twilio)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_primary_switches_leave_exactly_one_primary() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let cred = t
+            .store
+            .insert_credential(
+                &org.id,
+                twilio_credential(&format!("c{n}"), Sentinel::new().secret()),
+            )
+            .await
+            .unwrap();
+        ids.push(cred.id);
+    }
+
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for id in &ids {
+            let (store, org, id) = (t.store.clone(), org.id.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let patch = CredentialPatch {
+                    is_primary: Some(true),
+                    label: Some(format!("r{round}")),
+                    ..Default::default()
+                };
+                store.patch_credential(&org, &id, patch).await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let primaries: Vec<_> = t
+        .store
+        .list_credentials(&org.id, Some(CredentialType::Twilio))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.is_primary)
+        .collect();
+    assert_eq!(primaries.len(), 1, "{primaries:?}");
+}
+
+#[tokio::test]
+async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let cred = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    let report = json!({"checks": [{"id": "account_active", "result": "pass"}]});
+    let verified = t
+        .store
+        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &report)
+        .await
+        .unwrap();
+    assert_eq!(verified.verification_status, VerificationStatus::Verified);
+    assert_eq!(verified.verification_report.as_ref(), Some(&report));
+    assert!(verified.verified_at.is_some());
+    let new_token = Sentinel::new();
+
+    let patched = t
+        .store
+        .patch_credential(
+            &org.id,
+            &cred.id,
+            CredentialPatch {
+                label: Some("renamed".into()),
+                secrets: Some(vec![SecretValue::new(
+                    SecretField::AuthToken,
+                    new_token.secret(),
+                )]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(patched.label, "renamed");
+    assert_eq!(patched.verification_status, VerificationStatus::Unverified);
+    assert!(patched.verified_at.is_none() && patched.verification_report.is_none());
+    assert_eq!(patched.display, cred.display);
+    assert_eq!(
+        patched.secret_last4.as_deref(),
+        Some(&new_token.text()[new_token.text().len() - 4..])
+    );
+    let opened = t
+        .store
+        .open_credential_secrets(&org.id, &cred.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.get(SecretField::AuthToken).unwrap().expose_secret(),
+        new_token.text()
+    );
+}
+
+#[tokio::test]
+async fn new_display_fields_reset_verification_and_deactivation_hides_the_primary() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let cred = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    t.store
+        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
+        .await
+        .unwrap();
+    let display = CredentialDisplay {
+        from_number: Some("+15550100009".into()),
+        ..cred.display.clone()
+    };
+
+    let patched = t
+        .store
+        .patch_credential(
+            &org.id,
+            &cred.id,
+            CredentialPatch {
+                display: Some(display.clone()),
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(patched.display, display);
+    assert_eq!(patched.verification_status, VerificationStatus::Unverified);
+    assert!(!patched.is_active && patched.is_primary);
+    assert!(
+        t.store
+            .get_primary_credential(&org.id, CredentialType::Twilio)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_verification() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let cred = t
+        .store
+        .insert_credential(&org.id, google_credential("cal", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    t.store
+        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
+        .await
+        .unwrap();
+    let access = Sentinel::new();
+    let expiry = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
+        .unwrap()
+        .to_utc();
+
+    t.store
+        .refresh_secret(
+            &org.id,
+            &cred.id,
+            SecretValue {
+                field: SecretField::AccessToken,
+                value: access.secret(),
+                expires_at: Some(expiry),
+            },
+        )
+        .await
+        .unwrap();
+
+    let opened = t
+        .store
+        .open_credential_secrets(&org.id, &cred.id)
+        .await
+        .unwrap();
+    let stored = opened.get_with_expiry(SecretField::AccessToken).unwrap();
+    assert_eq!(stored.value.expose_secret(), access.text());
+    assert_eq!(stored.expires_at, Some(expiry));
+    assert_eq!(
+        opened.credential.verification_status,
+        VerificationStatus::Verified
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_credential_destroys_its_secret_rows() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let token = Sentinel::new();
+    let cred = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", token.secret()))
+        .await
+        .unwrap();
+
+    t.store.delete_credential(&org.id, &cred.id).await.unwrap();
+
+    assert!(matches!(
+        t.store.get_credential(&org.id, &cred.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.store.open_credential_secrets(&org.id, &cred.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.store.delete_credential(&org.id, &cred.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let rows: i64 = match t.store.sqlite_pool() {
+        Some(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        None => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
+            .fetch_one(t.store.postgres_pool().unwrap())
+            .await
+            .unwrap(),
+    };
+    assert_eq!(rows, 0);
+}

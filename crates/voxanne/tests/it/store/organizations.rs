@@ -1,0 +1,144 @@
+use voxanne::ids::OrgId;
+use voxanne::store::{OrgSettings, StoreError};
+
+use crate::support::TestStore;
+
+#[tokio::test]
+async fn a_created_organization_has_default_settings_and_is_listed() {
+    let t = TestStore::new().await;
+
+    let org = t
+        .store
+        .create_organization("  Sunrise Dental ")
+        .await
+        .unwrap();
+
+    assert_eq!(org.name, "Sunrise Dental");
+    assert_eq!(org.settings, OrgSettings::default());
+    assert_eq!(t.store.get_organization(&org.id).await.unwrap(), org);
+    let listed = t.store.list_organizations().await.unwrap();
+    assert_eq!(listed, vec![org]);
+}
+
+#[tokio::test]
+async fn an_empty_name_is_refused_naming_the_field() {
+    let t = TestStore::new().await;
+    let err = t.store.create_organization("   ").await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid { field: "name", .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_organization_is_not_found_for_every_use_case() {
+    let t = TestStore::new().await;
+    let missing = OrgId::generate();
+
+    for result in [
+        t.store.get_organization(&missing).await.map(|_| ()),
+        t.store.delete_organization(&missing).await,
+        t.store.get_settings(&missing).await.map(|_| ()),
+        t.store
+            .update_settings(&missing, &OrgSettings::default())
+            .await
+            .map(|_| ()),
+        t.store.create_api_key(&missing).await.map(|_| ()),
+    ] {
+        assert!(
+            matches!(result, Err(StoreError::NotFound { .. })),
+            "{result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn settings_are_validated_then_stored() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let wanted = OrgSettings {
+        alert_recipients: vec!["+15550100002".into(), "+447700900123".into()],
+        timezone: "America/New_York".into(),
+    };
+
+    t.store.update_settings(&org.id, &wanted).await.unwrap();
+    let bad_number = OrgSettings {
+        alert_recipients: vec!["555-0100".into()],
+        ..wanted.clone()
+    };
+    let bad_zone = OrgSettings {
+        timezone: "Atlantis/Capital".into(),
+        ..wanted.clone()
+    };
+
+    assert_eq!(t.store.get_settings(&org.id).await.unwrap(), wanted);
+    let err = t
+        .store
+        .update_settings(&org.id, &bad_number)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "alert_recipients",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = t
+        .store
+        .update_settings(&org.id, &bad_zone)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid {
+                field: "timezone",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.store.get_settings(&org.id).await.unwrap(), wanted);
+}
+
+#[tokio::test]
+async fn deleting_an_organization_removes_everything_it_owns() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Gone Clinic").await.unwrap();
+    let other = t.store.create_organization("Staying Clinic").await.unwrap();
+    let (_, key) = t.store.create_api_key(&org.id).await.unwrap();
+    let cred = t
+        .store
+        .insert_credential(
+            &org.id,
+            super::twilio_credential("main", crate::support::Sentinel::new().secret()),
+        )
+        .await
+        .unwrap();
+
+    t.store.delete_organization(&org.id).await.unwrap();
+
+    assert!(matches!(
+        t.store.get_organization(&org.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.store.authenticate_api_key(&key).await,
+        Err(StoreError::InvalidApiKey)
+    ));
+    assert!(matches!(
+        t.store.get_credential(&org.id, &cred.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(t.store.list_organizations().await.unwrap(), vec![other]);
+    let usage = t.store.key_usage().await.unwrap();
+    assert_eq!(
+        usage.iter().map(|u| u.data_keys).sum::<u64>(),
+        1,
+        "{usage:?}"
+    );
+}

@@ -1,0 +1,135 @@
+use secrecy::SecretString;
+use voxanne::ids::OrgId;
+use voxanne::store::{Role, StoreError};
+
+use crate::support::{Sentinel, TestStore};
+
+#[tokio::test]
+async fn a_user_logs_in_with_their_password_and_nothing_else() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let password = Sentinel::new();
+
+    let user = t
+        .store
+        .create_user(
+            &org.id,
+            " Owner@Clinic.Example ",
+            password.secret(),
+            Role::Owner,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(user.email, "owner@clinic.example");
+    let logged_in = t
+        .store
+        .verify_user_password("owner@clinic.example", password.secret())
+        .await
+        .unwrap();
+    assert_eq!(logged_in, user);
+    let wrong = t
+        .store
+        .verify_user_password(
+            "owner@clinic.example",
+            SecretString::from("not the password"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, StoreError::InvalidLogin), "{wrong:?}");
+    let unknown = t
+        .store
+        .verify_user_password("nobody@clinic.example", password.secret())
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, StoreError::InvalidLogin), "{unknown:?}");
+    assert_eq!(t.store.list_users(&org.id).await.unwrap(), vec![user]);
+}
+
+#[tokio::test]
+async fn an_email_already_in_use_is_a_conflict() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let other = t.store.create_organization("Other").await.unwrap();
+    t.store
+        .create_user(
+            &org.id,
+            "a@clinic.example",
+            Sentinel::new().secret(),
+            Role::Owner,
+        )
+        .await
+        .unwrap();
+
+    let err = t
+        .store
+        .create_user(
+            &other.id,
+            "A@clinic.example",
+            Sentinel::new().secret(),
+            Role::Admin,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(err, StoreError::Conflict { field: "email", .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_unknown_orgs_are_not_found() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+
+    let short = t
+        .store
+        .create_user(
+            &org.id,
+            "b@clinic.example",
+            SecretString::from("short"),
+            Role::Admin,
+        )
+        .await
+        .unwrap_err();
+    let email = t
+        .store
+        .create_user(
+            &org.id,
+            "not-an-email",
+            Sentinel::new().secret(),
+            Role::Admin,
+        )
+        .await
+        .unwrap_err();
+    let missing = t
+        .store
+        .create_user(
+            &OrgId::generate(),
+            "c@clinic.example",
+            Sentinel::new().secret(),
+            Role::Admin,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            short,
+            StoreError::Invalid {
+                field: "password",
+                ..
+            }
+        ),
+        "{short:?}"
+    );
+    assert!(
+        matches!(email, StoreError::Invalid { field: "email", .. }),
+        "{email:?}"
+    );
+    assert!(
+        matches!(missing, StoreError::NotFound { .. }),
+        "{missing:?}"
+    );
+}
