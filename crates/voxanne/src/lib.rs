@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod dispatch;
+pub mod http;
 pub mod ids;
 pub mod outbox;
 pub mod password;

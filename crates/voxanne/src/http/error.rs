@@ -1,0 +1,258 @@
+//! The one error type of the HTTP edge and its one body shape.
+//!
+//! Every failure a client can see, from a malformed body to a Twilio refusal, answers
+//! `{"error":{"code","message","field"?,"hint"?,"twilio_code"?,"request_id"}}`, so the dashboard and
+//! the receptionist backend need one parser. `code` is a stable machine-readable string; `message`
+//! and `hint` are plain words for a person. Unexpected failures are logged with their whole cause
+//! chain and answered with the request id only, never with internals.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::request_id;
+
+/// A problem with one field of the request (body, path or query), answered with 422.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Stable machine-readable code, e.g. `invalid_phone_number`.
+    pub code: &'static str,
+    /// The field's path in the request, e.g. `from_number` or `alert_recipients[2]`.
+    pub field: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            field: field.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Everything a handler or extractor can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request body, path or query is not acceptable: 422 naming the field.
+    #[error("invalid field `{}`: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    /// The body is not JSON at all (or not an object): 422, no single field to blame.
+    #[error("malformed JSON body: {message}")]
+    MalformedJson { message: String },
+    #[error("missing, malformed or revoked API key")]
+    Unauthorized {
+        message: &'static str,
+        hint: &'static str,
+    },
+    /// The thing does not exist *for this organization*; another tenant's looks exactly the same.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// No route matches the path (the fallback).
+    #[error("no such endpoint")]
+    NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("rate limit exceeded; retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A request that is well-formed but conflicts with the stored state.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    },
+    /// Twilio refused what we asked on the client's behalf (e.g. a send); `status` is ours to pick.
+    #[error("{message}")]
+    Twilio {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+        twilio_code: Option<u32>,
+    },
+    /// A dependency we need (the database) is not reachable.
+    #[error("service unavailable: {message}")]
+    Unavailable { message: &'static str },
+    /// A bug or an outage: logged with its chain, answered with the request id only.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        ApiError::Invalid(err)
+    }
+}
+
+/// The wire shape of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a program (`code`, `field`, `twilio_code`) and for a person (`message`, `hint`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_phone_number`, `unauthorized`, `not_found`.
+    pub code: String,
+    /// What went wrong, in plain words.
+    pub message: String,
+    /// The request field at fault, when there is one (e.g. `from_number`, `alert_recipients[1]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Twilio's error code when Twilio's answer caused this error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_code: Option<u32>,
+    /// The id of this request (also in the `x-request-id` header and in the server logs).
+    pub request_id: String,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) | ApiError::MalformedJson { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Twilio { status, .. } => *status,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn detail(&self, request_id: String) -> ErrorDetail {
+        let plain = |code: &str, message: String, hint: Option<String>| ErrorDetail {
+            code: code.to_owned(),
+            message,
+            field: None,
+            hint,
+            twilio_code: None,
+            request_id: request_id.clone(),
+        };
+        match self {
+            ApiError::Invalid(field) => ErrorDetail {
+                code: field.code.to_owned(),
+                message: field.message.clone(),
+                field: Some(field.field.clone()),
+                hint: field.hint.clone(),
+                twilio_code: None,
+                request_id,
+            },
+            ApiError::MalformedJson { message } => plain(
+                "malformed_json",
+                format!("The request body is not valid JSON: {message}"),
+                Some("Send a JSON object with `Content-Type: application/json`.".to_owned()),
+            ),
+            ApiError::Unauthorized { message, hint } => plain(
+                "unauthorized",
+                (*message).to_owned(),
+                Some((*hint).to_owned()),
+            ),
+            ApiError::NotFound { what } => plain(
+                "not_found",
+                format!("No {what} with this id exists in your organization."),
+                Some("List them with GET /api/organization/credentials.".to_owned()),
+            ),
+            ApiError::NoRoute => plain(
+                "no_such_endpoint",
+                "No endpoint answers this path.".to_owned(),
+                Some("See GET /api/openapi.json or the /docs page for the endpoints.".to_owned()),
+            ),
+            ApiError::MethodNotAllowed => plain(
+                "method_not_allowed",
+                "This endpoint does not accept this HTTP method.".to_owned(),
+                Some(
+                    "See GET /api/openapi.json or the /docs page for the methods it accepts."
+                        .to_owned(),
+                ),
+            ),
+            ApiError::PayloadTooLarge { limit } => plain(
+                "payload_too_large",
+                format!("The request body is larger than the {limit} bytes this API accepts."),
+                Some(
+                    "Send a smaller body; no endpoint needs more than a few kilobytes.".to_owned(),
+                ),
+            ),
+            ApiError::RateLimited { retry_after_secs } => plain(
+                "rate_limited",
+                "Too many requests with this API key.".to_owned(),
+                Some(format!(
+                    "Wait {retry_after_secs} s (see the Retry-After header) and retry."
+                )),
+            ),
+            ApiError::Conflict {
+                code,
+                message,
+                hint,
+            } => plain(code, message.clone(), hint.clone()),
+            ApiError::Twilio {
+                code,
+                message,
+                hint,
+                twilio_code,
+                ..
+            } => ErrorDetail {
+                twilio_code: *twilio_code,
+                ..plain(code, message.clone(), hint.clone())
+            },
+            ApiError::Unavailable { message } => plain(
+                "unavailable",
+                (*message).to_owned(),
+                Some("Retry shortly; if it persists, check the server logs.".to_owned()),
+            ),
+            ApiError::Unexpected(_) => plain(
+                "internal_error",
+                "Something went wrong on our side; nothing you sent caused it.".to_owned(),
+                Some("Retry; if it persists, report the request_id.".to_owned()),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = request_id::current().unwrap_or_default();
+        let status = self.status();
+        if let ApiError::Unexpected(err) = &self {
+            // `{:#}` prints the whole cause chain; none of our error types carry secrets.
+            tracing::error!(error = format!("{err:#}"), "unexpected error");
+        } else if status.is_server_error() {
+            tracing::warn!(error = %self, "service unavailable");
+        }
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: self.detail(request_id),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
