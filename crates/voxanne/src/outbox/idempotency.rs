@@ -152,7 +152,8 @@ mod tests {
     proptest! {
         #[test]
         fn any_visible_ascii_key_up_to_255_chars_is_accepted(key in "[!-~]{1,255}") {
-            prop_assert_eq!(IdempotencyKey::parse(&key).unwrap().as_str(), key.as_str());
+            let parsed = IdempotencyKey::parse(&key).unwrap();
+            prop_assert_eq!(parsed.as_str(), key.as_str());
         }
     }
 }
