@@ -71,6 +71,14 @@ impl Dispatcher {
             if let Err(err) = self.reconcile_stuck_once().await {
                 tracing::warn!(error = %err, "stuck-message reconciliation failed; retrying later");
             }
+            match self.outbox().resume_fixed_credentials(now_ms()).await {
+                Ok(0) => {}
+                Ok(resumed) => {
+                    tracing::info!(resumed, "credentials were fixed; their held messages are queued again");
+                    self.wake();
+                }
+                Err(err) => tracing::warn!(error = %err, "resuming fixed credentials failed"),
+            }
             tokio::select! {
                 () = tokio::time::sleep(self.config().stuck_interval) => {}
                 _ = stopped.changed() => {}

@@ -381,6 +381,22 @@ impl Outbox {
         })
     }
 
+    /// Releases the pause on every credential that was fixed since (verified again, active):
+    /// the periodic task calls this so a clinic that repairs its credential needs no other step.
+    pub async fn resume_fixed_credentials(&self, now: i64) -> Result<u64, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let done = sqlx::query(
+                "UPDATE outbox SET paused = 0, due_at = $1 WHERE paused = 1 AND credential_id IN \
+                   (SELECT id FROM credentials WHERE is_active = TRUE AND verification_status = 'verified')",
+            )
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(db_err("resuming fixed credentials"))?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// How many messages wait in the queue (due or not, paused or not).
     pub async fn backlog(&self) -> Result<i64, OutboxError> {
         with_db!(&self.db, |pool, pg| {

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use voxanne::outbox::MessageStatus;
-use voxanne::store::VerificationStatus;
+use secrecy::SecretString;
+use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
 use super::world::{World, phone};
 
