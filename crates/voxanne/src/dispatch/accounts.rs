@@ -79,7 +79,12 @@ pub struct Accounts {
 struct CallbackKey {
     updated_at: DateTime<Utc>,
     auth_token: Option<SecretString>,
+    checked_at: std::time::Instant,
 }
+
+/// How long a callback key is trusted without re-reading the credential: Twilio sends several
+/// callbacks per message, and a rotated token takes effect within this time.
+const CALLBACK_KEY_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Accounts {
     /// `config` carries the Twilio base URL (real Twilio, or the sandbox in tests and the demo);

@@ -9,8 +9,7 @@ pub mod send;
 pub mod wire;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -122,11 +121,11 @@ async fn post_status_callback(
     Path((org_id, message_id)): Path<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
-    if body.len() > 64 * 1024 {
+    let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    }
+    };
     let public_url = state.public_url.as_deref();
     status_callbacks::receive(&state.delivery, public_url, &org_id, &message_id, uri.query(), &headers, &body).await
 }

@@ -5,16 +5,9 @@ use voxanne::store::Store;
 use voxanne::vault::{Keyring, MasterKey};
 
 pub struct TestDb {
-    pub url: String,
     pub store: Store,
     _dir: Option<tempfile::TempDir>,
     drop_pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn is_postgres(&self) -> bool {
-        self.url.starts_with("postgres")
-    }
 }
 
 pub async fn test_db() -> TestDb {
@@ -28,7 +21,6 @@ pub async fn test_db() -> TestDb {
             let url = format!("sqlite://{}/voxanne.db", dir.path().display());
             let store = Store::open(&url, keyring).await.unwrap();
             TestDb {
-                url,
                 store,
                 _dir: Some(dir),
                 drop_pg: None,
@@ -46,7 +38,6 @@ pub async fn test_db() -> TestDb {
             let url = format!("{base}/{name}");
             let store = Store::open(&url, keyring).await.unwrap();
             TestDb {
-                url,
                 store,
                 _dir: None,
                 drop_pg: Some((admin, name)),
