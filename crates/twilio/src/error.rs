@@ -56,7 +56,7 @@ struct ErrorBody {
 
 /// Codes retrying cannot fix.
 const PERMANENT: &[u32] = &[
-    20404, 21211, 21602, 21603, 21604, 21610, 21612, 21614, 21617, 21635, 21658,
+    20008, 20404, 21211, 21602, 21603, 21604, 21610, 21612, 21614, 21617, 21635, 21658,
 ];
 /// Codes someone must fix in Twilio's console or in Voxanne's settings.
 const NEEDS_CONFIGURATION: &[u32] = &[
@@ -330,6 +330,7 @@ mod tests {
             (400, 21617, RetryClass::Permanent),
             (400, 21635, RetryClass::Permanent),
             (404, 20404, RetryClass::Permanent),
+            (403, 20008, RetryClass::Permanent),
             (400, 29999, RetryClass::Permanent),
             (500, 29999, RetryClass::Transient),
             (429, 429, RetryClass::Transient),

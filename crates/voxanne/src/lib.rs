@@ -4,13 +4,17 @@
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod dispatch;
+pub mod hot_lead;
 pub mod http;
 pub mod ids;
 pub mod outbox;
 pub mod password;
+pub mod phone;
+pub mod sms;
 pub mod store;
 pub mod vault;

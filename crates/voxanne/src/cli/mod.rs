@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod sandbox;
 
 /// Exit code for a usage error (bad flags, missing settings), as the check suite documents.
@@ -27,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Run the local Twilio/Google stand-in (no network needed).
     Sandbox(sandbox::Args),
+    /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
+    Check(check::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Check(args) => check::run(args).await,
         }
     })
 }

@@ -3,7 +3,9 @@
 #![allow(dead_code, unused_imports)] // until every test module uses the fixtures
 
 pub mod database;
+pub mod raw;
 pub mod sentinel;
+pub mod twilio_sandbox;
 
 pub use database::{TestDb, TestStore};
 pub use sentinel::Sentinel;

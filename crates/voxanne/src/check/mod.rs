@@ -1,0 +1,212 @@
+//! The Phase 0 check suite: can this clinic's Twilio account send Voxanne's messages?
+//!
+//! Four checks, in order, each building on the last: the credentials and account, the sender
+//! (a number the account owns that can send SMS, or a Messaging Service), a plain test SMS, and a
+//! real hot-lead alert. A check that cannot meaningfully run is skipped with the reason. The same
+//! [`run`] serves `voxanne check twilio` and the HTTP verify endpoint.
+
+mod explain;
+mod retry;
+mod steps;
+
+use serde::Serialize;
+
+pub use self::explain::{Context, Explanation, explain};
+pub use self::retry::{Attempted, RetryPolicy, may_retry, retrying};
+use crate::phone::PhoneNumber;
+
+/// Which kind of credentials the client holds; API keys cannot read the Account resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    AuthToken,
+    ApiKey,
+}
+
+/// Who sends the test messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    From(PhoneNumber),
+    MessagingService(twilio::MessagingServiceSid),
+}
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct CheckPlan {
+    pub auth: AuthKind,
+    pub sender: Sender,
+    /// Where to send the two test messages; `None` skips them.
+    pub to: Option<PhoneNumber>,
+    /// Shown in the messages, as the clinic will see it.
+    pub clinic_name: String,
+    pub retry: RetryPolicy,
+}
+
+impl CheckPlan {
+    pub fn new(
+        auth: AuthKind,
+        sender: Sender,
+        to: Option<PhoneNumber>,
+        clinic_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            auth,
+            sender,
+            to,
+            clinic_name: clinic_name.into(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    Account,
+    Phone,
+    GenericSms,
+    HotLeadSms,
+}
+
+impl CheckId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Account => "account",
+            CheckId::Phone => "phone",
+            CheckId::GenericSms => "generic_sms",
+            CheckId::HotLeadSms => "hot_lead_sms",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub id: CheckId,
+    pub status: CheckStatus,
+    /// What happened, in plain words.
+    pub message: String,
+    /// The fix, for failures (and the way to un-skip, for skips).
+    pub hint: Option<String>,
+    pub twilio_code: Option<u32>,
+    /// The SID of a message a check sent, for tracking in Twilio's console.
+    pub message_sid: Option<String>,
+    /// Segments of the message a check sent.
+    pub segments: Option<u32>,
+}
+
+impl CheckResult {
+    pub fn pass(id: CheckId, message: impl Into<String>) -> Self {
+        Self {
+            id,
+            status: CheckStatus::Pass,
+            message: message.into(),
+            hint: None,
+            twilio_code: None,
+            message_sid: None,
+            segments: None,
+        }
+    }
+
+    pub fn skip(id: CheckId, message: impl Into<String>, hint: Option<String>) -> Self {
+        Self {
+            hint,
+            status: CheckStatus::Skip,
+            ..Self::pass(id, message)
+        }
+    }
+
+    pub fn fail(id: CheckId, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            hint: Some(hint.into()),
+            status: CheckStatus::Fail,
+            ..Self::pass(id, message)
+        }
+    }
+
+    pub fn failed_with(id: CheckId, explanation: Explanation) -> Self {
+        Self {
+            status: CheckStatus::Fail,
+            hint: explanation.hint,
+            twilio_code: explanation.twilio_code,
+            ..Self::pass(id, explanation.message)
+        }
+    }
+}
+
+/// Every check's outcome, in the order they ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub checks: Vec<CheckResult>,
+}
+
+impl Report {
+    /// True when no check failed (skips are not failures).
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.status != CheckStatus::Fail)
+    }
+
+    pub fn get(&self, id: CheckId) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+/// Runs the four checks against the account of `client`.
+pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
+    let mut checks = Vec::with_capacity(4);
+    let account = steps::account(client, plan).await;
+    let account_ok = account.status == CheckStatus::Pass;
+    checks.push(account);
+    if !account_ok {
+        let reason = "Skipped: the account check failed";
+        for id in [CheckId::Phone, CheckId::GenericSms, CheckId::HotLeadSms] {
+            checks.push(CheckResult::skip(id, reason, None));
+        }
+        return Report { checks };
+    }
+    let phone = steps::phone(client, plan).await;
+    let phone_ok = phone.status == CheckStatus::Pass;
+    checks.push(phone);
+    let Some(to) = plan.to.as_ref() else {
+        let hint = Some("Pass --to with a mobile number you can read (E.164, e.g. +14155552671) to send two test messages".to_owned());
+        for id in [CheckId::GenericSms, CheckId::HotLeadSms] {
+            checks.push(CheckResult::skip(
+                id,
+                "Skipped: no To number given",
+                hint.clone(),
+            ));
+        }
+        return Report { checks };
+    };
+    if !phone_ok {
+        for id in [CheckId::GenericSms, CheckId::HotLeadSms] {
+            checks.push(CheckResult::skip(
+                id,
+                "Skipped: the phone check failed",
+                None,
+            ));
+        }
+        return Report { checks };
+    }
+    let generic = steps::generic_sms(client, plan, to).await;
+    let generic_ok = generic.status == CheckStatus::Pass;
+    checks.push(generic);
+    if generic_ok {
+        checks.push(steps::hot_lead_sms(client, plan, to).await);
+    } else {
+        checks.push(CheckResult::skip(
+            CheckId::HotLeadSms,
+            "Skipped: the generic SMS failed",
+            None,
+        ));
+    }
+    Report { checks }
+}

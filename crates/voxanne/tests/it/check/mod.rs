@@ -1,0 +1,47 @@
+//! The Phase 0 check suite against the sandbox: as a library and as `voxanne check twilio`.
+
+mod command;
+mod library;
+
+use std::time::Duration;
+
+use voxanne::check::{AuthKind, CheckPlan, CheckStatus, Report, RetryPolicy, Sender};
+use voxanne::phone::PhoneNumber;
+
+use crate::support::twilio_sandbox::{AccountCreds, TwilioSandbox};
+
+pub const FROM: &str = "+14155550100";
+pub const TO: &str = "+14155550199";
+
+pub fn phone(number: &str) -> PhoneNumber {
+    PhoneNumber::parse("test", number).unwrap()
+}
+
+pub fn plan(to: Option<&str>) -> CheckPlan {
+    let mut plan = CheckPlan::new(
+        AuthKind::AuthToken,
+        Sender::From(phone(FROM)),
+        to.map(phone),
+        "Bright Smile Dental",
+    );
+    plan.retry = RetryPolicy {
+        attempts: 3,
+        backoff: Duration::from_millis(10),
+        max_wait: Duration::from_secs(2),
+    };
+    plan
+}
+
+pub fn statuses(report: &Report) -> Vec<(&'static str, CheckStatus)> {
+    report
+        .checks
+        .iter()
+        .map(|c| (c.id.as_str(), c.status))
+        .collect()
+}
+
+pub async fn ready_account(sandbox: &TwilioSandbox, kind: &str) -> AccountCreds {
+    let account = sandbox.account(kind).await;
+    sandbox.add_number(&account, FROM, true).await;
+    account
+}
