@@ -63,6 +63,13 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     /// A file with one base64 master key per line, newest first. `VOXANNE_MASTER_KEY_FILE`.
     pub master_key_file: Option<PathBuf>,
+    /// `voxanne serve`'s settings (Twilio base URL, public URL, logs, limits), flattened so each
+    /// is a top-level `voxanne.toml` key and a `VOXANNE_*` variable.
+    #[serde(flatten)]
+    pub server: crate::http::ServerSettings,
+    /// The dispatcher's tunables (`VOXANNE_DISPATCH_*`), flattened the same way.
+    #[serde(flatten)]
+    pub delivery: crate::delivery::DeliverySettings,
 }
 
 impl Default for Settings {
@@ -72,6 +79,8 @@ impl Default for Settings {
             database_url: None,
             master_key: None,
             master_key_file: None,
+            server: crate::http::ServerSettings::default(),
+            delivery: crate::delivery::DeliverySettings::default(),
         }
     }
 }
@@ -83,6 +92,10 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -185,6 +198,8 @@ impl fmt::Debug for Settings {
                 &self.master_key.as_ref().map(|_| "[REDACTED]"),
             )
             .field("master_key_file", &self.master_key_file)
+            .field("server", &self.server)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }
@@ -274,6 +289,7 @@ mod tests {
         let overrides = Overrides {
             database_url: Some("sqlite://from-flag.db".into()),
             data_dir: None,
+            ..Overrides::default()
         };
         let settings = Settings::load(Some(&file), &overrides).unwrap();
         assert_eq!(

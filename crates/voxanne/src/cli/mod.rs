@@ -7,8 +7,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod api_key;
 mod check;
+mod keys;
+mod migrate;
+mod org;
 mod sandbox;
+mod serve;
+pub mod store_args;
+mod user;
 
 /// Exit code for a usage error (bad flags, missing settings), as the check suite documents.
 pub const EXIT_USAGE: u8 = 2;
@@ -28,8 +35,20 @@ pub struct Cli {
 enum Command {
     /// Run the local Twilio/Google stand-in (no network needed).
     Sandbox(sandbox::Args),
+    /// Create, list and delete organizations (clinics).
+    Org(org::Args),
+    /// Create and revoke API keys.
+    ApiKey(api_key::Args),
+    /// Create dashboard users.
+    User(user::Args),
+    /// Bring the database schema up to date.
+    Migrate(migrate::Args),
+    /// Generate, rotate and inspect master keys.
+    Keys(keys::Args),
     /// Check an account's setup: `voxanne check twilio` (credentials, sender, test messages).
     Check(check::Args),
+    /// Run the HTTP API (credentials, settings, health, metrics, docs).
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
@@ -59,7 +78,13 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Org(args) => org::run(args).await,
+            Command::ApiKey(args) => api_key::run(args).await,
+            Command::User(args) => user::run(args).await,
+            Command::Migrate(args) => migrate::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     })
 }

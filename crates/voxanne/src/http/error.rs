@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::request_id;
+use crate::store::StoreError;
 
 /// A problem with one field of the request (body, path or query), answered with 422.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,15 +245,55 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
+        let unauthorized = matches!(self, ApiError::Unauthorized { .. });
         let body = ErrorBody {
             error: self.detail(request_id),
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if unauthorized {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound { what } => ApiError::NotFound { what },
+            StoreError::Invalid { field, message } => {
+                FieldError::new("invalid_value", field, format!("`{field}` is not valid: {message}."))
+                    .with_hint(format!("Correct `{field}` as described and send the request again."))
+                    .into()
+            }
+            StoreError::Conflict { field, message } => ApiError::Conflict {
+                code: "conflict",
+                message: format!("{message} ({field})"),
+                hint: None,
+            },
+            StoreError::InvalidApiKey => ApiError::Unauthorized {
+                message: "The API key is unknown or has been revoked.",
+                hint: "Send `Authorization: Bearer <your organization's API key>`.",
+            },
+            StoreError::Undecryptable { .. } => ApiError::Conflict {
+                code: "credential_undecryptable",
+                message: "This credential's secrets cannot be decrypted with the master keys the server is configured with, so it cannot be used or verified.".to_owned(),
+                hint: Some("Re-enter its secrets with PATCH (or delete it and add it again), or ask the operator to configure the master key it was stored under.".to_owned()),
+            },
+            StoreError::Database(
+                ref source @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
+            ) => {
+                tracing::warn!(error = %source, "the database is not reachable");
+                ApiError::Unavailable { message: "The database is not reachable right now." }
+            }
+            other => ApiError::Unexpected(anyhow::Error::new(other)),
+        }
     }
 }

@@ -1,7 +1,57 @@
 //! The HTTP service: the credentials API, organization settings, health, metrics and docs.
+//!
+//! Tenancy lives in the types: every `/api/organization/…` handler takes an [`auth::Tenant`],
+//! which only the Bearer API key can produce, and passes its org id first to the store. The path
+//! and the body never name the organization. Each endpoint module ends with `fn router()`.
+
+pub mod auth;
+pub mod credentials;
 pub mod docs;
 pub mod error;
+pub mod health;
 pub mod json;
+pub mod messages;
 pub mod metrics;
+pub mod openapi;
+pub mod org_settings;
+pub mod query;
+pub mod rate_limit;
 pub mod request_id;
+pub mod server;
+pub mod state;
 pub mod status_callbacks;
+
+use axum::extract::DefaultBodyLimit;
+use axum::{Extension, Router, middleware};
+
+pub use self::error::{ApiError, FieldError};
+pub use self::server::{ServeError, ServerSettings, serve};
+pub use self::state::AppState;
+
+/// Every route of the service, with the request-id, metrics and body-limit layers around them.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(credentials::router())
+        .merge(org_settings::router())
+        .merge(messages::router());
+    // ---- Merge point for endpoints built on other branches --------------------------------
+    // Message endpoints (branch `outbox`):      let api = api.merge(messages::router());
+    // Google OAuth endpoints (branch `google`): let api = api.merge(oauth::router());
+    // Add their paths to the OpenAPI document in `openapi::document()` as well.
+    // -------------------------------------------------------------------------------------------
+    let limit = state.body_limit();
+    Router::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(api)
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(json::BodyLimit(limit)))
+        .layer(middleware::from_fn_with_state(
+            state.metrics().clone(),
+            metrics::middleware,
+        ))
+        .layer(middleware::from_fn(request_id::middleware))
+        .with_state(state)
+}

@@ -23,7 +23,10 @@ pub struct RateLimit {
 impl Default for RateLimit {
     fn default() -> Self {
         // 20 requests per second sustained, bursts of 60: far above what one clinic needs.
-        Self { per_second: NonZeroU32::MIN.saturating_add(19), burst: NonZeroU32::MIN.saturating_add(59) }
+        Self {
+            per_second: NonZeroU32::MIN.saturating_add(19),
+            burst: NonZeroU32::MIN.saturating_add(59),
+        }
     }
 }
 
@@ -36,7 +39,9 @@ pub struct KeyLimiter {
 impl KeyLimiter {
     pub fn new(limit: RateLimit) -> Self {
         let quota = Quota::per_second(limit.per_second).allow_burst(limit.burst);
-        Self { inner: Arc::new(RateLimiter::keyed(quota)) }
+        Self {
+            inner: Arc::new(RateLimiter::keyed(quota)),
+        }
     }
 
     /// Counts one request for `key`; refuses with the whole seconds to wait (at least 1).
@@ -44,7 +49,9 @@ impl KeyLimiter {
         self.inner.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.inner.clock().now());
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            ApiError::RateLimited { retry_after_secs: retry_after_secs.max(1) }
+            ApiError::RateLimited {
+                retry_after_secs: retry_after_secs.max(1),
+            }
         })
     }
 
@@ -60,7 +67,10 @@ mod tests {
 
     #[test]
     fn a_key_past_its_burst_is_refused_with_a_retry_after_and_other_keys_are_not() {
-        let limiter = KeyLimiter::new(RateLimit { per_second: NonZeroU32::MIN, burst: NonZeroU32::new(2).unwrap() });
+        let limiter = KeyLimiter::new(RateLimit {
+            per_second: NonZeroU32::MIN,
+            burst: NonZeroU32::new(2).unwrap(),
+        });
         let (busy, quiet) = (ApiKeyId::generate(), ApiKeyId::generate());
         limiter.check(&busy).unwrap();
         limiter.check(&busy).unwrap();

@@ -6,8 +6,12 @@
 // Fixtures outside #[test] functions may unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod check;
 mod delivery;
+mod store;
+mod support;
+mod vault;
 mod store;
 mod support;
 mod vault;

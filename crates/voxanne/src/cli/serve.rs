@@ -1,0 +1,87 @@
+//! `voxanne serve`: run the HTTP API.
+//!
+//! Start-up order matters: settings, master keys and the database (with its key check) are all
+//! proven good *before* the port is bound, so a misconfigured server never accepts a request.
+//! Once bound it prints `voxanne listening on http://ADDR` on stdout (tests and scripts wait for
+//! that line), and it stops gracefully on Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{Overrides, Settings};
+use crate::http::server;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port (the bound URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Configuration file (default: ./voxanne.toml when it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB` (or VOXANNE_DATABASE_URL).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Twilio's REST origin (or VOXANNE_TWILIO_BASE_URL); default https://api.twilio.com.
+    #[arg(long)]
+    twilio_base_url: Option<String>,
+    /// The public base URL Twilio calls back to (or VOXANNE_PUBLIC_URL).
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+/// Prints the error with its causes on one line and returns the exit code.
+fn fail(code: u8, err: &dyn std::error::Error) -> ExitCode {
+    let mut text = format!("error: {err}");
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    eprintln!("{text}");
+    ExitCode::from(code)
+}
+
+pub async fn run(args: Args) -> ExitCode {
+    let overrides = Overrides {
+        database_url: args.database_url,
+        twilio_base_url: args.twilio_base_url,
+        public_url: args.public_url,
+        ..Overrides::default()
+    };
+    let settings = match Settings::load(args.config.as_deref(), &overrides) {
+        Ok(settings) => settings,
+        Err(err) => return fail(super::EXIT_USAGE, &err),
+    };
+    server::init_logging(settings.server.log_format);
+    let state = match server::app_state(&settings).await {
+        Ok(state) => state,
+        Err(err) => return fail(if err.is_usage() { super::EXIT_USAGE } else { 1 }, &err),
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "error: cannot listen on {}: {err}: pick another --listen address",
+                args.listen
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(err) => return fail(1, &err),
+    };
+    println!("voxanne listening on http://{bound}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%bound, twilio = %settings.server.twilio_base_url, "serving");
+    let store = state.store.clone();
+    let result = server::serve(listener, state, server::shutdown_signal()).await;
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, &err),
+    }
+}

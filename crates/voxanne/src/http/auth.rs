@@ -1,0 +1,79 @@
+//! The `Tenant` extractor: a Bearer API key in, an organization out (or 401).
+//!
+//! This is the only way a handler learns which organization it serves, so no path or body field
+//! can point a request at another tenant. A malformed key (bad prefix, length or checksum) is
+//! refused before any database query; unknown and revoked keys get the same answer.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::api_key::ApiKey;
+use crate::ids::{ApiKeyId, OrgId};
+use crate::store::StoreError;
+
+/// The organization (and key) a request was authenticated as.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: OrgId,
+    pub key_id: ApiKeyId,
+}
+
+const HINT: &str = "Send `Authorization: Bearer <your organization's API key>`; an operator creates keys with `voxanne api-key create --org ORG_ID`.";
+
+fn unauthorized(message: &'static str) -> ApiError {
+    ApiError::Unauthorized {
+        message,
+        hint: HINT,
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive, as RFC 7235 says).
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("No API key was sent."))?;
+    let value = header
+        .to_str()
+        .map_err(|_| unauthorized("The Authorization header is not valid text."))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("The Authorization header is not `Bearer <API key>`."))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unauthorized(
+            "The Authorization header is not `Bearer <API key>`.",
+        ));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        let key = ApiKey::parse(token)
+            .map_err(|_| unauthorized("The API key is malformed (mistyped or truncated)."))?;
+        let principal =
+            state
+                .store()
+                .authenticate_api_key(&key)
+                .await
+                .map_err(|err| match err {
+                    StoreError::InvalidApiKey => {
+                        unauthorized("The API key is unknown or has been revoked.")
+                    }
+                    other => ApiError::from(other),
+                })?;
+        state.limiter().check(&principal.key_id)?;
+        tracing::Span::current().record("org_id", tracing::field::display(&principal.org_id));
+        Ok(Tenant {
+            org_id: principal.org_id,
+            key_id: principal.key_id,
+        })
+    }
+}

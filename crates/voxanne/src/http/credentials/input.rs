@@ -1,0 +1,279 @@
+//! Validation of credential requests: each mistake becomes a 422 that names its field.
+//!
+//! SIDs are checked by prefix and length (`AC…`, `SK…`, `MG…` + 32 hex digits), numbers must be
+//! E.164, and the combinations must make sense (a secret for the chosen auth mode, exactly one
+//! sender). Only then does anything reach the store.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::wire::{CreateTwilioCredentialIn, UpdateCredentialIn};
+use crate::http::error::{ApiError, FieldError};
+use crate::phone::PhoneNumber;
+use crate::store::{
+    Credential, CredentialDisplay, CredentialPatch, CredentialType, NewCredential, SecretField,
+    SecretValue, TwilioAuthMode,
+};
+
+const DEFAULT_LABEL: &str = "Twilio";
+/// Longest secret we accept from a clinic (Twilio's are 32 characters).
+const MAX_SECRET_LEN: usize = 256;
+
+fn sid<T>(
+    field: &str,
+    value: &str,
+    parse: fn(&str) -> Result<T, twilio::SidError>,
+    what: &str,
+) -> Result<T, FieldError> {
+    parse(value.trim()).map_err(|err| {
+        FieldError::new(
+            "invalid_sid",
+            field,
+            format!("`{field}` is not valid: {err}."),
+        )
+        .with_hint(format!(
+            "Copy the {what} from the Twilio console; it is 34 characters long."
+        ))
+    })
+}
+
+fn phone(field: &str, value: &str) -> Result<PhoneNumber, FieldError> {
+    PhoneNumber::parse(field, value).map_err(|err| {
+        FieldError::new("invalid_phone_number", field, format!("{err}."))
+            .with_hint("Write the number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
+    })
+}
+
+fn secret(
+    field: &'static str,
+    value: SecretString,
+    kind: SecretField,
+) -> Result<SecretValue, FieldError> {
+    // Only the shape is read here, never logged.
+    let text = value.expose_secret();
+    if text.is_empty()
+        || text.len() > MAX_SECRET_LEN
+        || text.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(FieldError::new(
+            "invalid_secret",
+            field,
+            format!("`{field}` must be 1 to {MAX_SECRET_LEN} characters without spaces."),
+        )
+        .with_hint(
+            "Copy it again from the Twilio console, without surrounding spaces or line breaks.",
+        ));
+    }
+    Ok(SecretValue::new(kind, value))
+}
+
+fn missing(field: &str, hint: &str) -> FieldError {
+    FieldError::new("missing_field", field, format!("`{field}` is required.")).with_hint(hint)
+}
+
+/// The sender fields: exactly one of `from_number` and `messaging_service_sid`.
+fn sender(
+    from_number: Option<&str>,
+    messaging_service_sid: Option<&str>,
+) -> Result<(Option<String>, Option<String>), FieldError> {
+    match (from_number, messaging_service_sid) {
+        (Some(_), Some(_)) => Err(FieldError::new(
+            "conflicting_fields",
+            "messaging_service_sid",
+            "Give either `from_number` or `messaging_service_sid`, not both.",
+        )
+        .with_hint("Keep `from_number` to send from one number, or `messaging_service_sid` to send through a Messaging Service.")),
+        (Some(number), None) => Ok((Some(phone("from_number", number)?.as_str().to_owned()), None)),
+        (None, Some(service)) => {
+            let service = sid("messaging_service_sid", service, twilio::MessagingServiceSid::parse, "Messaging Service SID (MG…)")?;
+            Ok((None, Some(service.as_str().to_owned())))
+        }
+        (None, None) => Err(missing(
+            "from_number",
+            "Give the number to send from (`from_number`, E.164) or a Messaging Service (`messaging_service_sid`).",
+        )),
+    }
+}
+
+/// Longest label (the store enforces the same bound).
+const MAX_LABEL_LEN: usize = 100;
+
+fn label(value: &str) -> Result<String, FieldError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty()
+        || trimmed.chars().count() > MAX_LABEL_LEN
+        || trimmed.chars().any(char::is_control)
+    {
+        return Err(FieldError::new(
+            "invalid_label",
+            "label",
+            format!("`label` must be 1 to {MAX_LABEL_LEN} printable characters."),
+        )
+        .with_hint("Use a short name people recognize, e.g. \"Main line\"."));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks a create request and turns it into what the store keeps.
+pub fn new_twilio_credential(body: CreateTwilioCredentialIn) -> Result<NewCredential, ApiError> {
+    let label = label(body.label.as_deref().unwrap_or(DEFAULT_LABEL))?;
+    let account_sid = sid(
+        "account_sid",
+        &body.account_sid,
+        twilio::AccountSid::parse,
+        "Account SID (AC…)",
+    )?;
+    let mut secrets = Vec::new();
+    let (auth_mode, api_key_sid) = match (body.api_key_sid, body.api_key_secret) {
+        (Some(key_sid), Some(key_secret)) => {
+            let key_sid = sid(
+                "api_key_sid",
+                &key_sid,
+                twilio::ApiKeySid::parse,
+                "API key SID (SK…)",
+            )?;
+            secrets.push(secret(
+                "api_key_secret",
+                key_secret,
+                SecretField::ApiKeySecret,
+            )?);
+            (TwilioAuthMode::ApiKey, Some(key_sid.as_str().to_owned()))
+        }
+        (Some(_), None) => {
+            return Err(
+                missing("api_key_secret", "Send the API key's secret with its SID.").into(),
+            );
+        }
+        (None, Some(_)) => {
+            return Err(missing(
+                "api_key_sid",
+                "Send the API key's SID (SK…) with its secret.",
+            )
+            .into());
+        }
+        (None, None) if body.auth_token.is_none() => {
+            return Err(missing(
+                "auth_token",
+                "Send the account's `auth_token`, or an API key as `api_key_sid` and `api_key_secret`.",
+            )
+            .into());
+        }
+        (None, None) => (TwilioAuthMode::AuthToken, None),
+    };
+    if let Some(token) = body.auth_token {
+        secrets.push(secret("auth_token", token, SecretField::AuthToken)?);
+    }
+    let (from_number, messaging_service_sid) = sender(
+        body.from_number.as_deref(),
+        body.messaging_service_sid.as_deref(),
+    )?;
+    Ok(NewCredential {
+        kind: CredentialType::Twilio,
+        label,
+        display: CredentialDisplay {
+            account_sid: Some(account_sid.as_str().to_owned()),
+            auth_mode: Some(auth_mode),
+            api_key_sid,
+            from_number,
+            messaging_service_sid,
+            ..CredentialDisplay::default()
+        },
+        secrets,
+    })
+}
+
+/// Checks an update request against the credential as it is and turns it into a store patch.
+pub fn credential_patch(
+    current: &Credential,
+    body: UpdateCredentialIn,
+) -> Result<CredentialPatch, ApiError> {
+    let mut display = current.display.clone();
+    let mut display_changed = false;
+    let mut secrets = Vec::new();
+    let touches_twilio = body.auth_token.is_some()
+        || body.api_key_sid.is_some()
+        || body.api_key_secret.is_some()
+        || body.from_number.is_some()
+        || body.messaging_service_sid.is_some();
+    if touches_twilio && current.kind != CredentialType::Twilio {
+        return Err(FieldError::new(
+            "not_applicable",
+            "auth_token",
+            "Twilio fields cannot be set on a Google Calendar credential.",
+        )
+        .with_hint("Send only `label`, `is_active` or `is_primary` for this credential.")
+        .into());
+    }
+    match (body.api_key_sid, body.api_key_secret) {
+        (Some(key_sid), Some(key_secret)) => {
+            let key_sid = sid(
+                "api_key_sid",
+                &key_sid,
+                twilio::ApiKeySid::parse,
+                "API key SID (SK…)",
+            )?;
+            secrets.push(secret(
+                "api_key_secret",
+                key_secret,
+                SecretField::ApiKeySecret,
+            )?);
+            display.auth_mode = Some(TwilioAuthMode::ApiKey);
+            display.api_key_sid = Some(key_sid.as_str().to_owned());
+            display_changed = true;
+        }
+        (Some(_), None) => {
+            return Err(missing("api_key_secret", "A new API key needs its secret too.").into());
+        }
+        (None, Some(key_secret)) => {
+            if display.auth_mode != Some(TwilioAuthMode::ApiKey) {
+                return Err(missing("api_key_sid", "This credential uses an Auth Token; send `api_key_sid` with the secret to switch it to an API key.").into());
+            }
+            secrets.push(secret(
+                "api_key_secret",
+                key_secret,
+                SecretField::ApiKeySecret,
+            )?);
+        }
+        (None, None) => {}
+    }
+    if let Some(token) = body.auth_token {
+        secrets.push(secret("auth_token", token, SecretField::AuthToken)?);
+    }
+    if body.from_number.is_some() || body.messaging_service_sid.is_some() {
+        let (from_number, service) = sender(
+            body.from_number.as_deref(),
+            body.messaging_service_sid.as_deref(),
+        )?;
+        display.from_number = from_number;
+        display.messaging_service_sid = service;
+        display_changed = true;
+    }
+    let will_be_active = body.is_active.unwrap_or(current.is_active);
+    let will_be_primary = body.is_primary.unwrap_or(current.is_primary);
+    if body.is_primary == Some(true) && !will_be_active {
+        return Err(ApiError::Conflict {
+            code: "inactive_primary",
+            message: "An inactive credential cannot become the primary one.".to_owned(),
+            hint: Some(
+                "Send `\"is_active\": true` in the same request, or activate it first.".to_owned(),
+            ),
+        });
+    }
+    // Deactivating the primary leaves the organization without one rather than with an unusable one.
+    let is_primary = match body.is_primary {
+        Some(primary) => Some(primary),
+        None if !will_be_active && will_be_primary => Some(false),
+        None => None,
+    };
+    Ok(CredentialPatch {
+        label: body.label.as_deref().map(label).transpose()?,
+        is_active: body.is_active,
+        is_primary,
+        display: display_changed.then_some(display),
+        secrets: (!secrets.is_empty()).then_some(secrets),
+    })
+}
+
+/// Parses the optional `test_to` of a verify request.
+pub fn test_to(value: Option<&str>) -> Result<Option<PhoneNumber>, ApiError> {
+    Ok(value.map(|number| phone("test_to", number)).transpose()?)
+}

@@ -1,0 +1,291 @@
+//! Wire types of the credentials API (`…In` requests, `…Out` responses).
+//!
+//! Requests keep secrets in `SecretString` from the moment they are parsed, and every request
+//! type refuses unknown fields. Responses are built from the store's read model, which holds no
+//! secret at all: the Account SID is masked, secrets appear as their last 4 characters at most.
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::store::{Credential, CredentialType, TwilioAuthMode};
+
+/// `POST /api/organization/credentials/twilio`: a Twilio account, with either its Auth Token or
+/// an API key (SK…) and its secret, and either a From number or a Messaging Service.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTwilioCredentialIn {
+    /// A name for people, e.g. "Main line". Default: "Twilio".
+    #[schema(max_length = 100)]
+    pub label: Option<String>,
+    /// The Account SID: `AC` followed by 32 hex digits.
+    #[schema(
+        example = "AC0123456789abcdef0123456789abcdef",
+        pattern = "^AC[0-9a-fA-F]{32}$"
+    )]
+    pub account_sid: String,
+    /// The account's Auth Token. Required unless an API key is given; beside an API key it is
+    /// used only to validate Twilio's callbacks.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub auth_token: Option<SecretString>,
+    /// An API key SID (`SK` + 32 hex digits), with `api_key_secret`.
+    #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
+    pub api_key_sid: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub api_key_secret: Option<SecretString>,
+    /// The number messages are sent from, in E.164 form (`+14155552671`); or give
+    /// `messaging_service_sid` instead.
+    #[schema(example = "+14155552671")]
+    pub from_number: Option<String>,
+    /// A Messaging Service SID (`MG` + 32 hex digits), instead of `from_number`.
+    #[schema(pattern = "^MG[0-9a-fA-F]{32}$")]
+    pub messaging_service_sid: Option<String>,
+    /// Verify against Twilio before answering (the answer then carries the report).
+    #[serde(default)]
+    pub verify: bool,
+}
+
+/// `PATCH /api/organization/credentials/{id}`: only the fields given change. New secrets or a new
+/// sender reset `verification_status` to `unverified`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCredentialIn {
+    #[schema(max_length = 100)]
+    pub label: Option<String>,
+    /// `false` stops the credential from being used (it stays stored).
+    pub is_active: Option<bool>,
+    /// `true` makes this the organization's primary credential of its type; the previous primary
+    /// stops being primary in the same transaction.
+    pub is_primary: Option<bool>,
+    /// A new Auth Token (for an API-key credential: the callback-validation token).
+    #[schema(value_type = Option<String>, format = Password)]
+    pub auth_token: Option<SecretString>,
+    /// A new API key; give `api_key_secret` with it.
+    #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
+    pub api_key_sid: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub api_key_secret: Option<SecretString>,
+    /// A new From number (replaces a Messaging Service).
+    pub from_number: Option<String>,
+    /// A new Messaging Service (replaces a From number).
+    #[schema(pattern = "^MG[0-9a-fA-F]{32}$")]
+    pub messaging_service_sid: Option<String>,
+}
+
+/// `GET /api/organization/credentials?type=…`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only credentials of this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<CredentialKindOut>)]
+    pub kind: Option<String>,
+}
+
+/// `POST /api/organization/credentials/{id}/verify`
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyIn {
+    /// A mobile number (E.164) to receive two test messages (a plain SMS and a hot-lead alert).
+    /// Without it only the account and the sender are checked.
+    #[schema(example = "+14155552671")]
+    pub test_to: Option<String>,
+}
+
+/// The provider a credential is for.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKindOut {
+    Twilio,
+    GoogleCalendar,
+}
+
+/// Where a credential stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatusOut {
+    Unverified,
+    Verified,
+    Failed,
+    NeedsReconnect,
+    Undecryptable,
+}
+
+/// How a Twilio credential authenticates.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthModeOut {
+    AuthToken,
+    ApiKey,
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatusOut {
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// One check of a verification.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckOut {
+    /// `account`, `phone`, `generic_sms` or `hot_lead_sms`.
+    pub id: String,
+    pub status: CheckStatusOut,
+    /// What happened, in plain words.
+    pub message: String,
+    /// The fix, for a failure.
+    pub hint: Option<String>,
+    /// Twilio's error code, when Twilio's answer decided the outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio_code: Option<u32>,
+    /// SID of a test message that was sent, for tracking in Twilio's console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_sid: Option<String>,
+    /// Segments of a test message that was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u32>,
+}
+
+/// The result of `POST …/verify`, also kept as the credential's `last_verification`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerificationOut {
+    /// `verified` when no check failed, else `failed`.
+    pub status: VerificationStatusOut,
+    pub checks: Vec<CheckOut>,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// What the store keeps as the report (the time is the credential's `verified_at`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredReport {
+    pub status: VerificationStatusOut,
+    pub checks: Vec<CheckOut>,
+}
+
+/// A credential as stored. Never holds a secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialOut {
+    #[schema(example = "cred_0123456789abcdefghijklmnop")]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: CredentialKindOut,
+    pub label: String,
+    /// The Account SID with all but its last 4 characters hidden.
+    #[schema(example = "AC••••••••••••••••••••••••••••1234")]
+    pub account_sid_masked: Option<String>,
+    pub auth_mode: Option<AuthModeOut>,
+    /// The API key SID with all but its last 4 characters hidden.
+    pub api_key_sid_masked: Option<String>,
+    pub from_number: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    /// The Google account that granted calendar access (Google Calendar credentials).
+    pub google_email: Option<String>,
+    /// Last 4 characters of the main secret (the Auth Token or API key secret).
+    pub secret_last4: Option<String>,
+    pub is_active: bool,
+    pub is_primary: bool,
+    pub verification_status: VerificationStatusOut,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// The last verification's report.
+    pub last_verification: Option<VerificationOut>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /api/organization/credentials`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialListOut {
+    pub credentials: Vec<CredentialOut>,
+}
+
+/// Hides all but the last 4 characters of a SID, keeping its 2-letter prefix.
+pub fn mask_sid(sid: &str) -> String {
+    let chars: Vec<char> = sid.chars().collect();
+    if chars.len() <= 6 {
+        return "•".repeat(chars.len());
+    }
+    let (prefix, rest) = chars.split_at(2);
+    let (hidden, shown) = rest.split_at(rest.len() - 4);
+    format!(
+        "{}{}{}",
+        prefix.iter().collect::<String>(),
+        "•".repeat(hidden.len()),
+        shown.iter().collect::<String>()
+    )
+}
+
+impl From<crate::store::VerificationStatus> for VerificationStatusOut {
+    fn from(status: crate::store::VerificationStatus) -> Self {
+        use crate::store::VerificationStatus as S;
+        match status {
+            S::Unverified => Self::Unverified,
+            S::Verified => Self::Verified,
+            S::Failed => Self::Failed,
+            S::NeedsReconnect => Self::NeedsReconnect,
+            S::Undecryptable => Self::Undecryptable,
+        }
+    }
+}
+
+impl From<&Credential> for CredentialOut {
+    fn from(c: &Credential) -> Self {
+        let d = &c.display;
+        let last_verification = c
+            .verification_report
+            .as_ref()
+            .and_then(|value| serde_json::from_value::<StoredReport>(value.clone()).ok())
+            .map(|report| VerificationOut {
+                status: report.status,
+                checks: report.checks,
+                verified_at: c.verified_at,
+            });
+        Self {
+            id: c.id.to_string(),
+            kind: match c.kind {
+                CredentialType::Twilio => CredentialKindOut::Twilio,
+                CredentialType::GoogleCalendar => CredentialKindOut::GoogleCalendar,
+            },
+            label: c.label.clone(),
+            account_sid_masked: d.account_sid.as_deref().map(mask_sid),
+            auth_mode: d.auth_mode.map(|mode| match mode {
+                TwilioAuthMode::AuthToken => AuthModeOut::AuthToken,
+                TwilioAuthMode::ApiKey => AuthModeOut::ApiKey,
+            }),
+            api_key_sid_masked: d.api_key_sid.as_deref().map(mask_sid),
+            from_number: d.from_number.clone(),
+            messaging_service_sid: d.messaging_service_sid.clone(),
+            google_email: d.google_email.clone(),
+            secret_last4: c.secret_last4.clone(),
+            is_active: c.is_active,
+            is_primary: c.is_primary,
+            verification_status: c.verification_status.into(),
+            verified_at: c.verified_at,
+            last_verification,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_sid_keeps_its_prefix_and_last_four_and_its_length() {
+        let sid = format!("AC{}1234", "a".repeat(28));
+        let masked = mask_sid(&sid);
+        assert_eq!(masked, format!("AC{}1234", "•".repeat(28)));
+        assert_eq!(masked.chars().count(), sid.len());
+    }
+
+    #[test]
+    fn a_short_value_is_hidden_entirely() {
+        assert_eq!(mask_sid("AC12"), "••••");
+    }
+}

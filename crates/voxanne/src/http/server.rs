@@ -1,0 +1,268 @@
+//! The server's own settings and the accept loop with graceful shutdown.
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::AppState;
+use super::rate_limit::RateLimit;
+
+/// Real Twilio; tests and the demo point this at the sandbox instead.
+pub const DEFAULT_TWILIO_BASE_URL: &str = "https://api.twilio.com";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Settings of `voxanne serve` (flattened into [`crate::config::Settings`], so each is also a
+/// `voxanne.toml` key and a `VOXANNE_*` variable, e.g. `VOXANNE_TWILIO_BASE_URL`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Where Twilio's REST API is. `VOXANNE_TWILIO_BASE_URL`.
+    pub twilio_base_url: String,
+    /// Where Twilio's Messaging API (Messaging Services) is; unset means
+    /// `https://messaging.twilio.com` for real Twilio, or `twilio_base_url` when that was changed
+    /// (the sandbox serves both).
+    pub twilio_messaging_base_url: Option<String>,
+    /// Timeout of one call to Twilio, in seconds.
+    pub twilio_timeout_secs: u64,
+    /// The public base URL Twilio calls back to (status callbacks). `VOXANNE_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `text` or `json`. `VOXANNE_LOG_FORMAT`. The level comes from `VOXANNE_LOG` (default `info`).
+    pub log_format: LogFormat,
+    /// Largest accepted request body, in bytes (413 beyond).
+    pub body_limit_bytes: usize,
+    /// Sustained requests per second per API key.
+    pub rate_limit_per_second: NonZeroU32,
+    /// Requests one API key may burst above the sustained rate.
+    pub rate_limit_burst: NonZeroU32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        let rate = RateLimit::default();
+        Self {
+            twilio_base_url: DEFAULT_TWILIO_BASE_URL.to_owned(),
+            twilio_messaging_base_url: None,
+            twilio_timeout_secs: 15,
+            public_url: None,
+            log_format: LogFormat::Text,
+            body_limit_bytes: 64 * 1024,
+            rate_limit_per_second: rate.per_second,
+            rate_limit_burst: rate.burst,
+        }
+    }
+}
+
+/// Why the server cannot start; each message names the setting and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{setting} is not a usable http(s) URL ({value}): {reason}")]
+    BadUrl {
+        setting: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("cannot build the HTTP client for Twilio")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+fn http_url(setting: &'static str, value: &str) -> Result<Url, ServeError> {
+    let bad = |reason: String| ServeError::BadUrl {
+        setting,
+        value: value.to_owned(),
+        reason,
+    };
+    let url = Url::parse(value).map_err(|err| bad(err.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad(
+            "use http://HOST[:PORT] or https://HOST[:PORT]".to_owned()
+        ));
+    }
+    Ok(url)
+}
+
+impl ServerSettings {
+    /// The Twilio endpoint configuration every verification and send uses.
+    pub fn twilio_config(&self) -> Result<twilio::Config, ServeError> {
+        let base_url = http_url(
+            "VOXANNE_TWILIO_BASE_URL (--twilio-base-url)",
+            &self.twilio_base_url,
+        )?;
+        let defaults = twilio::Config::default();
+        let messaging_base_url = match &self.twilio_messaging_base_url {
+            Some(value) => http_url("VOXANNE_TWILIO_MESSAGING_BASE_URL", value)?,
+            None if base_url == defaults.base_url => defaults.messaging_base_url.clone(),
+            None => base_url.clone(),
+        };
+        Ok(twilio::Config {
+            base_url,
+            messaging_base_url,
+            timeout: Duration::from_secs(self.twilio_timeout_secs.max(1)),
+            ..defaults
+        })
+    }
+
+    /// The public URL, checked, when one is configured.
+    pub fn public_url(&self) -> Result<Option<Url>, ServeError> {
+        self.public_url
+            .as_deref()
+            .map(|value| http_url("VOXANNE_PUBLIC_URL (--public-url)", value))
+            .transpose()
+    }
+
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst,
+        }
+    }
+
+    /// One shared connection pool for every tenant's Twilio calls (no redirects: following one
+    /// could hand the Authorization header to another host).
+    pub fn http_client(&self, twilio: &twilio::Config) -> Result<reqwest::Client, ServeError> {
+        reqwest::Client::builder()
+            .connect_timeout(twilio.connect_timeout)
+            .timeout(twilio.timeout)
+            .user_agent(twilio.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(ServeError::HttpClient)
+    }
+}
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Settings(#[from] ServeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
+}
+
+impl StartError {
+    /// A configuration mistake (exit code 2) rather than an outage (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        use crate::store::StoreError;
+        matches!(
+            self,
+            StartError::Config(_)
+                | StartError::Settings(ServeError::BadUrl { .. })
+                | StartError::Store(
+                    StoreError::WrongMasterKey { .. } | StoreError::UnsupportedDatabaseUrl { .. }
+                )
+        )
+    }
+}
+
+/// Everything the server needs, proven usable: settings checked, master keys loaded, database
+/// connected and migrated, and the keys shown to open it. Runs before any port is bound.
+pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, StartError> {
+    let server = &settings.server;
+    let keyring = settings.keyring()?;
+    let twilio = server.twilio_config()?;
+    let public_url = server
+        .public_url()?
+        .map(|url| url.as_str().trim_end_matches('/').to_owned());
+    let http = server.http_client(&twilio)?;
+    let url = settings.resolved_database_url()?;
+    let store = crate::store::Store::open(&url, keyring).await?;
+    let delivery = crate::delivery::Delivery::new(
+        &store,
+        twilio.clone(),
+        settings.delivery.dispatch_config(public_url.clone()),
+    )?;
+    Ok(AppState {
+        store,
+        twilio,
+        http,
+        limiter: super::rate_limit::KeyLimiter::new(server.rate_limit()),
+        metrics: super::metrics::Metrics::new(),
+        body_limit: server.body_limit_bytes,
+        public_url,
+        delivery,
+    })
+}
+
+/// Installs the global log subscriber. Log lines never carry secrets or full phone numbers: the
+/// request middleware logs only method, route, status and latency, and the store and check code
+/// log ids and masked numbers.
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("VOXANNE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // `try_init` fails only when a subscriber is already installed (tests): keep that one.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limiter = state.limiter().clone();
+    // Idle keys are dropped from the limiter's table now and then, so it does not grow forever.
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limiter.forget_idle();
+        }
+    });
+    // The dispatcher runs as long as the server: it sends what the API queues.
+    let dispatcher = state.delivery.start();
+    let result = axum::serve(listener, super::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    dispatcher.stop().await;
+    result
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,352 @@
+//! `TestApp`: the server spawned in-process on 127.0.0.1:0 with a fresh database and a real
+//! `sandbox::Sandbox`, plus one typed helper per endpoint and a few sandbox helpers.
+
+use std::num::NonZeroU32;
+
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use voxanne::config::Settings;
+use voxanne::http::ServerSettings;
+use voxanne::ids::OrgId;
+use voxanne::store::Store;
+use voxanne::vault::MasterKey;
+
+use crate::support::database::TestDb;
+
+/// An answer: status, headers and the JSON body (`Value::Null` when there is none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// The `error` object of an error answer.
+    pub fn error(&self) -> &Value {
+        &self.body["error"]
+    }
+
+    pub fn error_field(&self) -> Option<&str> {
+        self.body["error"]["field"].as_str()
+    }
+}
+
+/// An organization with a working API key.
+#[derive(Debug, Clone)]
+pub struct TestOrg {
+    pub id: OrgId,
+    pub key: String,
+}
+
+/// A sandbox Twilio account.
+#[derive(Debug, Clone)]
+pub struct TwilioAccount {
+    pub sid: String,
+    pub token: String,
+    /// A number the account owns that can send SMS.
+    pub number: String,
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub sandbox: sandbox::Sandbox,
+    pub store: Store,
+    /// Every response body seen, for the secret sentinel checks.
+    pub seen: std::sync::Mutex<Vec<String>>,
+    _db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// A random US number outside the sandbox's scenario and magic ranges.
+pub fn random_number() -> String {
+    format!("+1415{:07}", rand::rng().random_range(0..10_000_000))
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `tweak` (rate limits, body limit, …).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut ServerSettings)) -> Self {
+        let db = TestDb::new().await;
+        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let mut server = ServerSettings {
+            twilio_base_url: sandbox.url().to_owned(),
+            // High enough that only the rate-limit test meets it.
+            rate_limit_per_second: NonZeroU32::new(1000).unwrap(),
+            rate_limit_burst: NonZeroU32::new(1000).unwrap(),
+            twilio_timeout_secs: 5,
+            ..ServerSettings::default()
+        };
+        // Bound first so Twilio's status callbacks can be pointed at this server.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        server.public_url = Some(url.clone());
+        tweak(&mut server);
+        let settings = Settings {
+            database_url: Some(db.url.clone()),
+            master_key: Some(MasterKey::generate().to_base64()),
+            server,
+            ..Settings::default()
+        };
+        let state = voxanne::http::server::app_state(&settings).await.unwrap();
+        let store = state.store.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(voxanne::http::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            url,
+            client: reqwest::Client::new(),
+            sandbox,
+            store,
+            seen: std::sync::Mutex::new(Vec::new()),
+            _db: db,
+            stop: Some(stop),
+        }
+    }
+
+    /// A new organization and its first API key.
+    pub async fn org(&self) -> TestOrg {
+        let org = self
+            .store
+            .create_organization("Sunrise Dental")
+            .await
+            .unwrap();
+        let (_, key) = self.store.create_api_key(&org.id).await.unwrap();
+        TestOrg {
+            id: org.id,
+            key: key.secret().expose_secret().to_owned(),
+        }
+    }
+
+    /// A key of `org` that has been revoked.
+    pub async fn revoked_key(&self, org: &TestOrg) -> String {
+        let (record, key) = self.store.create_api_key(&org.id).await.unwrap();
+        self.store.revoke_api_key_by_id(&record.id).await.unwrap();
+        key.secret().expose_secret().to_owned()
+    }
+
+    /// Sends a request; `key` `None` sends no Authorization header.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.answer(request).await
+    }
+
+    pub async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        self.seen.lock().unwrap().push(text.clone());
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn create_twilio(&self, key: &str, body: &Value) -> Answer {
+        self.call(
+            Method::POST,
+            "/api/organization/credentials/twilio",
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn list_credentials(&self, key: &str, query: &str) -> Answer {
+        self.call(
+            Method::GET,
+            &format!("/api/organization/credentials{query}"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    pub async fn get_credential(&self, key: &str, id: &str) -> Answer {
+        self.call(
+            Method::GET,
+            &format!("/api/organization/credentials/{id}"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    pub async fn patch_credential(&self, key: &str, id: &str, body: &Value) -> Answer {
+        self.call(
+            Method::PATCH,
+            &format!("/api/organization/credentials/{id}"),
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn delete_credential(&self, key: &str, id: &str) -> Answer {
+        self.call(
+            Method::DELETE,
+            &format!("/api/organization/credentials/{id}"),
+            Some(key),
+            None,
+        )
+        .await
+    }
+
+    pub async fn verify(&self, key: &str, id: &str, body: &Value) -> Answer {
+        self.call(
+            Method::POST,
+            &format!("/api/organization/credentials/{id}/verify"),
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn get_settings(&self, key: &str) -> Answer {
+        self.call(Method::GET, "/api/organization/settings", Some(key), None)
+            .await
+    }
+
+    pub async fn put_settings(&self, key: &str, body: &Value) -> Answer {
+        self.call(
+            Method::PUT,
+            "/api/organization/settings",
+            Some(key),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Adds an Auth Token credential for `account` and returns its id.
+    pub async fn add_token_credential(&self, org: &TestOrg, account: &TwilioAccount) -> String {
+        let answer = self
+            .create_twilio(
+                &org.key,
+                &json!({"account_sid": account.sid, "auth_token": account.token, "from_number": account.number}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.body["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn sandbox_post(&self, path: &str, body: &Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.sandbox.url()))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "sandbox {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// A sandbox account (`"Full"`/`"Trial"`, `"active"`/`"suspended"`) with one SMS number.
+    pub async fn twilio_account(&self, kind: &str, status: &str) -> TwilioAccount {
+        let created = self
+            .sandbox_post(
+                "/sandbox/accounts",
+                &json!({"type": kind, "status": status}),
+            )
+            .await;
+        let sid = created["account_sid"].as_str().unwrap().to_owned();
+        let number = random_number();
+        self.sandbox_post(
+            &format!("/sandbox/accounts/{sid}/numbers"),
+            &json!({"phone_number": number, "sms": true}),
+        )
+        .await;
+        TwilioAccount {
+            sid,
+            token: created["auth_token"].as_str().unwrap().to_owned(),
+            number,
+        }
+    }
+
+    /// A new API key (SK…) of a sandbox account: (sid, secret).
+    pub async fn twilio_api_key(&self, account: &TwilioAccount) -> (String, String) {
+        let key = self
+            .sandbox_post(
+                &format!("/sandbox/accounts/{}/keys", account.sid),
+                &json!({}),
+            )
+            .await;
+        (
+            key["sid"].as_str().unwrap().to_owned(),
+            key["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn suspend(&self, account: &TwilioAccount) {
+        let response = self
+            .client
+            .patch(format!(
+                "{}/sandbox/accounts/{}",
+                self.sandbox.url(),
+                account.sid
+            ))
+            .json(&json!({"status": "suspended"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
+    /// What a sandbox phone received.
+    pub async fn inbox(&self, number: &str) -> Vec<Value> {
+        let response = self
+            .client
+            .get(format!(
+                "{}/sandbox/phones/{number}/messages",
+                self.sandbox.url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// Every response body this app answered so far, joined.
+    pub fn everything_seen(&self) -> String {
+        self.seen.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

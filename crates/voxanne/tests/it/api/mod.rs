@@ -1,0 +1,10 @@
+//! The HTTP API, end to end: the real server on a loopback port, a fresh database, and the
+//! Twilio sandbox standing in for Twilio.
+
+pub mod app;
+mod basics;
+mod credentials;
+mod isolation;
+mod serve_command;
+mod settings;
+mod verify;

@@ -1,0 +1,81 @@
+//! `GET/PUT /api/organization/settings`.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::app::TestApp;
+
+#[tokio::test]
+async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_numbers() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let initial = app.get_settings(&org.key).await;
+    assert_eq!(
+        initial.body,
+        json!({"alert_recipients": [], "timezone": "UTC"})
+    );
+
+    let answer = app
+        .put_settings(&org.key, &json!({"alert_recipients": ["+14155552671", " +14155552671", "+442071838750"], "timezone": "America/New_York"}))
+        .await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let expected = json!({"alert_recipients": ["+14155552671", "+442071838750"], "timezone": "America/New_York"});
+    assert_eq!(answer.body, expected);
+    assert_eq!(app.get_settings(&org.key).await.body, expected);
+}
+
+#[tokio::test]
+async fn a_bad_recipient_or_time_zone_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+
+    let number = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": ["+14155552671", "555-2671"], "timezone": "UTC"}),
+        )
+        .await;
+    let zone = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": [], "timezone": "Mars/Olympus"}),
+        )
+        .await;
+    let missing = app
+        .put_settings(&org.key, &json!({"alert_recipients": []}))
+        .await;
+    let too_many: Vec<String> = (0..21).map(|i| format!("+1415555{i:04}")).collect();
+    let crowd = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": too_many, "timezone": "UTC"}),
+        )
+        .await;
+
+    assert_eq!(
+        (number.status, number.error_field()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("alert_recipients[1]")
+        )
+    );
+    assert_eq!(
+        (zone.status, zone.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
+    );
+    assert_eq!(
+        (missing.status, missing.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
+    );
+    assert_eq!(
+        (crowd.status, crowd.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("alert_recipients"))
+    );
+    assert!(
+        zone.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("America/New_York")
+    );
+}

@@ -1,0 +1,214 @@
+//! `POST /api/organization/credentials/{id}/verify` against the sandbox.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::app::{TestApp, random_number};
+
+fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
+    body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} check in {body}"))
+}
+
+#[tokio::test]
+async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persisted_as_verified() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let account = app.twilio_account("Full", "active").await;
+    let id = app.add_token_credential(&org, &account).await;
+    let to = random_number();
+
+    let answer = app.verify(&org.key, &id, &json!({"test_to": to})).await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["status"], "verified", "{}", answer.text);
+    for id in ["account", "phone", "generic_sms", "hot_lead_sms"] {
+        assert_eq!(check(&answer.body, id)["status"], "pass", "{}", answer.text);
+    }
+    assert!(answer.body["verified_at"].is_string());
+    let stored = app.get_credential(&org.key, &id).await.body;
+    assert_eq!(stored["verification_status"], "verified");
+    assert_eq!(stored["verified_at"], answer.body["verified_at"]);
+    assert_eq!(stored["last_verification"]["checks"], answer.body["checks"]);
+    let mut received = Vec::new();
+    for _ in 0..200 {
+        received = app.inbox(&to).await;
+        if received.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        received.len(),
+        2,
+        "the test number should get the plain and the hot-lead SMS"
+    );
+}
+
+#[tokio::test]
+async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still_verifies() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let id = app
+        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
+        .await;
+
+    let answer = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/organization/credentials/{id}/verify"),
+            Some(&org.key),
+            None,
+        )
+        .await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["status"], "verified");
+    assert_eq!(check(&answer.body, "generic_sms")["status"], "skip");
+    assert_eq!(check(&answer.body, "hot_lead_sms")["status"], "skip");
+}
+
+#[tokio::test]
+async fn an_api_key_credential_verifies() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let account = app.twilio_account("Full", "active").await;
+    let (key_sid, key_secret) = app.twilio_api_key(&account).await;
+    let created = app
+        .create_twilio(
+            &org.key,
+            &json!({"account_sid": account.sid, "api_key_sid": key_sid, "api_key_secret": key_secret,
+                    "from_number": account.number, "verify": true}),
+        )
+        .await;
+
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(
+        created.body["verification_status"], "verified",
+        "{}",
+        created.text
+    );
+    assert_eq!(created.body["last_verification"]["status"], "verified");
+}
+
+#[tokio::test]
+async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let mut account = app.twilio_account("Full", "active").await;
+    account.token = format!("{:032x}", rand::random::<u128>());
+    let id = app.add_token_credential(&org, &account).await;
+
+    let answer = app.verify(&org.key, &id, &json!({})).await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["status"], "failed");
+    let account_check = check(&answer.body, "account");
+    assert_eq!(account_check["status"], "fail");
+    assert_eq!(account_check["twilio_code"], 20003);
+    assert!(
+        account_check["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Twilio rejected the credentials"),
+        "{account_check}"
+    );
+    assert!(
+        account_check["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Auth Token"),
+        "{account_check}"
+    );
+    assert_eq!(
+        app.get_credential(&org.key, &id).await.body["verification_status"],
+        "failed"
+    );
+}
+
+#[tokio::test]
+async fn a_suspended_account_fails_the_account_check() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let account = app.twilio_account("Full", "active").await;
+    let id = app.add_token_credential(&org, &account).await;
+    app.suspend(&account).await;
+
+    let answer = app.verify(&org.key, &id, &json!({})).await;
+
+    assert_eq!(answer.body["status"], "failed", "{}", answer.text);
+    assert_eq!(check(&answer.body, "account")["status"], "fail");
+    assert_eq!(
+        app.get_credential(&org.key, &id).await.body["verification_status"],
+        "failed"
+    );
+}
+
+#[tokio::test]
+async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let mut account = app.twilio_account("Full", "active").await;
+    account.number = random_number();
+    let id = app.add_token_credential(&org, &account).await;
+
+    let answer = app
+        .verify(&org.key, &id, &json!({"test_to": random_number()}))
+        .await;
+
+    assert_eq!(answer.body["status"], "failed", "{}", answer.text);
+    assert_eq!(check(&answer.body, "account")["status"], "pass");
+    assert_eq!(check(&answer.body, "phone")["status"], "fail");
+    assert!(check(&answer.body, "phone")["hint"].is_string());
+}
+
+#[tokio::test]
+async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let account = app.twilio_account("Trial", "active").await;
+    let id = app.add_token_credential(&org, &account).await;
+
+    let answer = app
+        .verify(&org.key, &id, &json!({"test_to": random_number()}))
+        .await;
+
+    assert_eq!(answer.body["status"], "failed", "{}", answer.text);
+    let generic = check(&answer.body, "generic_sms");
+    assert_eq!(generic["status"], "fail");
+    assert_eq!(generic["twilio_code"], 21608);
+}
+
+#[tokio::test]
+async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let id = app
+        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
+        .await;
+
+    let answer = app
+        .verify(&org.key, &id, &json!({"test_to": "(415) 555-2671"}))
+        .await;
+
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error_field(), Some("test_to"));
+    assert_eq!(answer.error()["code"], "invalid_phone_number");
+    assert!(
+        answer.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("+14155552671"),
+        "{}",
+        answer.text
+    );
+}
