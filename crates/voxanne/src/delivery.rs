@@ -101,7 +101,8 @@ impl Default for DeliverySettings {
             dispatch_batch_size: config.batch_size,
             dispatch_concurrency: config.concurrency,
             dispatch_lease_secs: config.lease.as_secs(),
-            dispatch_reconcile_delay_ms: u64::try_from(config.reconcile_delay.as_millis()).unwrap_or(u64::MAX),
+            dispatch_reconcile_delay_ms: u64::try_from(config.reconcile_delay.as_millis())
+                .unwrap_or(u64::MAX),
             dispatch_stuck_after_secs: config.stuck_after.as_secs(),
             dispatch_stuck_interval_secs: config.stuck_interval.as_secs(),
             dispatch_max_age_minutes: config.retry.max_age.as_secs() / 60,

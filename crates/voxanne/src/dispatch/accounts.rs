@@ -163,21 +163,30 @@ impl Accounts {
         org: &OrgId,
         credential: &CredentialId,
     ) -> Result<Option<SecretString>, Unusable> {
+        let cached = self.cached_callback_key(credential);
+        if let Some(cached) = &cached
+            && cached.checked_at.elapsed() < CALLBACK_KEY_FRESH
+        {
+            return Ok(cached.auth_token.clone());
+        }
         let current = match self.store.get_credential(org, credential).await {
             Ok(current) => current,
             Err(StoreError::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(Unusable::Store(err)),
         };
-        let cached = self
-            .callback_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(credential.as_str())
-            .cloned();
         if let Some(cached) = cached
             && cached.updated_at == current.updated_at
         {
-            return Ok(cached.auth_token);
+            let token = cached.auth_token.clone();
+            let refreshed = CallbackKey {
+                checked_at: std::time::Instant::now(),
+                ..cached
+            };
+            self.callback_keys
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(credential.as_str().to_owned(), refreshed);
+            return Ok(token);
         }
         let auth_token = match self.store.open_credential_secrets(org, credential).await {
             Ok(secrets) => secrets.get(SecretField::AuthToken).cloned(),
@@ -190,12 +199,21 @@ impl Accounts {
         let key = CallbackKey {
             updated_at: current.updated_at,
             auth_token: auth_token.clone(),
+            checked_at: std::time::Instant::now(),
         };
         self.callback_keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(credential.as_str().to_owned(), key);
         Ok(auth_token)
+    }
+
+    fn cached_callback_key(&self, credential: &CredentialId) -> Option<CallbackKey> {
+        self.callback_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(credential.as_str())
+            .cloned()
     }
 
     fn cached(&self, credential: &CredentialId) -> Option<Arc<Account>> {

@@ -74,7 +74,10 @@ impl Dispatcher {
             match self.outbox().resume_fixed_credentials(now_ms()).await {
                 Ok(0) => {}
                 Ok(resumed) => {
-                    tracing::info!(resumed, "credentials were fixed; their held messages are queued again");
+                    tracing::info!(
+                        resumed,
+                        "credentials were fixed; their held messages are queued again"
+                    );
                     self.wake();
                 }
                 Err(err) => tracing::warn!(error = %err, "resuming fixed credentials failed"),

@@ -12,6 +12,3 @@ mod delivery;
 mod store;
 mod support;
 mod vault;
-mod store;
-mod support;
-mod vault;

@@ -15,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-use self::wire::{EventOut, HotLeadIn, HotLeadOut, LeadIn, ListQuery, MessageDetailOut, MessageIn, MessageListOut, MessageOut};
+use self::wire::{
+    EventOut, HotLeadIn, HotLeadOut, LeadIn, ListQuery, MessageDetailOut, MessageIn,
+    MessageListOut, MessageOut,
+};
 use super::error::{ApiError, ErrorBody};
 use super::json::JsonBody;
 use super::status_callbacks;
@@ -25,8 +28,25 @@ use crate::outbox::{MessageKind, MessageStatus};
 /// The OpenAPI description of these routes (merged into `/api/openapi.json`).
 #[derive(OpenApi)]
 #[openapi(
-    paths(post_message, post_hot_lead, get_message, list_messages, post_status_callback),
-    components(schemas(MessageIn, HotLeadIn, LeadIn, MessageOut, HotLeadOut, MessageDetailOut, MessageListOut, EventOut, MessageStatus, MessageKind))
+    paths(
+        post_message,
+        post_hot_lead,
+        get_message,
+        list_messages,
+        post_status_callback
+    ),
+    components(schemas(
+        MessageIn,
+        HotLeadIn,
+        LeadIn,
+        MessageOut,
+        HotLeadOut,
+        MessageDetailOut,
+        MessageListOut,
+        EventOut,
+        MessageStatus,
+        MessageKind
+    ))
 )]
 pub struct MessagesApi;
 
@@ -36,7 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/messages", post(post_message).get(list_messages))
         .route("/api/messages/hot-lead", post(post_hot_lead))
         .route("/api/messages/{id}", get(get_message))
-        .route("/twilio/status/{org_id}/{message_id}", post(post_status_callback))
+        .route(
+            "/twilio/status/{org_id}/{message_id}",
+            post(post_status_callback),
+        )
 }
 
 /// Queue an SMS through the organization's own Twilio account.
@@ -51,8 +74,20 @@ pub fn router() -> Router<AppState> {
     ),
     security(("api_key" = []))
 )]
-async fn post_message(State(state): State<AppState>, tenant: Tenant, headers: HeaderMap, JsonBody(input): JsonBody<MessageIn>) -> Result<Response, ApiError> {
-    send::send_message(&state.store, &state.delivery, &tenant.org_id, &headers, input).await
+async fn post_message(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<MessageIn>,
+) -> Result<Response, ApiError> {
+    send::send_message(
+        &state.store,
+        &state.delivery,
+        &tenant.org_id,
+        &headers,
+        input,
+    )
+    .await
 }
 
 /// Alert the clinic's staff about a hot lead (one text per recipient, one GSM-7 segment each).
@@ -67,8 +102,20 @@ async fn post_message(State(state): State<AppState>, tenant: Tenant, headers: He
     ),
     security(("api_key" = []))
 )]
-async fn post_hot_lead(State(state): State<AppState>, tenant: Tenant, headers: HeaderMap, JsonBody(input): JsonBody<HotLeadIn>) -> Result<Response, ApiError> {
-    send::send_hot_lead(&state.store, &state.delivery, &tenant.org_id, &headers, input).await
+async fn post_hot_lead(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<HotLeadIn>,
+) -> Result<Response, ApiError> {
+    send::send_hot_lead(
+        &state.store,
+        &state.delivery,
+        &tenant.org_id,
+        &headers,
+        input,
+    )
+    .await
 }
 
 /// A message, where it stands, and its timeline.
@@ -82,8 +129,14 @@ async fn post_hot_lead(State(state): State<AppState>, tenant: Tenant, headers: H
     ),
     security(("api_key" = []))
 )]
-async fn get_message(State(state): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<axum::Json<MessageDetailOut>, ApiError> {
-    read::get_message(&state.delivery, &tenant.org_id, &id).await.map(axum::Json)
+async fn get_message(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<axum::Json<MessageDetailOut>, ApiError> {
+    read::get_message(&state.delivery, &tenant.org_id, &id)
+        .await
+        .map(axum::Json)
 }
 
 /// The organization's messages, newest first.
@@ -96,12 +149,20 @@ async fn get_message(State(state): State<AppState>, tenant: Tenant, Path(id): Pa
     ),
     security(("api_key" = []))
 )]
-async fn list_messages(State(state): State<AppState>, tenant: Tenant, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Result<axum::Json<MessageListOut>, ApiError> {
+async fn list_messages(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<MessageListOut>, ApiError> {
     let Query(query) = query.map_err(|err| {
-        ApiError::Invalid(super::error::FieldError::new("invalid_query", "query", err.body_text())
-            .with_hint("Filters: status, to, since (RFC 3339), limit (1-100), cursor."))
+        ApiError::Invalid(
+            super::error::FieldError::new("invalid_query", "query", err.body_text())
+                .with_hint("Filters: status, to, since (RFC 3339), limit (1-100), cursor."),
+        )
     })?;
-    read::list_messages(&state.delivery, &tenant.org_id, query).await.map(axum::Json)
+    read::list_messages(&state.delivery, &tenant.org_id, query)
+        .await
+        .map(axum::Json)
 }
 
 /// Twilio's status callback for one message (form-encoded, signed with `X-Twilio-Signature`).
@@ -127,5 +188,14 @@ async fn post_status_callback(
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let public_url = state.public_url.as_deref();
-    status_callbacks::receive(&state.delivery, public_url, &org_id, &message_id, uri.query(), &headers, &body).await
+    status_callbacks::receive(
+        &state.delivery,
+        public_url,
+        &org_id,
+        &message_id,
+        uri.query(),
+        &headers,
+        &body,
+    )
+    .await
 }

@@ -16,7 +16,11 @@ async fn ready_org(app: &TestApp) -> TestOrg {
 }
 
 async fn post(app: &TestApp, org: &TestOrg, path: &str, body: &Value, key: Option<&str>) -> Answer {
-    let mut request = app.client.post(format!("{}{path}", app.url)).bearer_auth(&org.key).json(body);
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(&org.key)
+        .json(body);
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
@@ -46,7 +50,12 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
     let app = TestApp::spawn().await;
     let org = ready_org(&app).await;
     let staff = [random_number(), random_number()];
-    let settings = app.put_settings(&org.key, &json!({"alert_recipients": staff, "timezone": "America/New_York"})).await;
+    let settings = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": staff, "timezone": "America/New_York"}),
+        )
+        .await;
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
     let lead = json!({"lead": {"name": "José Núñez 👋", "phone": "+14155550123", "reason": "new patient cleaning", "preferred_time": "tomorrow 9am"}});
 
@@ -62,12 +71,20 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
         assert_eq!(message["segments"], 1, "a hot lead fits one GSM-7 segment");
         let done = wait_for(&app, &org, message["id"].as_str().unwrap(), "delivered").await;
         assert!(done["twilio_sid"].as_str().unwrap().starts_with("SM"));
-        let kinds: Vec<&str> = done["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = done["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(&kinds[..2], ["accepted", "sent_to_twilio"]);
         let inbox = app.inbox(phone).await;
         assert_eq!(inbox.len(), 1);
         let text = inbox[0]["body"].as_str().unwrap();
-        assert!(text.contains("Nuñez") && text.contains("+14155550123") && !text.contains('👋'), "{text}");
+        assert!(
+            text.contains("Nuñez") && text.contains("+14155550123") && !text.contains('👋'),
+            "{text}"
+        );
     }
 }
 
@@ -78,8 +95,18 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
     let to = random_number();
     let body = json!({"to": to, "body": "Your appointment is confirmed"});
 
-    let answers = futures::future::join_all((0..50).map(|_| post(&app, &org, "/api/messages", &body, Some("confirm-7731")))).await;
-    let other_body = post(&app, &org, "/api/messages", &json!({"to": to, "body": "Something else"}), Some("confirm-7731")).await;
+    let answers = futures::future::join_all(
+        (0..50).map(|_| post(&app, &org, "/api/messages", &body, Some("confirm-7731"))),
+    )
+    .await;
+    let other_body = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": to, "body": "Something else"}),
+        Some("confirm-7731"),
+    )
+    .await;
 
     let ids: std::collections::HashSet<&str> = answers
         .iter()
@@ -104,22 +131,61 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
 
-    let no_credential = post(&app, &org, "/api/messages", &json!({"to": random_number(), "body": "hi"}), None).await;
+    let no_credential = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": random_number(), "body": "hi"}),
+        None,
+    )
+    .await;
     let no_recipients = {
         let account = app.twilio_account("Full", "active").await;
         app.add_token_credential(&org, &account).await;
-        post(&app, &org, "/api/messages/hot-lead", &json!({"lead": {"name": "A", "phone": "+14155550123", "reason": "x"}}), None).await
+        post(
+            &app,
+            &org,
+            "/api/messages/hot-lead",
+            &json!({"lead": {"name": "A", "phone": "+14155550123", "reason": "x"}}),
+            None,
+        )
+        .await
     };
-    let bad_number = post(&app, &org, "/api/messages", &json!({"to": "(415) 555-0123", "body": "hi"}), None).await;
+    let bad_number = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": "(415) 555-0123", "body": "hi"}),
+        None,
+    )
+    .await;
     let unknown_credential =
         post(&app, &org, "/api/messages", &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"}), None).await;
 
     assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_credential.error()["code"], "no_twilio_credential");
-    assert!(no_credential.error()["hint"].as_str().unwrap().contains("/api/organization/credentials/twilio"));
-    assert_eq!((no_recipients.status, no_recipients.error_field()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")));
-    assert_eq!((bad_number.status, bad_number.error_field()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")));
-    assert!(bad_number.error()["message"].as_str().unwrap().contains("+14155550123"), "{}", bad_number.text);
+    assert!(
+        no_credential.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("/api/organization/credentials/twilio")
+    );
+    assert_eq!(
+        (no_recipients.status, no_recipients.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    assert_eq!(
+        (bad_number.status, bad_number.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    assert!(
+        bad_number.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("+14155550123"),
+        "{}",
+        bad_number.text
+    );
     assert_eq!(unknown_credential.error()["code"], "credential_not_found");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
@@ -130,12 +196,21 @@ async fn another_organizations_message_is_not_found() {
     let app = TestApp::spawn().await;
     let owner = ready_org(&app).await;
     let stranger = ready_org(&app).await;
-    let sent = post(&app, &owner, "/api/messages", &json!({"to": random_number(), "body": "private"}), None).await;
+    let sent = post(
+        &app,
+        &owner,
+        "/api/messages",
+        &json!({"to": random_number(), "body": "private"}),
+        None,
+    )
+    .await;
     let id = sent.body["id"].as_str().unwrap();
 
     let theirs = get(&app, &stranger, &format!("/api/messages/{id}")).await;
     let missing = get(&app, &owner, "/api/messages/msg_00000000000000000000000000").await;
-    let no_key = app.call(Method::GET, &format!("/api/messages/{id}"), None, None).await;
+    let no_key = app
+        .call(Method::GET, &format!("/api/messages/{id}"), None, None)
+        .await;
     let their_list = get(&app, &stranger, "/api/messages").await;
 
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
@@ -151,16 +226,33 @@ async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
     let to = random_number();
     let mut ids = Vec::new();
     for i in 0..3 {
-        let sent = post(&app, &org, "/api/messages", &json!({"to": to, "body": format!("note {i}")}), None).await;
+        let sent = post(
+            &app,
+            &org,
+            "/api/messages",
+            &json!({"to": to, "body": format!("note {i}")}),
+            None,
+        )
+        .await;
         ids.push(sent.body["id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
         wait_for(&app, &org, id, "delivered").await;
     }
 
-    let first = get(&app, &org, &format!("/api/messages?to=%2B{}&limit=2", &to[1..])).await;
+    let first = get(
+        &app,
+        &org,
+        &format!("/api/messages?to=%2B{}&limit=2", &to[1..]),
+    )
+    .await;
     let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
-    let second = get(&app, &org, &format!("/api/messages?limit=2&cursor={cursor}")).await;
+    let second = get(
+        &app,
+        &org,
+        &format!("/api/messages?limit=2&cursor={cursor}"),
+    )
+    .await;
     let failed = get(&app, &org, "/api/messages?status=failed").await;
     let bad = get(&app, &org, "/api/messages?status=lost").await;
 
@@ -171,19 +263,38 @@ async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
         .chain(second.body["messages"].as_array().unwrap())
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(page_ids, [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
+    assert_eq!(
+        page_ids,
+        [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]
+    );
     assert!(second.body["next_cursor"].is_null());
     assert_eq!(failed.body["messages"], json!([]));
-    assert_eq!((bad.status, bad.error_field()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
+    assert_eq!(
+        (bad.status, bad.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+    );
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_sending_api() {
     let app = TestApp::spawn().await;
 
-    let doc: Value = app.client.get(format!("{}/api/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
-    for path in ["/api/messages", "/api/messages/hot-lead", "/api/messages/{id}", "/twilio/status/{org_id}/{message_id}"] {
+    for path in [
+        "/api/messages",
+        "/api/messages/hot-lead",
+        "/api/messages/{id}",
+        "/twilio/status/{org_id}/{message_id}",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["MessageDetailOut"].is_object());

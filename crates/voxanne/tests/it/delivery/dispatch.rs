@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+use secrecy::SecretString;
 use serde_json::json;
 use voxanne::outbox::MessageStatus;
-use secrecy::SecretString;
 use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
 use super::world::{World, phone};
@@ -196,12 +196,35 @@ async fn rejected_credentials_pause_the_queue_and_mark_the_credential_failed() {
 
     // The clinic fixes the token and verifies the credential: the held messages go out.
     let fix = CredentialPatch {
-        secrets: Some(vec![SecretValue::new(SecretField::AuthToken, SecretString::from(real.auth_token.clone()))]),
+        secrets: Some(vec![SecretValue::new(
+            SecretField::AuthToken,
+            SecretString::from(real.auth_token.clone()),
+        )]),
         ..CredentialPatch::default()
     };
-    world.db.store.patch_credential(&clinic.org, &clinic.credential, fix).await.unwrap();
-    world.db.store.record_verification(&clinic.org, &clinic.credential, VerificationStatus::Verified, &json!({})).await.unwrap();
-    let resumed = world.delivery.outbox().resume_fixed_credentials(voxanne::outbox::now_ms()).await.unwrap();
+    world
+        .db
+        .store
+        .patch_credential(&clinic.org, &clinic.credential, fix)
+        .await
+        .unwrap();
+    world
+        .db
+        .store
+        .record_verification(
+            &clinic.org,
+            &clinic.credential,
+            VerificationStatus::Verified,
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    let resumed = world
+        .delivery
+        .outbox()
+        .resume_fixed_credentials(voxanne::outbox::now_ms())
+        .await
+        .unwrap();
     let sent = world.delivery.dispatcher().dispatch_once().await.unwrap();
     assert_eq!((resumed, sent.accepted), (2, 2));
     world.shutdown().await;
