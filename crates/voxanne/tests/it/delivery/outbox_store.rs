@@ -56,7 +56,7 @@ async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
     let now = now_ms();
     assert_eq!(
         outbox
-            .enqueue(&org, &[new.clone()], None, now)
+            .enqueue(&org, std::slice::from_ref(&new), None, now)
             .await
             .unwrap(),
         Enqueued::Created
@@ -99,7 +99,7 @@ async fn a_stale_worker_cannot_overwrite_the_worker_that_took_over() {
     let new = message(&CredentialId::generate(), "fenced");
     let now = now_ms();
     outbox
-        .enqueue(&org, &[new.clone()], None, now)
+        .enqueue(&org, std::slice::from_ref(&new), None, now)
         .await
         .unwrap();
     // The first lease ends at once, as if its worker had stalled.
@@ -296,7 +296,7 @@ async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
     let other = self::org(&db).await;
     let new = message(&CredentialId::generate(), "track me");
     outbox
-        .enqueue(&org, &[new.clone()], None, now_ms())
+        .enqueue(&org, std::slice::from_ref(&new), None, now_ms())
         .await
         .unwrap();
     let report = |status: MessageStatus| StatusReport {
