@@ -173,13 +173,18 @@ impl Dispatcher {
             }
         }
         let accounts = Arc::new(accounts);
+        // Each attempt runs as its own task: it keeps making progress (and releases any pool
+        // connection it holds) while this loop awaits a settlement, so attempts can never
+        // starve the settlement of connections.
         let mut chunks = futures::stream::iter(claims)
             .map(|claim| {
                 let accounts = accounts.clone();
-                async move {
+                let dispatcher = self.clone();
+                let fallback = claim.clone();
+                let task = tokio::spawn(async move {
                     let outcome = match accounts.get(&claim.credential_id) {
-                        Some(Ok(account)) => self.attempt(&claim, account).await,
-                        Some(Err(unusable)) => self.unusable_outcome(unusable),
+                        Some(Ok(account)) => dispatcher.attempt(&claim, account).await,
+                        Some(Err(unusable)) => dispatcher.unusable_outcome(unusable),
                         None => Outcome::Retry {
                             due_at: now_ms(),
                             cause: "credential not looked up".to_owned(),
@@ -187,6 +192,14 @@ impl Dispatcher {
                         },
                     };
                     (claim, outcome)
+                });
+                async move {
+                    task.await.unwrap_or_else(|err| {
+                        // A panicked attempt may have reached Twilio: ask before sending again.
+                        tracing::error!(message_id = %fallback.message_id, error = %err, "send attempt panicked");
+                        let outcome = Outcome::Reconcile { due_at: now_ms(), cause: "internal error during the attempt".to_owned(), attempted: true };
+                        (fallback, outcome)
+                    })
                 }
             })
             .buffer_unordered(config.concurrency.max(1))
