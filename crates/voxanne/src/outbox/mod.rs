@@ -16,6 +16,7 @@ mod queue;
 pub mod reason;
 mod record;
 pub mod status;
+mod upkeep;
 
 pub use db::Db;
 pub use enqueue::{Enqueued, IdempotentRequest, NewMessage, StoredResponse};

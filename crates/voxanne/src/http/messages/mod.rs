@@ -4,6 +4,7 @@
 //! Every `/api/messages` route takes the organization from the Bearer API key; another
 //! organization's message answers 404, exactly like a missing one.
 
+pub mod credential;
 pub mod read;
 pub mod send;
 pub mod wire;
