@@ -159,3 +159,34 @@ pub(crate) fn now() -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::microseconds(1))
         .unwrap_or(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        for (url, backend) in [
+            ("sqlite://./data/voxanne.db", Backend::Sqlite),
+            ("sqlite:voxanne.db", Backend::Sqlite),
+            ("postgres://app@db/voxanne", Backend::Postgres),
+            ("postgresql://app@db/voxanne", Backend::Postgres),
+        ] {
+            assert_eq!(Backend::from_url(url).unwrap(), backend, "{url}");
+        }
+    }
+
+    #[test]
+    fn any_other_scheme_is_refused_naming_the_setting() {
+        for url in ["mysql://db/x", "voxanne.db", "", "SQLITE://x"] {
+            let err = Backend::from_url(url).unwrap_err().to_string();
+            assert!(err.contains("VOXANNE_DATABASE_URL"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn now_round_trips_at_microsecond_precision() {
+        let at = now();
+        assert_eq!(at.timestamp_subsec_nanos() % 1_000, 0);
+    }
+}

@@ -185,6 +185,13 @@ impl Store {
         self.db.close().await;
     }
 
+    /// The pool, for crate modules that keep their own tables in this database and run one SQL
+    /// text on both backends with `store::backend::{on_pool, in_transaction}`.
+    #[allow(dead_code)] // for the modules built in parallel (outbox)
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// The SQLite pool, for parts that share this database (e.g. the outbox); `None` on PostgreSQL.
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
         match &self.db {

@@ -8,7 +8,9 @@
 
 mod api;
 mod check;
+mod cli_admin;
 mod delivery;
+mod sentinels;
 mod store;
 mod support;
 mod vault;

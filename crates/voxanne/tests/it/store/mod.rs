@@ -4,6 +4,7 @@ mod api_keys;
 mod credentials;
 mod isolation;
 mod organizations;
+mod primary;
 mod users;
 
 use secrecy::SecretString;

@@ -4,13 +4,12 @@ use std::path::PathBuf;
 
 use sqlx::Connection;
 use voxanne::ids::OrgId;
-use voxanne::store::{Backend, Store};
+use voxanne::store::Store;
 use voxanne::vault::{Keyring, MasterKey};
 
 /// A throwaway database: a SQLite file in a temp dir, or a PostgreSQL database dropped on `Drop`.
 pub struct TestDb {
     pub url: String,
-    pub backend: Backend,
     /// The SQLite file (and its directory, removed on drop).
     pub sqlite_path: Option<PathBuf>,
     _dir: Option<tempfile::TempDir>,
@@ -42,7 +41,6 @@ impl TestDb {
         let path = dir.path().join("voxanne.db");
         Self {
             url: format!("sqlite://{}", path.display()),
-            backend: Backend::Sqlite,
             sqlite_path: Some(path),
             _dir: Some(dir),
             postgres: None,
@@ -61,7 +59,6 @@ impl TestDb {
         url.set_path(&name);
         Self {
             url: url.to_string(),
-            backend: Backend::Postgres,
             sqlite_path: None,
             _dir: None,
             postgres: Some(PostgresCleanup {

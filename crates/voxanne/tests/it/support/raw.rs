@@ -13,16 +13,6 @@ macro_rules! on_test_pool {
     };
 }
 
-/// Every stored secret blob: (org id, credential id, field, ciphertext).
-pub async fn secret_blobs(store: &Store) -> Vec<(String, String, String, Vec<u8>)> {
-    on_test_pool!(store, pool => {
-        sqlx::query_as("SELECT org_id, credential_id, field, ciphertext FROM credential_secrets ORDER BY credential_id, field")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    })
-}
-
 pub async fn secret_blob(store: &Store, credential: &str, field: &str) -> Vec<u8> {
     on_test_pool!(store, pool => {
         sqlx::query_scalar("SELECT ciphertext FROM credential_secrets WHERE credential_id = $1 AND field = $2")
@@ -77,5 +67,16 @@ pub async fn put_wrapped_key(store: &Store, org: &str, blob: &[u8]) {
 pub async fn api_key_hashes(store: &Store) -> Vec<String> {
     on_test_pool!(store, pool => {
         sqlx::query_scalar("SELECT key_hash FROM api_keys").fetch_all(pool).await.unwrap()
+    })
+}
+
+/// Sets `is_primary` on a credential directly, bypassing the store's switching logic.
+pub async fn force_primary(store: &Store, credential: &str) -> Result<(), sqlx::Error> {
+    on_test_pool!(store, pool => {
+        sqlx::query("UPDATE credentials SET is_primary = TRUE WHERE id = $1")
+            .bind(credential)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })
 }

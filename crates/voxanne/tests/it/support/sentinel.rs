@@ -19,6 +19,11 @@ impl Sentinel {
         Self(format!("sntl{body}"))
     }
 
+    /// Treats an existing secret (e.g. an API key shown once) as a sentinel.
+    pub fn from_text(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+
     pub fn text(&self) -> &str {
         &self.0
     }

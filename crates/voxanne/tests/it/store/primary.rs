@@ -1,0 +1,136 @@
+//! Primary credentials: at most one per organization and type, switched atomically, and
+//! enforced by the database itself.
+
+use voxanne::store::{CredentialPatch, CredentialType};
+
+use super::twilio_credential;
+use crate::support::{Sentinel, TestStore};
+
+#[tokio::test]
+async fn making_another_credential_primary_switches_in_one_step() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let first = t
+        .store
+        .insert_credential(&org.id, twilio_credential("a", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    let second = t
+        .store
+        .insert_credential(&org.id, twilio_credential("b", Sentinel::new().secret()))
+        .await
+        .unwrap();
+
+    let switched = t
+        .store
+        .patch_credential(
+            &org.id,
+            &second.id,
+            CredentialPatch {
+                is_primary: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(switched.is_primary);
+    assert!(
+        !t.store
+            .get_credential(&org.id, &first.id)
+            .await
+            .unwrap()
+            .is_primary
+    );
+    let unset = t
+        .store
+        .patch_credential(
+            &org.id,
+            &second.id,
+            CredentialPatch {
+                is_primary: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!unset.is_primary);
+    assert!(
+        t.store
+            .get_primary_credential(&org.id, CredentialType::Twilio)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_primary_switches_leave_exactly_one_primary() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let cred = t
+            .store
+            .insert_credential(
+                &org.id,
+                twilio_credential(&format!("c{n}"), Sentinel::new().secret()),
+            )
+            .await
+            .unwrap();
+        ids.push(cred.id);
+    }
+
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for id in &ids {
+            let (store, org, id) = (t.store.clone(), org.id.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let patch = CredentialPatch {
+                    is_primary: Some(true),
+                    label: Some(format!("r{round}")),
+                    ..Default::default()
+                };
+                store.patch_credential(&org, &id, patch).await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let primaries: Vec<_> = t
+        .store
+        .list_credentials(&org.id, Some(CredentialType::Twilio))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.is_primary)
+        .collect();
+    assert_eq!(primaries.len(), 1, "{primaries:?}");
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_a_second_primary_of_a_type() {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    t.store
+        .insert_credential(&org.id, twilio_credential("a", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    let second = t
+        .store
+        .insert_credential(&org.id, twilio_credential("b", Sentinel::new().secret()))
+        .await
+        .unwrap();
+
+    let bypassing_the_store =
+        crate::support::raw::force_primary(&t.store, second.id.as_str()).await;
+
+    let err = bypassing_the_store.unwrap_err();
+    assert!(
+        err.as_database_error()
+            .is_some_and(|e| e.is_unique_violation()),
+        "{err:?}"
+    );
+}
