@@ -61,7 +61,6 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .nest("/sandbox", control::router())
         .fallback(rest::not_found)
         .with_state(app);
-    // GOOGLE: the Google Calendar/OAuth stand-in (module `google`, written separately) plugs in
-    // here with `sandbox.merge(crate::google::router())`, plus `mod google;` in lib.rs.
-    sandbox
+    // The Google Calendar/OAuth stand-in keeps its own state; it shares only the listener.
+    sandbox.merge(crate::google::router())
 }

@@ -19,6 +19,7 @@ mod control;
 mod dates;
 mod errors;
 mod faults;
+pub mod google;
 mod ids;
 mod lifecycle;
 mod messages;
