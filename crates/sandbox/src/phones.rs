@@ -9,6 +9,9 @@ use serde::Serialize;
 
 /// How many messages a phone keeps; older ones drop out.
 pub(crate) const INBOX_CAPACITY: usize = 500;
+/// How many phones are tracked; beyond it the tenth idle longest since its last message is
+/// dropped, so a benchmark to random numbers cannot exhaust memory.
+pub(crate) const PHONE_CAPACITY: usize = 10_000;
 
 /// A delivered message.
 #[derive(Debug, Clone)]
@@ -59,6 +62,18 @@ impl Inboxes {
         while inbox.len() > INBOX_CAPACITY {
             inbox.pop_front();
         }
+        if phones.len() > PHONE_CAPACITY {
+            // Drop the idlest tenth at once, so the scan is paid once per thousand new phones.
+            let mut idle: Vec<_> = phones
+                .iter()
+                .map(|(phone, inbox)| (inbox.back().map(|last| last.received_at), phone.clone()))
+                .collect();
+            let cut = PHONE_CAPACITY / 10;
+            idle.select_nth_unstable(cut);
+            for (_, phone) in &idle[..cut] {
+                phones.remove(phone);
+            }
+        }
     }
 
     /// What `phone` received, newest last.
@@ -77,5 +92,42 @@ impl Inboxes {
             .iter()
             .map(|(phone, inbox)| (phone.clone(), inbox.iter().map(ReceivedOut::from).collect()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn received(to: &str, at: DateTime<Utc>) -> Received {
+        Received {
+            sid: "SM1".into(),
+            from: "+1".into(),
+            to: to.into(),
+            body: "b".into(),
+            received_at: at,
+        }
+    }
+
+    #[test]
+    fn inboxes_keep_the_newest_messages_and_drop_idle_phones_beyond_the_cap() {
+        let inboxes = Inboxes::default();
+        let start = Utc::now();
+        for i in 0..INBOX_CAPACITY + 3 {
+            inboxes.receive(received("+10", start + Duration::milliseconds(i as i64)));
+        }
+        assert_eq!(inboxes.messages("+10").len(), INBOX_CAPACITY);
+        for i in 1..=PHONE_CAPACITY {
+            inboxes.receive(received(
+                &format!("+1{i}"),
+                start + Duration::seconds(i as i64),
+            ));
+        }
+        let all = inboxes.all();
+        assert!(all.len() <= PHONE_CAPACITY);
+        assert!(!all.contains_key("+10"), "the idlest phone went first");
+        assert!(all.contains_key(&format!("+1{PHONE_CAPACITY}")));
     }
 }

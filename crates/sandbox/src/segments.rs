@@ -12,19 +12,51 @@ pub enum Encoding {
     Ucs2,
 }
 
-/// The GSM 03.38 basic character set (without the escape code itself).
-const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// The GSM 03.38 basic character set (without the escape code itself), ASCII part.
+const GSM7_BASIC_ASCII: &str = "@$\n\r_ !\"#%&'()*+,-./0123456789:;<=>?\
+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// The GSM 03.38 extension table: each costs an escape plus the character.
-const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{000C}";
+/// The GSM 03.38 basic character set, non-ASCII part.
+const GSM7_BASIC_OTHER: &str = "£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà";
+
+/// Septets per ASCII character (0 = not in GSM-7), built once at compile time so counting is a
+/// table lookup on the create path.
+const ASCII_SEPTETS: [u8; 128] = ascii_table();
+
+const fn ascii_table() -> [u8; 128] {
+    let mut table = [0u8; 128];
+    let basic = GSM7_BASIC_ASCII.as_bytes();
+    let mut i = 0;
+    while i < basic.len() {
+        table[basic[i] as usize] = 1;
+        i += 1;
+    }
+    // The GSM 03.38 extension table (ASCII part; `€` is the other): escape + character.
+    let extension = b"^{}\\[~]|\x0C";
+    let mut j = 0;
+    while j < extension.len() {
+        table[extension[j] as usize] = 2;
+        j += 1;
+    }
+    table
+}
+
+/// Septets `c` costs in GSM-7, or `None` when it forces UCS-2.
+fn septets(c: char) -> Option<usize> {
+    match u8::try_from(c) {
+        Ok(byte) if byte.is_ascii() => match ASCII_SEPTETS[usize::from(byte)] {
+            0 => None,
+            cost => Some(usize::from(cost)),
+        },
+        _ if c == '€' => Some(2),
+        _ if GSM7_BASIC_OTHER.contains(c) => Some(1),
+        _ => None,
+    }
+}
 
 /// The encoding Twilio would pick for `body`.
 pub fn encoding(body: &str) -> Encoding {
-    if body
-        .chars()
-        .all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c))
-    {
+    if body.chars().all(|c| septets(c).is_some()) {
         Encoding::Gsm7
     } else {
         Encoding::Ucs2
@@ -34,13 +66,8 @@ pub fn encoding(body: &str) -> Encoding {
 /// The number of segments `body` is split into (at least 1).
 pub fn count(body: &str) -> u32 {
     match encoding(body) {
-        Encoding::Gsm7 => {
-            let units = body
-                .chars()
-                .map(|c| if GSM7_EXTENSION.contains(c) { 2 } else { 1 });
-            pack(units, 160, 153)
-        }
-        Encoding::Ucs2 => pack(body.chars().map(|c| c.len_utf16()), 70, 67),
+        Encoding::Gsm7 => pack(body.chars().map(|c| septets(c).unwrap_or(1)), 160, 153),
+        Encoding::Ucs2 => pack(body.chars().map(char::len_utf16), 70, 67),
     }
 }
 
@@ -112,7 +139,7 @@ mod tests {
         fn segments_never_undercount_the_units(body in "\\PC{0,400}") {
             let parts = count(&body) as usize;
             let units: usize = match encoding(&body) {
-                Encoding::Gsm7 => body.chars().map(|c| if GSM7_EXTENSION.contains(c) { 2 } else { 1 }).sum(),
+                Encoding::Gsm7 => body.chars().map(|c| septets(c).unwrap_or(1)).sum(),
                 Encoding::Ucs2 => body.encode_utf16().count(),
             };
             let per_part = if encoding(&body) == Encoding::Gsm7 { 153 } else { 67 };
