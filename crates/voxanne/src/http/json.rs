@@ -17,8 +17,8 @@ use super::error::{ApiError, FieldError};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON request body of type `T`. An empty body reads as `{}`, so a missing required field is
-/// reported by name instead of as "empty body".
+/// A JSON request body of type `T`. An empty body (no bytes at all) reads as `{}`, so a missing
+/// required field is reported by name instead of as "empty body"; whitespace alone is malformed.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 
@@ -45,11 +45,7 @@ where
                         message: format!("the body could not be read ({other})"),
                     },
                 })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
+        let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
         parse(bytes).map(JsonBody)
     }
 }

@@ -266,3 +266,62 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutdown requested; finishing requests in flight");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Overrides, Settings};
+
+    #[test]
+    fn server_settings_come_from_voxanne_toml_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("voxanne.toml");
+        std::fs::write(
+            &file,
+            "twilio_base_url = \"http://127.0.0.1:9001\"\npublic_url = \"https://clinic.example\"\nrate_limit_burst = 7\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let from_file = Settings::load(Some(Path::new(&file)), &Overrides::default()).unwrap();
+        assert_eq!(from_file.server.twilio_base_url, "http://127.0.0.1:9001");
+        assert_eq!(from_file.server.rate_limit_burst.get(), 7);
+        assert_eq!(from_file.server.log_format, LogFormat::Json);
+        let overrides = Overrides {
+            twilio_base_url: Some("http://127.0.0.1:9002".into()),
+            ..Overrides::default()
+        };
+        let flagged = Settings::load(Some(Path::new(&file)), &overrides).unwrap();
+        assert_eq!(flagged.server.twilio_base_url, "http://127.0.0.1:9002");
+        assert_eq!(
+            flagged.server.public_url.as_deref(),
+            Some("https://clinic.example")
+        );
+    }
+
+    #[test]
+    fn a_changed_twilio_base_url_also_serves_messaging_while_real_twilio_keeps_its_own_host() {
+        let sandbox = ServerSettings {
+            twilio_base_url: "http://127.0.0.1:9001".into(),
+            ..ServerSettings::default()
+        };
+        let config = sandbox.twilio_config().unwrap();
+        assert_eq!(config.messaging_base_url, config.base_url);
+        let real = ServerSettings::default().twilio_config().unwrap();
+        assert_eq!(real.base_url.as_str(), "https://api.twilio.com/");
+        assert_eq!(
+            real.messaging_base_url.as_str(),
+            "https://messaging.twilio.com/"
+        );
+    }
+
+    #[test]
+    fn a_base_url_that_is_not_http_names_the_setting() {
+        let bad = ServerSettings {
+            twilio_base_url: "ftp://example".into(),
+            ..ServerSettings::default()
+        };
+        let err = bad.twilio_config().unwrap_err().to_string();
+        assert!(err.contains("VOXANNE_TWILIO_BASE_URL"), "{err}");
+    }
+}

@@ -128,7 +128,8 @@ pub async fn get_one(
 /// Change the label, activity, primary flag, secrets or sender of a credential.
 #[utoipa::path(patch, path = "/api/organization/credentials/{id}", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")),
-    request_body = UpdateCredentialIn, security(("api_key" = [])),
+    request_body(content = Option<UpdateCredentialIn>, description = "Only the fields given change; an empty body changes nothing"),
+    security(("api_key" = [])),
     responses(
         (status = 200, description = "The updated credential", body = CredentialOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
@@ -175,7 +176,7 @@ pub async fn delete(
 /// stored credential, against the server's configured Twilio. Status and report are stored.
 #[utoipa::path(post, path = "/api/organization/credentials/{id}/verify", tag = "credentials",
     params(("id" = String, Path, description = "Credential id (`cred_…`)")),
-    request_body(content = VerifyIn, description = "May be empty"), security(("api_key" = [])),
+    request_body(content = Option<VerifyIn>, description = "May be empty"), security(("api_key" = [])),
     responses(
         (status = 200, description = "The checks ran; `status` says whether all passed", body = VerificationOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),

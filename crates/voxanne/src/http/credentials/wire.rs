@@ -17,26 +17,27 @@ use crate::store::{Credential, CredentialType, TwilioAuthMode};
 #[serde(deny_unknown_fields)]
 pub struct CreateTwilioCredentialIn {
     /// A name for people, e.g. "Main line". Default: "Twilio".
-    #[schema(max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub label: Option<String>,
     /// The Account SID: `AC` followed by 32 hex digits.
-    #[schema(
-        example = "AC0123456789abcdef0123456789abcdef",
-        pattern = "^AC[0-9a-fA-F]{32}$"
-    )]
+    #[schema(pattern = "^AC[0-9a-fA-F]{32}$")]
     pub account_sid: String,
     /// The account's Auth Token. Required unless an API key is given; beside an API key it is
     /// used only to validate Twilio's callbacks.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub auth_token: Option<SecretString>,
     /// An API key SID (`SK` + 32 hex digits), with `api_key_secret`.
     #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
     pub api_key_sid: Option<String>,
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub api_key_secret: Option<SecretString>,
     /// The number messages are sent from, in E.164 form (`+14155552671`); or give
     /// `messaging_service_sid` instead.
-    #[schema(example = "+14155552671")]
+    #[schema(example = "+14155552671", pattern = "^\\+[1-9][0-9]{7,14}$")]
     pub from_number: Option<String>,
     /// A Messaging Service SID (`MG` + 32 hex digits), instead of `from_number`.
     #[schema(pattern = "^MG[0-9a-fA-F]{32}$")]
@@ -51,7 +52,11 @@ pub struct CreateTwilioCredentialIn {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCredentialIn {
-    #[schema(max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub label: Option<String>,
     /// `false` stops the credential from being used (it stays stored).
     pub is_active: Option<bool>,
@@ -59,14 +64,15 @@ pub struct UpdateCredentialIn {
     /// stops being primary in the same transaction.
     pub is_primary: Option<bool>,
     /// A new Auth Token (for an API-key credential: the callback-validation token).
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub auth_token: Option<SecretString>,
     /// A new API key; give `api_key_secret` with it.
     #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
     pub api_key_sid: Option<String>,
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub api_key_secret: Option<SecretString>,
     /// A new From number (replaces a Messaging Service).
+    #[schema(example = "+14155552671", pattern = "^\\+[1-9][0-9]{7,14}$")]
     pub from_number: Option<String>,
     /// A new Messaging Service (replaces a From number).
     #[schema(pattern = "^MG[0-9a-fA-F]{32}$")]
@@ -90,7 +96,7 @@ pub struct ListQuery {
 pub struct VerifyIn {
     /// A mobile number (E.164) to receive two test messages (a plain SMS and a hot-lead alert).
     /// Without it only the account and the sender are checked.
-    #[schema(example = "+14155552671")]
+    #[schema(example = "+14155552671", pattern = "^\\+[1-9][0-9]{7,14}$")]
     pub test_to: Option<String>,
 }
 

@@ -11,6 +11,10 @@ use voxanne::vault::MasterKey;
 use crate::support::database::TestDb;
 
 fn serve(db_url: &str, master_key: Option<&str>) -> Command {
+    serve_against(db_url, master_key, "http://127.0.0.1:9")
+}
+
+fn serve_against(db_url: &str, master_key: Option<&str>, twilio: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_voxanne"));
     command
         .args([
@@ -20,7 +24,7 @@ fn serve(db_url: &str, master_key: Option<&str>) -> Command {
             "--database-url",
             db_url,
             "--twilio-base-url",
-            "http://127.0.0.1:9",
+            twilio,
         ])
         .env_remove("VOXANNE_MASTER_KEY")
         .env_remove("VOXANNE_MASTER_KEY_FILE")
@@ -117,4 +121,136 @@ async fn serve_with_the_wrong_master_key_refuses_to_start_before_binding() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("VOXANNE_MASTER_KEY"), "{stderr}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+}
+
+/// Reads the `voxanne listening on URL` line.
+async fn listening_url(child: &mut std::process::Child) -> String {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let read = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).map(|_| line)
+    });
+    let line = tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    line.trim()
+        .strip_prefix("voxanne listening on ")
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
+    let db = TestDb::new().await;
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    let control = reqwest::Client::new();
+    let account: serde_json::Value = control
+        .post(format!("{}/sandbox/accounts", sandbox.url()))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (sid, token) = (
+        account["account_sid"].as_str().unwrap(),
+        account["auth_token"].as_str().unwrap(),
+    );
+    let (from, to, alert) = (
+        super::app::random_number(),
+        super::app::random_number(),
+        super::app::random_number(),
+    );
+    control
+        .post(format!("{}/sandbox/accounts/{sid}/numbers", sandbox.url()))
+        .json(&serde_json::json!({"phone_number": from}))
+        .send()
+        .await
+        .unwrap();
+    let master = MasterKey::generate();
+    let keyring = voxanne::vault::Keyring::new(vec![master.clone()]).unwrap();
+    let store = voxanne::store::Store::open(&db.url, keyring).await.unwrap();
+    let org = store.create_organization("Log Clinic").await.unwrap();
+    let (_, api_key) = store.create_api_key(&org.id).await.unwrap();
+    let api_key = api_key.secret().expose_secret().to_owned();
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("serve.log");
+    let mut command = serve_against(
+        &db.url,
+        Some(master.to_base64().expose_secret()),
+        sandbox.url(),
+    );
+    command
+        .env("VOXANNE_LOG", "trace")
+        .env("VOXANNE_LOG_FORMAT", "json")
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    let mut child = command.spawn().unwrap();
+    let url = listening_url(&mut child).await;
+
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{url}/api/organization/credentials/twilio"))
+        .bearer_auth(&api_key)
+        .json(&serde_json::json!({"account_sid": sid, "auth_token": token, "from_number": from}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let verified = http
+        .post(format!("{url}/api/organization/credentials/{id}/verify"))
+        .bearer_auth(&api_key)
+        .json(&serde_json::json!({"test_to": to}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), reqwest::StatusCode::OK);
+    let settings = http
+        .put(format!("{url}/api/organization/settings"))
+        .bearer_auth(&api_key)
+        .json(&serde_json::json!({"alert_recipients": [alert], "timezone": "UTC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), reqwest::StatusCode::OK);
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("request finished"),
+        "no request log lines:\n{logs}"
+    );
+    assert!(
+        logs.lines()
+            .all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()),
+        "not JSON lines"
+    );
+    for (what, needle) in [
+        ("auth token", token),
+        ("API key", api_key.as_str()),
+        ("From", &from[2..]),
+        ("To", &to[2..]),
+        ("alert recipient", &alert[2..]),
+    ] {
+        assert!(!logs.contains(needle), "the logs contain the {what}");
+    }
+    sandbox.shutdown().await;
 }

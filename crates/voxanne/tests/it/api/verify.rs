@@ -212,3 +212,41 @@ async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
         answer.text
     );
 }
+
+#[tokio::test]
+async fn a_credential_whose_secrets_no_longer_decrypt_is_reported_plainly_and_never_used() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let broken = app
+        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
+        .await;
+    let donor = app
+        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
+        .await;
+    app.move_secrets(&donor, &broken).await;
+
+    let answer = app.verify(&org.key, &broken, &json!({})).await;
+
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+    assert_eq!(answer.error()["code"], "credential_undecryptable");
+    assert!(
+        answer.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be decrypted")
+    );
+    assert!(
+        answer.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("master key")
+    );
+    assert_eq!(
+        app.get_credential(&org.key, &broken).await.body["verification_status"],
+        "undecryptable"
+    );
+    assert_eq!(
+        app.verify(&org.key, &donor, &json!({})).await.body["status"],
+        "verified"
+    );
+}
