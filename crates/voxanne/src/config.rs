@@ -67,6 +67,9 @@ pub struct Settings {
     /// is a top-level `voxanne.toml` key and a `VOXANNE_*` variable.
     #[serde(flatten)]
     pub server: crate::http::ServerSettings,
+    /// The dispatcher's tunables (`VOXANNE_DISPATCH_*`), flattened the same way.
+    #[serde(flatten)]
+    pub delivery: crate::delivery::DeliverySettings,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             master_key: None,
             master_key_file: None,
             server: crate::http::ServerSettings::default(),
+            delivery: crate::delivery::DeliverySettings::default(),
         }
     }
 }
@@ -197,6 +201,7 @@ impl fmt::Debug for Settings {
             )
             .field("master_key_file", &self.master_key_file)
             .field("server", &self.server)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }

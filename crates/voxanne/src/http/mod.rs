@@ -11,6 +11,7 @@ pub mod error;
 pub mod google_oauth;
 pub mod health;
 pub mod json;
+pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod org_settings;
@@ -19,6 +20,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod server;
 pub mod state;
+pub mod status_callbacks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router, middleware};
@@ -32,11 +34,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(credentials::router())
         .merge(org_settings::router())
-        .merge(google_oauth::router());
-    // ---- Merge point for endpoints built on other branches --------------------------------
-    // Message endpoints (branch `outbox`):      let api = api.merge(messages::router());
-    // Add their paths to the OpenAPI document in `openapi::document()` as well.
-    // -------------------------------------------------------------------------------------------
+        .merge(google_oauth::router())
+        .merge(messages::router());
+    // A new endpoint module ends with `fn router()`, is merged above, and adds its paths to the
+    // OpenAPI document in `openapi::document()`.
     let limit = state.body_limit();
     Router::new()
         .merge(health::router())

@@ -55,7 +55,9 @@ struct ApiDoc;
 /// The whole document. Endpoints merged from other branches add their `OpenApi` here:
 /// `doc.merge(messages::MessagesApi::openapi());`
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::messages::MessagesApi::openapi());
+    doc
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document);

@@ -182,6 +182,8 @@ pub enum StartError {
     Settings(#[from] ServeError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
 }
 
 impl StartError {
@@ -216,6 +218,11 @@ pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, S
         store.clone(),
         public_url.as_deref(),
     )?;
+    let delivery = crate::delivery::Delivery::new(
+        &store,
+        twilio.clone(),
+        settings.delivery.dispatch_config(public_url.clone()),
+    )?;
     Ok(AppState {
         store,
         twilio,
@@ -226,6 +233,7 @@ pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, S
         google,
         dashboard_url: server.dashboard_url(public_url.as_deref())?,
         public_url,
+        delivery,
     })
 }
 
@@ -264,10 +272,13 @@ pub async fn serve(
             limiter.forget_idle();
         }
     });
+    // The dispatcher runs as long as the server: it sends what the API queues.
+    let dispatcher = state.delivery.start();
     let result = axum::serve(listener, super::router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    dispatcher.stop().await;
     result
 }
 

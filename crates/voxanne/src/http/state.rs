@@ -28,6 +28,8 @@ pub struct AppState {
     pub google: crate::google_connection::GoogleSetup,
     /// Where the browser goes after connecting Google Calendar.
     pub dashboard_url: String,
+    /// The outbox and its dispatcher (started by [`super::serve`]).
+    pub delivery: crate::delivery::Delivery,
 }
 
 impl AppState {

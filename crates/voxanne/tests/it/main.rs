@@ -9,6 +9,7 @@
 mod api;
 mod check;
 mod cli_admin;
+mod delivery;
 mod google;
 mod google_connect;
 mod sentinels;

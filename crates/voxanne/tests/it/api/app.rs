@@ -117,6 +117,8 @@ impl TestApp {
             server.google_base_url = Some(sandbox.url().to_owned());
             server.public_url = Some(url.clone());
         }
+        // Twilio's status callbacks come back to this server.
+        server.public_url = Some(url.clone());
         tweak(&mut server);
         let settings = Settings {
             database_url: Some(db.url.clone()),

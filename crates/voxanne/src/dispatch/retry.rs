@@ -1,0 +1,256 @@
+//! What to do after a send attempt failed: retry (when), fail (why), pause, or reconcile.
+//!
+//! The decision depends only on the failure's class, the attempt count and the message's age,
+//! so it is a pure function that tests can drive without a clock or a network.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::outbox::reason;
+
+/// A failed send, in the classes the policy distinguishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// 429 / 20429: Twilio did not process the request; safe to retry after `retry_after`.
+    RateLimited { retry_after: Option<Duration> },
+    /// 5xx, or a connection error before the request was written: safe to retry with backoff.
+    Transient { cause: String },
+    /// Twilio answered with a code that retrying later may fix (21611 queue full).
+    Later { code: u32, message: Option<String> },
+    /// Twilio refused the message for good (21211, 21610, 21614, …).
+    Permanent { code: Option<u32>, message: String },
+    /// 20003: the credential itself is wrong; every message through it would fail.
+    Unauthorized,
+    /// The request may have reached Twilio (timeout or reset after it was written).
+    Ambiguous { cause: String },
+}
+
+/// What the dispatcher does next with the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Try again after `delay`; `cause` goes on the timeline.
+    Retry { delay: Duration, cause: String },
+    /// Give up: the message becomes `failed` with this code and reason.
+    Fail { code: Option<u32>, reason: String },
+    /// Mark the credential `failed` and hold every queued message that uses it.
+    PauseCredential { reason: String },
+    /// Find out from Twilio whether the message exists before doing anything else.
+    Reconcile { cause: String },
+}
+
+/// Retry timing and limits. Tests shrink the durations; production uses [`RetryPolicy::default`].
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// First backoff ceiling; doubles with each attempt (full jitter below it).
+    pub base: Duration,
+    /// Largest backoff.
+    pub cap: Duration,
+    /// Smallest wait honoured for a 429 without a usable `Retry-After`.
+    pub retry_after_min: Duration,
+    /// A `Retry-After` above this is clamped, so a bogus header cannot park a message for days.
+    pub retry_after_max: Duration,
+    /// A message not handed to Twilio within this age fails instead of being retried.
+    pub max_age: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(60),
+            retry_after_min: Duration::from_millis(100),
+            retry_after_max: Duration::from_secs(120),
+            max_age: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The decision after attempt number `attempts` (1 for the first) of a message `age` old.
+    pub fn decide(
+        &self,
+        failure: &SendFailure,
+        attempts: u32,
+        age: Duration,
+        rng: &mut impl Rng,
+    ) -> Decision {
+        let (delay, cause) = match failure {
+            SendFailure::Unauthorized => {
+                return Decision::PauseCredential {
+                    reason: reason::describe(20003, None),
+                };
+            }
+            SendFailure::Permanent { code, message } => {
+                let reason = match code {
+                    Some(code) => reason::describe(*code, Some(message)),
+                    None => message.clone(),
+                };
+                return Decision::Fail {
+                    code: *code,
+                    reason,
+                };
+            }
+            SendFailure::Ambiguous { cause } => {
+                return Decision::Reconcile {
+                    cause: cause.clone(),
+                };
+            }
+            SendFailure::RateLimited { retry_after } => {
+                let delay = match retry_after {
+                    Some(wait) => (*wait).clamp(self.retry_after_min, self.retry_after_max),
+                    None => self.backoff(attempts, rng).max(self.retry_after_min),
+                };
+                (
+                    delay,
+                    format!(
+                        "Twilio answered 429 (too many requests); retrying in {} ms",
+                        delay.as_millis()
+                    ),
+                )
+            }
+            SendFailure::Transient { cause } => {
+                let delay = self.backoff(attempts, rng);
+                (
+                    delay,
+                    format!("{cause}; retrying in {} ms", delay.as_millis()),
+                )
+            }
+            SendFailure::Later { code, message } => {
+                let delay = self.backoff(attempts, rng).max(self.base);
+                let why = reason::describe(*code, message.as_deref());
+                (
+                    delay,
+                    format!("{why}; retrying in {} ms", delay.as_millis()),
+                )
+            }
+        };
+        if age.saturating_add(delay) > self.max_age {
+            return Decision::Fail {
+                code: None,
+                reason: format!(
+                    "Not handed to Twilio within {} minutes; last error: {}",
+                    self.max_age.as_secs().div_ceil(60),
+                    cause_before_retry(&cause)
+                ),
+            };
+        }
+        Decision::Retry { delay, cause }
+    }
+
+    /// Full-jitter exponential backoff: a random wait below `min(cap, base * 2^(attempts-1))`,
+    /// never below a tenth of `base` so a retry storm cannot spin.
+    pub fn backoff(&self, attempts: u32, rng: &mut impl Rng) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(30);
+        let ceiling = self.base.saturating_mul(1u32 << exponent).min(self.cap);
+        let floor = self.base / 10;
+        let ceiling_ms = u64::try_from(ceiling.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Duration::from_millis(rng.random_range(0..=ceiling_ms)).max(floor)
+    }
+}
+
+/// The cause without its "; retrying in …" tail, for a final reason.
+fn cause_before_retry(cause: &str) -> &str {
+    cause.split("; retrying in").next().unwrap_or(cause)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default()
+    }
+
+    fn young() -> Duration {
+        Duration::from_secs(1)
+    }
+
+    #[test]
+    fn a_429_waits_for_its_retry_after() {
+        let failure = SendFailure::RateLimited {
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
+        assert!(
+            matches!(decision, Decision::Retry { delay, .. } if delay == Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_clamped() {
+        let failure = SendFailure::RateLimited {
+            retry_after: Some(Duration::from_secs(86_400)),
+        };
+        let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
+        assert!(
+            matches!(decision, Decision::Retry { delay, .. } if delay == policy().retry_after_max)
+        );
+    }
+
+    #[test]
+    fn server_errors_back_off_with_jitter_under_a_growing_ceiling() {
+        let policy = policy();
+        let mut rng = StdRng::seed_from_u64(7);
+        let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(3, &mut rng)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w <= policy.base * 4 && *w >= policy.base / 10)
+        );
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 50, "jitter should spread the waits");
+        assert!((0..50).all(|_| policy.backoff(40, &mut rng) <= policy.cap));
+    }
+
+    #[test]
+    fn a_permanent_code_fails_at_once_with_a_plain_reason() {
+        let failure = SendFailure::Permanent {
+            code: Some(21610),
+            message: "Attempt to send to unsubscribed recipient".into(),
+        };
+        let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
+        assert!(
+            matches!(&decision, Decision::Fail { code: Some(21610), reason } if reason.contains("STOP"))
+        );
+    }
+
+    #[test]
+    fn bad_credentials_pause_the_credential_instead_of_retrying() {
+        let decision = policy().decide(
+            &SendFailure::Unauthorized,
+            1,
+            young(),
+            &mut StdRng::seed_from_u64(1),
+        );
+        assert!(
+            matches!(decision, Decision::PauseCredential { reason } if reason.contains("Auth Token"))
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_send_is_reconciled_never_resent_blindly() {
+        let failure = SendFailure::Ambiguous {
+            cause: "timed out".into(),
+        };
+        let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
+        assert!(matches!(decision, Decision::Reconcile { .. }));
+    }
+
+    #[test]
+    fn a_message_past_its_max_age_fails_with_the_last_error() {
+        let failure = SendFailure::Transient {
+            cause: "Twilio answered 503".into(),
+        };
+        let age = policy().max_age;
+        let decision = policy().decide(&failure, 9, age, &mut StdRng::seed_from_u64(1));
+        assert!(
+            matches!(&decision, Decision::Fail { code: None, reason } if reason.contains("503") && reason.contains("30 minutes"))
+        );
+    }
+}

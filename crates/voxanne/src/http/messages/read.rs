@@ -1,0 +1,159 @@
+//! `GET /api/messages/{id}` and `GET /api/messages`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::DateTime;
+
+use super::send::phone;
+use super::wire::{EventOut, ListQuery, MessageDetailOut, MessageListOut, MessageOut};
+use crate::delivery::Delivery;
+use crate::http::error::{ApiError, FieldError};
+use crate::ids::{MessageId, OrgId};
+use crate::outbox::{ListFilter, MessageStatus};
+
+fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ApiError {
+    ApiError::Unexpected(anyhow::Error::new(err).context(doing))
+}
+
+/// One message with its timeline; another organization's (or a malformed id) is 404.
+pub async fn get_message(
+    delivery: &Delivery,
+    org: &OrgId,
+    id: &str,
+) -> Result<MessageDetailOut, ApiError> {
+    let not_found = ApiError::NotFound { what: "message" };
+    let Ok(id) = MessageId::parse(id) else {
+        return Err(not_found);
+    };
+    let Some(message) = delivery
+        .outbox()
+        .get(org.as_str(), id.as_str())
+        .await
+        .map_err(|e| unexpected(e, "reading a message"))?
+    else {
+        return Err(not_found);
+    };
+    let events = delivery
+        .outbox()
+        .events(org.as_str(), id.as_str())
+        .await
+        .map_err(|e| unexpected(e, "reading a timeline"))?;
+    Ok(MessageDetailOut {
+        message: MessageOut::from(&message),
+        timeline: events.iter().map(EventOut::from).collect(),
+    })
+}
+
+/// A page of messages, newest first.
+pub async fn list_messages(
+    delivery: &Delivery,
+    org: &OrgId,
+    query: ListQuery,
+) -> Result<MessageListOut, ApiError> {
+    let filter = filter_of(query)?;
+    let page = delivery
+        .outbox()
+        .list(org.as_str(), &filter)
+        .await
+        .map_err(|e| unexpected(e, "listing messages"))?;
+    Ok(MessageListOut {
+        messages: page.messages.iter().map(MessageOut::from).collect(),
+        next_cursor: page
+            .next
+            .map(|(at, id)| URL_SAFE_NO_PAD.encode(format!("{at}:{id}"))),
+    })
+}
+
+fn filter_of(query: ListQuery) -> Result<ListFilter, ApiError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<MessageStatus>()
+                .map_err(|err| FieldError::new("invalid_status", "status", err.to_string()))
+        })
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|raw| phone("to", raw))
+        .transpose()?;
+    let since = query
+        .since
+        .as_deref()
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|at| at.timestamp_millis())
+                .map_err(|_| {
+                    FieldError::new(
+                        "invalid_since",
+                        "since",
+                        format!("{raw:?} is not an RFC 3339 time"),
+                    )
+                    .with_hint("Use e.g. 2026-11-24T18:00:00Z.")
+                })
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(FieldError::new(
+            "invalid_limit",
+            "limit",
+            format!("limit must be between 1 and 100, got {limit}"),
+        )
+        .into());
+    }
+    let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
+    Ok(ListFilter {
+        status,
+        to: to.map(|p| p.as_str().to_owned()),
+        since,
+        after,
+        limit,
+    })
+}
+
+fn parse_cursor(raw: &str) -> Result<(i64, String), ApiError> {
+    let invalid = || {
+        ApiError::Invalid(
+            FieldError::new(
+                "invalid_cursor",
+                "cursor",
+                "the cursor is not one this API returned",
+            )
+            .with_hint("Pass next_cursor from the previous page unchanged."),
+        )
+    };
+    let decoded = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    let text = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (at, id) = text.split_once(':').ok_or_else(invalid)?;
+    let at = at.parse::<i64>().map_err(|_| invalid())?;
+    let id = MessageId::parse(id).map_err(|_| invalid())?;
+    Ok((at, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_a_forged_one_is_refused() {
+        let id = MessageId::generate();
+        let cursor = URL_SAFE_NO_PAD.encode(format!("1700000000000:{id}"));
+        assert_eq!(
+            parse_cursor(&cursor).unwrap(),
+            (1_700_000_000_000, id.to_string())
+        );
+        assert!(parse_cursor("bm90IGEgY3Vyc29y").is_err());
+    }
+
+    #[test]
+    fn a_limit_out_of_range_names_the_field() {
+        let err = filter_of(ListQuery {
+            limit: Some(0),
+            ..ListQuery::default()
+        })
+        .unwrap_err();
+        assert!(matches!(err, ApiError::Invalid(f) if f.field == "limit"));
+    }
+}

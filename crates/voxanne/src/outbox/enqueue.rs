@@ -1,0 +1,195 @@
+//! Accepting messages: the message rows, their queue rows, the first timeline entry and the
+//! `Idempotency-Key` answer, all in one transaction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+use super::db::{begin_write, with_db};
+use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
+use super::record::MessageKind;
+use super::status::MessageStatus;
+use super::{Outbox, OutboxError, db_err, millis};
+use crate::ids::{CredentialId, MessageId, OrgId};
+
+/// A message to queue, already validated (E.164 `to`, non-empty body) and rendered.
+#[derive(Clone)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub credential_id: CredentialId,
+    pub kind: MessageKind,
+    pub to: String,
+    /// The credential's From number or Messaging Service SID.
+    pub sender: String,
+    pub body: String,
+    pub segments: u32,
+}
+
+/// The idempotency side of a request: its key and the fingerprint of what was asked.
+#[derive(Debug, Clone)]
+pub struct IdempotentRequest {
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
+}
+
+/// The answer given to the first request of a key, replayed to its repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What [`Outbox::enqueue`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// The messages were queued; answer the response that was passed in.
+    Created,
+    /// The key was used before with the same request: answer this, queue nothing.
+    Replayed(StoredResponse),
+    /// The key was used before with another request: refuse (422), queue nothing.
+    KeyReused,
+}
+
+/// A fresh per-message secret for the StatusCallback URL: 32 random bytes, base64url.
+pub fn new_callback_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (org_id, idem_key, fingerprint, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (org_id, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+       response_status = NULL, response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
+     WHERE idempotency_keys.expires_at <= excluded.created_at \
+     RETURNING idem_key";
+const READ_KEY: &str = "SELECT fingerprint, response_status, response_body FROM idempotency_keys WHERE org_id = $1 AND idem_key = $2";
+const SAVE_RESPONSE: &str = "UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE org_id = $1 AND idem_key = $2";
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, kind, to_number, sender, body, status, \
+       status_rank, segments, needs_attention, callback_token, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12)";
+const INSERT_OUTBOX: &str =
+    "INSERT INTO outbox (message_id, org_id, credential_id, due_at) VALUES ($1, $2, $3, $4)";
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) VALUES ($1, $2, $3, $4, $5, $6)";
+
+impl Outbox {
+    /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.
+    ///
+    /// Concurrent requests with one key serialise on the key's row: the first inserts it and
+    /// commits its messages and response together; the others wait for that commit, then find
+    /// the row and replay its response. A key older than 24 hours is taken over as new.
+    #[tracing::instrument(skip_all, fields(org_id = %org, count = messages.len()))]
+    pub async fn enqueue(
+        &self,
+        org: &OrgId,
+        messages: &[NewMessage],
+        idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
+        now: i64,
+    ) -> Result<Enqueued, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let mut tx = pool
+                .begin_with(begin_write(pg))
+                .await
+                .map_err(db_err("opening a transaction"))?;
+            if let Some((request, _)) = idempotency {
+                let claimed = sqlx::query_scalar::<_, String>(CLAIM_KEY)
+                    .bind(org)
+                    .bind(request.key.as_str())
+                    .bind(&request.fingerprint)
+                    .bind(now)
+                    .bind(now.saturating_add(millis(KEY_LIFETIME)))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err("claiming the idempotency key"))?;
+                if claimed.is_none() {
+                    let (fingerprint, status, body) =
+                        sqlx::query_as::<_, (String, Option<i64>, Option<String>)>(READ_KEY)
+                            .bind(org)
+                            .bind(request.key.as_str())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db_err("reading the idempotency key"))?;
+                    tx.rollback()
+                        .await
+                        .map_err(db_err("ending the transaction"))?;
+                    if fingerprint != request.fingerprint {
+                        return Ok(Enqueued::KeyReused);
+                    }
+                    // The first request commits its response with its messages, so a visible
+                    // row always has one; a missing one would be a bug, answered as a reuse.
+                    return Ok(match (status.and_then(|s| u16::try_from(s).ok()), body) {
+                        (Some(status), Some(body)) => {
+                            Enqueued::Replayed(StoredResponse { status, body })
+                        }
+                        _ => Enqueued::KeyReused,
+                    });
+                }
+            }
+            for message in messages {
+                sqlx::query(INSERT_MESSAGE)
+                    .bind(&message.id)
+                    .bind(org)
+                    .bind(&message.credential_id)
+                    .bind(message.kind.as_str())
+                    .bind(&message.to)
+                    .bind(&message.sender)
+                    .bind(&message.body)
+                    .bind(MessageStatus::Queued.as_str())
+                    .bind(i64::from(MessageStatus::Queued.rank()))
+                    .bind(i64::from(message.segments))
+                    .bind(new_callback_token())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("inserting a message"))?;
+                sqlx::query(INSERT_OUTBOX)
+                    .bind(&message.id)
+                    .bind(org)
+                    .bind(&message.credential_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("queueing a message"))?;
+                sqlx::query(INSERT_EVENT)
+                    .bind(&message.id)
+                    .bind(now)
+                    .bind("accepted")
+                    .bind(MessageStatus::Queued.as_str())
+                    .bind(Some(format!(
+                        "queued for sending through credential {}",
+                        message.credential_id
+                    )))
+                    .bind(None::<i64>)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("recording the acceptance"))?;
+            }
+            if let Some((request, response)) = idempotency {
+                sqlx::query(SAVE_RESPONSE)
+                    .bind(org)
+                    .bind(request.key.as_str())
+                    .bind(i64::from(response.status))
+                    .bind(&response.body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("saving the idempotent response"))?;
+            }
+            tx.commit()
+                .await
+                .map_err(db_err("committing the messages"))?;
+            Ok(Enqueued::Created)
+        })
+    }
+
+    /// Deletes idempotency keys past their 24 hours; returns how many.
+    pub async fn purge_expired_keys(&self, now: i64) -> Result<u64, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(db_err("purging idempotency keys"))?;
+            Ok(done.rows_affected())
+        })
+    }
+}

@@ -1,0 +1,283 @@
+//! Reading messages back (one with its timeline, or a filtered page) and applying the statuses
+//! Twilio reports later (status callbacks and the reconciler).
+
+use sqlx::QueryBuilder;
+
+use super::db::{advance, begin_write, with_db};
+use super::enqueue::INSERT_EVENT;
+use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
+use super::status::MessageStatus;
+use super::{Outbox, OutboxError, db_err};
+
+/// `GET /api/messages` filters, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<MessageStatus>,
+    pub to: Option<String>,
+    /// Only messages created at or after this time (ms).
+    pub since: Option<i64>,
+    /// Continue after this `(created_at, id)` (newest first).
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// One page, newest first, and the position to continue from when there may be more.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    pub messages: Vec<MessageRecord>,
+    pub next: Option<(i64, String)>,
+}
+
+/// A status Twilio reported, from a callback or a fetch.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    pub status: MessageStatus,
+    pub error_code: Option<u32>,
+    pub reason: Option<String>,
+    /// Twilio's `I-Twilio-Idempotency-Token`, or the status itself: a report already applied
+    /// under the same key is a duplicate.
+    pub dedup_key: String,
+    /// Where it came from, for the timeline (`callback`, `reconciler`).
+    pub source: &'static str,
+}
+
+/// What [`Outbox::apply_status`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusApplied {
+    /// The status moved forward.
+    Advanced,
+    /// Recorded on the timeline, but the message already had this or a later status.
+    NotForward,
+    /// The same report was applied before; nothing was written.
+    Duplicate,
+    /// No such message in this organization.
+    Unknown,
+}
+
+/// A message Twilio has but that has not reached a final status for a while.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StuckMessage {
+    pub id: String,
+    pub org_id: String,
+    pub credential_id: String,
+    pub twilio_sid: String,
+}
+
+impl Outbox {
+    /// One message of `org`, or `None` (also when it belongs to another organization).
+    #[tracing::instrument(skip_all, fields(org_id = org, message_id = id))]
+    pub async fn get(&self, org: &str, id: &str) -> Result<Option<MessageRecord>, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = $1 AND id = $2"
+            ));
+            let row = sqlx::query_as::<_, MessageRow>(sql)
+                .bind(org)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err("reading a message"))?;
+            row.map(MessageRecord::try_from).transpose()
+        })
+    }
+
+    /// The timeline of one message of `org`, oldest first.
+    pub async fn events(&self, org: &str, id: &str) -> Result<Vec<EventRecord>, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            sqlx::query_as::<_, EventRecord>(
+                "SELECT e.at, e.kind, e.status, e.detail, e.twilio_code FROM message_events e \
+                 JOIN messages m ON m.id = e.message_id \
+                 WHERE m.org_id = $1 AND e.message_id = $2 ORDER BY e.id",
+            )
+            .bind(org)
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err("reading a message's timeline"))
+        })
+    }
+
+    /// A page of `org`'s messages, newest first.
+    #[tracing::instrument(skip_all, fields(org_id = org))]
+    pub async fn list(&self, org: &str, filter: &ListFilter) -> Result<MessagePage, OutboxError> {
+        let limit = filter.limit.clamp(1, 500);
+        let rows: Vec<MessageRow> = with_db!(&self.db, |pool, pg| {
+            let mut query = QueryBuilder::new(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = "
+            ));
+            query.push_bind(org.to_owned());
+            if let Some(status) = filter.status {
+                query.push(" AND status = ").push_bind(status.as_str());
+            }
+            if let Some(to) = &filter.to {
+                query.push(" AND to_number = ").push_bind(to.clone());
+            }
+            if let Some(since) = filter.since {
+                query.push(" AND created_at >= ").push_bind(since);
+            }
+            if let Some((at, id)) = &filter.after {
+                query.push(" AND (created_at < ").push_bind(*at);
+                query.push(" OR (created_at = ").push_bind(*at);
+                query.push(" AND id < ").push_bind(id.clone()).push("))");
+            }
+            query
+                .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+                .push_bind(i64::from(limit) + 1);
+            query
+                .build_query_as::<MessageRow>()
+                .fetch_all(pool)
+                .await
+                .map_err(db_err("listing messages"))?
+        });
+        let more = rows.len() > limit as usize;
+        let messages = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(MessageRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if more {
+            messages.last().map(|m| (m.created_at, m.id.clone()))
+        } else {
+            None
+        };
+        Ok(MessagePage { messages, next })
+    }
+
+    /// Applies a status Twilio reported: deduplicated, recorded on the timeline, and moved
+    /// forward only.
+    #[tracing::instrument(skip_all, fields(org_id = org, message_id = id, status = %report.status))]
+    pub async fn apply_status(
+        &self,
+        org: &str,
+        id: &str,
+        report: &StatusReport,
+        now: i64,
+    ) -> Result<StatusApplied, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let mut tx = pool
+                .begin_with(begin_write(pg))
+                .await
+                .map_err(db_err("opening a transaction"))?;
+            // The dedup row goes first: on SQLite it takes the write lock before any read.
+            let fresh = sqlx::query(
+                "INSERT INTO status_callbacks (message_id, dedup_key, received_at) \
+                 SELECT id, $3, $4 FROM messages WHERE org_id = $1 AND id = $2 \
+                 ON CONFLICT (message_id, dedup_key) DO NOTHING",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(&report.dedup_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("recording a status report"))?
+            .rows_affected()
+                == 1;
+            if !fresh {
+                let exists = sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM messages WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err("reading a message"))?;
+                tx.rollback()
+                    .await
+                    .map_err(db_err("ending the transaction"))?;
+                return Ok(if exists == 0 {
+                    StatusApplied::Unknown
+                } else {
+                    StatusApplied::Duplicate
+                });
+            }
+            let code = report.error_code.map(i64::from);
+            let moved = advance!(tx, id, report.status, code, report.reason.as_deref(), now)?;
+            let detail = match (moved, report.reason.as_deref()) {
+                (true, Some(reason)) => format!("{}: {reason}", report.source),
+                (true, None) => report.source.to_owned(),
+                (false, _) => format!(
+                    "{}: ignored, the message already has this or a later status",
+                    report.source
+                ),
+            };
+            sqlx::query(INSERT_EVENT)
+                .bind(id)
+                .bind(now)
+                .bind("status")
+                .bind(report.status.as_str())
+                .bind(detail)
+                .bind(code)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("recording a timeline event"))?;
+            tx.commit()
+                .await
+                .map_err(db_err("committing a status report"))?;
+            Ok(if moved {
+                StatusApplied::Advanced
+            } else {
+                StatusApplied::NotForward
+            })
+        })
+    }
+
+    /// Messages Twilio has that have not reached a final status and were not updated since
+    /// `quiet_since`, created after `created_after`, oldest update first.
+    pub async fn stuck(
+        &self,
+        quiet_since: i64,
+        created_after: i64,
+        limit: u32,
+    ) -> Result<Vec<StuckMessage>, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            sqlx::query_as::<_, StuckMessage>(
+                "SELECT id, org_id, credential_id, twilio_sid FROM messages \
+                 WHERE status_rank < 4 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
+                   AND needs_attention = 0 \
+                 ORDER BY updated_at LIMIT $3",
+            )
+            .bind(quiet_since)
+            .bind(created_after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db_err("finding stuck messages"))
+        })
+    }
+
+    /// Marks a message as looked at now, so the reconciler waits before fetching it again.
+    pub async fn touch(&self, id: &str, now: i64) -> Result<(), OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            sqlx::query("UPDATE messages SET updated_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(db_err("touching a message"))?;
+            Ok(())
+        })
+    }
+
+    /// The Twilio SIDs of `org`'s messages among `sids`: a SID already ours cannot be adopted
+    /// by another message.
+    pub async fn known_sids(&self, org: &str, sids: &[String]) -> Result<Vec<String>, OutboxError> {
+        if sids.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_db!(&self.db, |pool, pg| {
+            let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE org_id = ");
+            query.push_bind(org.to_owned()).push(" AND twilio_sid IN (");
+            let mut list = query.separated(", ");
+            for sid in sids {
+                list.push_bind(sid.clone());
+            }
+            query.push(")");
+            query
+                .build_query_scalar::<String>()
+                .fetch_all(pool)
+                .await
+                .map_err(db_err("reading known SIDs"))
+        })
+    }
+}

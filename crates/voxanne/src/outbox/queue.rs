@@ -1,0 +1,361 @@
+//! The queue side: claiming due messages under a lease, and settling each claim's outcome under
+//! its fencing token.
+
+use sqlx::QueryBuilder;
+
+use super::db::{advance, begin_write, with_db};
+use super::enqueue::INSERT_EVENT;
+use super::status::MessageStatus;
+use super::{Outbox, OutboxError, db_err};
+
+/// A message a worker holds until `lease_until`. Every write about it names `fence`.
+#[derive(Clone)]
+pub struct Claim {
+    pub message_id: String,
+    pub org_id: String,
+    pub credential_id: String,
+    pub fence: i64,
+    /// Create-message requests made before this claim.
+    pub attempts: i64,
+    /// True when an earlier attempt may have reached Twilio (it timed out, or its worker died
+    /// mid-send): Twilio must be asked before sending again.
+    pub must_reconcile: bool,
+    pub to: String,
+    pub sender: String,
+    pub body: String,
+    pub callback_token: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("message_id", &self.message_id)
+            .field("org_id", &self.org_id)
+            .field("fence", &self.fence)
+            .field("attempts", &self.attempts)
+            .field("must_reconcile", &self.must_reconcile)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Twilio has it under `sid` (`adopted`: found by reconciliation rather than sent now).
+    Accepted {
+        sid: String,
+        status: MessageStatus,
+        segments: Option<u32>,
+        attempted: bool,
+        adopted: bool,
+    },
+    /// Try again at `due_at`.
+    Retry {
+        due_at: i64,
+        cause: String,
+        attempted: bool,
+    },
+    /// Give up.
+    Failed {
+        code: Option<u32>,
+        reason: String,
+        attempted: bool,
+    },
+    /// Ask Twilio at `due_at` whether an earlier attempt got through.
+    Reconcile {
+        due_at: i64,
+        cause: String,
+        attempted: bool,
+    },
+    /// Twilio's records do not settle it; a person must decide.
+    NeedsAttention { reason: String },
+    /// The credential failed: hold every queued message that uses it.
+    PauseCredential { reason: String, attempted: bool },
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    message_id: String,
+    org_id: String,
+    credential_id: String,
+    fence: i64,
+    attempts: i64,
+    reconcile: i64,
+    was_in_flight: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedMessage {
+    id: String,
+    to_number: String,
+    sender: String,
+    body: String,
+    callback_token: String,
+    created_at: i64,
+}
+
+/// `due_at` doubles as the lease: a claimed row is not due again until its lease ends, so one
+/// indexed condition finds both new work and the work of crashed workers. `in_flight_since`
+/// is set by the claim itself; if it was already set, the previous holder never recorded an
+/// outcome and may have reached Twilio.
+const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_owner = $1, lease_until = $2, due_at = $2, fence = fence + 1, \
+       reconcile = CASE WHEN in_flight_since IS NULL THEN reconcile ELSE 1 END, \
+       in_flight_since = $3 \
+     WHERE message_id IN (SELECT message_id FROM outbox WHERE paused = 0 AND due_at <= $3 ORDER BY due_at LIMIT $4) \
+     RETURNING message_id, org_id, credential_id, fence, attempts, reconcile, \
+       CASE WHEN reconcile = 1 THEN 1 ELSE 0 END AS was_in_flight";
+const CLAIM_POSTGRES: &str = "WITH due AS (SELECT message_id FROM outbox WHERE paused = 0 AND due_at <= $3 \
+       ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox o SET lease_owner = $1, lease_until = $2, due_at = $2, fence = o.fence + 1, \
+       reconcile = CASE WHEN o.in_flight_since IS NULL THEN o.reconcile ELSE 1 END, \
+       in_flight_since = $3 \
+     FROM due WHERE o.message_id = due.message_id \
+     RETURNING o.message_id, o.org_id, o.credential_id, o.fence, o.attempts, o.reconcile, \
+       CASE WHEN o.reconcile = 1 THEN 1::BIGINT ELSE 0::BIGINT END AS was_in_flight";
+
+impl Outbox {
+    /// Claims up to `limit` due messages for `worker` until `lease_until`.
+    #[tracing::instrument(skip_all, fields(worker = worker, limit = limit))]
+    pub async fn claim_due(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<Claim>, OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            let rows =
+                sqlx::query_as::<_, ClaimedRow>(if pg { CLAIM_POSTGRES } else { CLAIM_SQLITE })
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_err("claiming due messages"))?;
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut select = QueryBuilder::new(
+                "SELECT id, to_number, sender, body, callback_token, created_at FROM messages WHERE id IN (",
+            );
+            let mut ids = select.separated(", ");
+            for row in &rows {
+                ids.push_bind(row.message_id.clone());
+            }
+            select.push(")");
+            let messages = select
+                .build_query_as::<ClaimedMessage>()
+                .fetch_all(pool)
+                .await
+                .map_err(db_err("reading claimed messages"))?;
+            let mut by_id: std::collections::HashMap<String, ClaimedMessage> =
+                messages.into_iter().map(|m| (m.id.clone(), m)).collect();
+            Ok(rows
+                .into_iter()
+                .filter_map(|row| {
+                    let message = by_id.remove(&row.message_id)?;
+                    Some(Claim {
+                        must_reconcile: row.reconcile != 0 || row.was_in_flight != 0,
+                        message_id: row.message_id,
+                        org_id: row.org_id,
+                        credential_id: row.credential_id,
+                        fence: row.fence,
+                        attempts: row.attempts,
+                        to: message.to_number,
+                        sender: message.sender,
+                        body: message.body,
+                        callback_token: message.callback_token,
+                        created_at: message.created_at,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    /// Records outcomes in one transaction. Each entry is applied only if its fence still holds;
+    /// the result says, per entry, whether it was (false: a newer worker owns the message).
+    #[tracing::instrument(skip_all, fields(count = outcomes.len()))]
+    pub async fn settle(
+        &self,
+        outcomes: &[(Claim, Outcome)],
+        now: i64,
+    ) -> Result<Vec<bool>, OutboxError> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_db!(&self.db, |pool, pg| {
+            let mut tx = pool
+                .begin_with(begin_write(pg))
+                .await
+                .map_err(db_err("opening a transaction"))?;
+            let mut applied = Vec::with_capacity(outcomes.len());
+            for (claim, outcome) in outcomes {
+                let attempted = match outcome {
+                    Outcome::Accepted { attempted, .. }
+                    | Outcome::Retry { attempted, .. }
+                    | Outcome::Failed { attempted, .. }
+                    | Outcome::Reconcile { attempted, .. }
+                    | Outcome::PauseCredential { attempted, .. } => *attempted,
+                    Outcome::NeedsAttention { .. } => false,
+                };
+                let attempts = claim.attempts + i64::from(attempted);
+                // The fence check: only the current holder may touch the row.
+                let holds = match outcome {
+                    Outcome::Accepted { .. } | Outcome::Failed { .. } | Outcome::NeedsAttention { .. } => {
+                        sqlx::query("DELETE FROM outbox WHERE message_id = $1 AND fence = $2")
+                            .bind(&claim.message_id)
+                            .bind(claim.fence)
+                            .execute(&mut *tx)
+                            .await
+                    }
+                    Outcome::Retry { due_at, cause, .. } => {
+                        sqlx::query(
+                            "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
+                               lease_owner = NULL, lease_until = 0, reconcile = 0 \
+                             WHERE message_id = $1 AND fence = $2",
+                        )
+                        .bind(&claim.message_id)
+                        .bind(claim.fence)
+                        .bind(due_at)
+                        .bind(attempts)
+                        .bind(cause)
+                        .execute(&mut *tx)
+                        .await
+                    }
+                    Outcome::Reconcile { due_at, cause, .. } => {
+                        sqlx::query(
+                            "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
+                               lease_owner = NULL, lease_until = 0, reconcile = 1 \
+                             WHERE message_id = $1 AND fence = $2",
+                        )
+                        .bind(&claim.message_id)
+                        .bind(claim.fence)
+                        .bind(due_at)
+                        .bind(attempts)
+                        .bind(cause)
+                        .execute(&mut *tx)
+                        .await
+                    }
+                    Outcome::PauseCredential { reason, .. } => {
+                        sqlx::query(
+                            "UPDATE outbox SET paused = 1, due_at = $3, attempts = $4, last_error = $5, \
+                               in_flight_since = NULL, lease_owner = NULL, lease_until = 0 \
+                             WHERE message_id = $1 AND fence = $2",
+                        )
+                        .bind(&claim.message_id)
+                        .bind(claim.fence)
+                        .bind(now)
+                        .bind(attempts)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await
+                    }
+                }
+                .map_err(db_err("settling a claim"))?
+                .rows_affected()
+                    == 1;
+                applied.push(holds);
+                if !holds {
+                    tracing::warn!(message_id = %claim.message_id, fence = claim.fence, "stale claim: a newer worker owns this message; outcome dropped");
+                    continue;
+                }
+                let (kind, status, detail, code): (&str, Option<&str>, String, Option<i64>) =
+                    match outcome {
+                        Outcome::Accepted {
+                            sid,
+                            status,
+                            segments,
+                            adopted,
+                            ..
+                        } => {
+                            sqlx::query(
+                            "UPDATE messages SET twilio_sid = $2, segments = COALESCE($3, segments), updated_at = $4 \
+                             WHERE id = $1",
+                        )
+                        .bind(&claim.message_id)
+                        .bind(sid)
+                        .bind(segments.map(i64::from))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err("recording the Twilio SID"))?;
+                            advance!(
+                                tx,
+                                &claim.message_id,
+                                *status,
+                                None::<i64>,
+                                None::<&str>,
+                                now
+                            )?;
+                            let kind = if *adopted {
+                                "adopted"
+                            } else {
+                                "sent_to_twilio"
+                            };
+                            let detail = if *adopted {
+                                format!(
+                                    "an earlier attempt had reached Twilio as {sid}; adopted it instead of sending again"
+                                )
+                            } else {
+                                format!("Twilio accepted it as {sid}")
+                            };
+                            (kind, Some(status.as_str()), detail, None)
+                        }
+                        Outcome::Retry { cause, .. } => ("retry", None, cause.clone(), None),
+                        Outcome::Reconcile { cause, .. } => {
+                            ("reconciling", None, cause.clone(), None)
+                        }
+                        Outcome::Failed { code, reason, .. } => {
+                            advance!(
+                                tx,
+                                &claim.message_id,
+                                MessageStatus::Failed,
+                                code.map(i64::from),
+                                Some(reason.as_str()),
+                                now
+                            )?;
+                            (
+                                "failed",
+                                Some(MessageStatus::Failed.as_str()),
+                                reason.clone(),
+                                code.map(i64::from),
+                            )
+                        }
+                        Outcome::NeedsAttention { reason } => {
+                            sqlx::query("UPDATE messages SET needs_attention = 1, reason = $2, updated_at = $3 WHERE id = $1")
+                            .bind(&claim.message_id)
+                            .bind(reason)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err("flagging a message for attention"))?;
+                            ("needs_attention", None, reason.clone(), None)
+                        }
+                        Outcome::PauseCredential { reason, .. } => {
+                            sqlx::query("UPDATE outbox SET paused = 1 WHERE credential_id = $1 AND org_id = $2")
+                            .bind(&claim.credential_id)
+                            .bind(&claim.org_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err("pausing the credential's queue"))?;
+                            ("paused", None, reason.clone(), Some(20003))
+                        }
+                    };
+                sqlx::query(INSERT_EVENT)
+                    .bind(&claim.message_id)
+                    .bind(now)
+                    .bind(kind)
+                    .bind(status)
+                    .bind(detail)
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("recording a timeline event"))?;
+            }
+            tx.commit().await.map_err(db_err("committing outcomes"))?;
+            Ok(applied)
+        })
+    }
+}

@@ -1,0 +1,301 @@
+//! The Sending API over real HTTP: the server (with its dispatcher), a fresh database and the
+//! sandbox, as the receptionist backend uses them.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::api::app::{Answer, TestApp, TestOrg, random_number};
+
+async fn ready_org(app: &TestApp) -> TestOrg {
+    let org = app.org().await;
+    let account = app.twilio_account("Full", "active").await;
+    app.add_token_credential(&org, &account).await;
+    org
+}
+
+async fn post(app: &TestApp, org: &TestOrg, path: &str, body: &Value, key: Option<&str>) -> Answer {
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.url))
+        .bearer_auth(&org.key)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    app.answer(request).await
+}
+
+async fn get(app: &TestApp, org: &TestOrg, path: &str) -> Answer {
+    app.call(Method::GET, path, Some(&org.key), None).await
+}
+
+/// Polls `GET /api/messages/{id}` until it reports `status`.
+async fn wait_for(app: &TestApp, org: &TestOrg, id: &str, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = get(app, org, &format!("/api/messages/{id}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        if answer.body["status"] == status {
+            return answer.body;
+        }
+        assert!(Instant::now() < deadline, "stuck: {}", answer.text);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    let staff = [random_number(), random_number()];
+    let settings = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": staff, "timezone": "America/New_York"}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    let lead = json!({"lead": {"name": "José Núñez 👋", "phone": "+14155550123", "reason": "new patient cleaning", "preferred_time": "tomorrow 9am"}});
+
+    let answer = post(&app, &org, "/api/messages/hot-lead", &lead, None).await;
+
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    let messages = answer.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    for (message, phone) in messages.iter().zip(&staff) {
+        assert!(message["id"].as_str().unwrap().starts_with("msg_"));
+        assert_eq!(message["status"], "queued");
+        assert_eq!(message["to"], phone.as_str());
+        assert_eq!(message["segments"], 1, "a hot lead fits one GSM-7 segment");
+        let done = wait_for(&app, &org, message["id"].as_str().unwrap(), "delivered").await;
+        assert!(done["twilio_sid"].as_str().unwrap().starts_with("SM"));
+        let kinds: Vec<&str> = done["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(&kinds[..2], ["accepted", "sent_to_twilio"]);
+        let inbox = app.inbox(phone).await;
+        assert_eq!(inbox.len(), 1);
+        let text = inbox[0]["body"].as_str().unwrap();
+        assert!(
+            text.contains("Nuñez") && text.contains("+14155550123") && !text.contains('👋'),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_identical_requests_send_one_text() {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    let to = random_number();
+    let body = json!({"to": to, "body": "Your appointment is confirmed"});
+
+    let answers = futures::future::join_all(
+        (0..50).map(|_| post(&app, &org, "/api/messages", &body, Some("confirm-7731"))),
+    )
+    .await;
+    let other_body = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": to, "body": "Something else"}),
+        Some("confirm-7731"),
+    )
+    .await;
+
+    let ids: std::collections::HashSet<&str> = answers
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+            a.body["id"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "every duplicate answers the first message");
+    assert_eq!(other_body.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other_body.error()["code"], "idempotency_key_reused");
+    let id = ids.into_iter().next().unwrap();
+    wait_for(&app, &org, id, "delivered").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.inbox(&to).await.len(), 1, "exactly one text");
+    let listed = get(&app, &org, "/api/messages").await;
+    assert_eq!(listed.body["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+
+    let no_credential = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": random_number(), "body": "hi"}),
+        None,
+    )
+    .await;
+    let no_recipients = {
+        let account = app.twilio_account("Full", "active").await;
+        app.add_token_credential(&org, &account).await;
+        post(
+            &app,
+            &org,
+            "/api/messages/hot-lead",
+            &json!({"lead": {"name": "A", "phone": "+14155550123", "reason": "x"}}),
+            None,
+        )
+        .await
+    };
+    let bad_number = post(
+        &app,
+        &org,
+        "/api/messages",
+        &json!({"to": "(415) 555-0123", "body": "hi"}),
+        None,
+    )
+    .await;
+    let unknown_credential =
+        post(&app, &org, "/api/messages", &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"}), None).await;
+
+    assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_credential.error()["code"], "no_twilio_credential");
+    assert!(
+        no_credential.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("/api/organization/credentials/twilio")
+    );
+    assert_eq!(
+        (no_recipients.status, no_recipients.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    assert_eq!(
+        (bad_number.status, bad_number.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    assert!(
+        bad_number.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("+14155550123"),
+        "{}",
+        bad_number.text
+    );
+    assert_eq!(unknown_credential.error()["code"], "credential_not_found");
+    let listed = get(&app, &org, "/api/messages").await;
+    assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
+}
+
+#[tokio::test]
+async fn another_organizations_message_is_not_found() {
+    let app = TestApp::spawn().await;
+    let owner = ready_org(&app).await;
+    let stranger = ready_org(&app).await;
+    let sent = post(
+        &app,
+        &owner,
+        "/api/messages",
+        &json!({"to": random_number(), "body": "private"}),
+        None,
+    )
+    .await;
+    let id = sent.body["id"].as_str().unwrap();
+
+    let theirs = get(&app, &stranger, &format!("/api/messages/{id}")).await;
+    let missing = get(&app, &owner, "/api/messages/msg_00000000000000000000000000").await;
+    let no_key = app
+        .call(Method::GET, &format!("/api/messages/{id}"), None, None)
+        .await;
+    let their_list = get(&app, &stranger, "/api/messages").await;
+
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs.body["error"]["code"], missing.body["error"]["code"]);
+    assert_eq!(no_key.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(their_list.body["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    let to = random_number();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let sent = post(
+            &app,
+            &org,
+            "/api/messages",
+            &json!({"to": to, "body": format!("note {i}")}),
+            None,
+        )
+        .await;
+        ids.push(sent.body["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        wait_for(&app, &org, id, "delivered").await;
+    }
+
+    let first = get(
+        &app,
+        &org,
+        &format!("/api/messages?to=%2B{}&limit=2", &to[1..]),
+    )
+    .await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = get(
+        &app,
+        &org,
+        &format!("/api/messages?limit=2&cursor={cursor}"),
+    )
+    .await;
+    let failed = get(&app, &org, "/api/messages?status=failed").await;
+    let bad = get(&app, &org, "/api/messages?status=lost").await;
+
+    let page_ids: Vec<&str> = first.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["messages"].as_array().unwrap())
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        page_ids,
+        [ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]
+    );
+    assert!(second.body["next_cursor"].is_null());
+    assert_eq!(failed.body["messages"], json!([]));
+    assert_eq!(
+        (bad.status, bad.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_sending_api() {
+    let app = TestApp::spawn().await;
+
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    for path in [
+        "/api/messages",
+        "/api/messages/hot-lead",
+        "/api/messages/{id}",
+        "/twilio/status/{org_id}/{message_id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"]["MessageDetailOut"].is_object());
+}

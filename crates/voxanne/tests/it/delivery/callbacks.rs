@@ -1,0 +1,193 @@
+//! Status callbacks over real HTTP: signatures, forgery, replay, reordering, per-message tokens.
+
+use secrecy::SecretString;
+use serde_json::json;
+use voxanne::ids::MessageId;
+use voxanne::outbox::MessageStatus;
+use voxanne::store::{
+    CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, TwilioAuthMode,
+};
+
+use super::world::{Clinic, World, phone};
+
+/// Posts a callback as Twilio would: form body, signed with `token` over the exact URL.
+async fn post_callback(
+    world: &World,
+    clinic: &Clinic,
+    id: &MessageId,
+    query: &str,
+    status: &str,
+    sign_with: Option<&str>,
+) -> u16 {
+    let mut url = format!("{}/twilio/status/{}/{}", world.public_url, clinic.org, id);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let params = vec![
+        ("MessageSid".to_owned(), "SM0123".to_owned()),
+        ("MessageStatus".to_owned(), status.to_owned()),
+        ("AccountSid".to_owned(), clinic.account_sid.clone()),
+        ("To".to_owned(), "+15550000000".to_owned()),
+    ];
+    let mut request = world.http.post(&url).form(&params);
+    if let Some(token) = sign_with {
+        let signature =
+            twilio::signature::compute(&SecretString::from(token.to_owned()), &url, &params);
+        request = request.header("X-Twilio-Signature", signature);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+async fn callback_query(world: &World, clinic: &Clinic, id: &MessageId) -> String {
+    format!("t={}", world.message(clinic, id).await.callback_token)
+}
+
+#[tokio::test]
+async fn a_forged_callback_is_refused_and_changes_nothing() {
+    let world = World::start(|_| {}).await;
+    let clinic = world.clinic("Clinic").await;
+    let id = world.queue(&clinic, &phone(), "hello").await;
+    let query = callback_query(&world, &clinic, &id).await;
+    let before = world.timeline(&clinic, &id).await.len();
+
+    let forged = post_callback(
+        &world,
+        &clinic,
+        &id,
+        &query,
+        "delivered",
+        Some("not-the-token"),
+    )
+    .await;
+    let unsigned = post_callback(&world, &clinic, &id, &query, "delivered", None).await;
+    let other_org = {
+        let stranger = world.clinic("Stranger").await;
+        post_callback(
+            &world,
+            &stranger,
+            &id,
+            &query,
+            "delivered",
+            Some(&stranger.auth_token),
+        )
+        .await
+    };
+
+    assert_eq!((forged, unsigned, other_org), (403, 403, 403));
+    assert_eq!(
+        world.message(&clinic, &id).await.status,
+        MessageStatus::Queued
+    );
+    assert_eq!(world.timeline(&clinic, &id).await.len(), before);
+    world.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_replayed_or_late_callback_never_moves_a_message_back() {
+    let world = World::start(|_| {}).await;
+    let clinic = world.clinic("Clinic").await;
+    let id = world.queue(&clinic, &phone(), "hello").await;
+    let query = callback_query(&world, &clinic, &id).await;
+    let token = clinic.auth_token.clone();
+
+    let delivered = post_callback(&world, &clinic, &id, &query, "delivered", Some(&token)).await;
+    let events_after_first = world.timeline(&clinic, &id).await.len();
+    let replay = post_callback(&world, &clinic, &id, &query, "delivered", Some(&token)).await;
+    let late_sent = post_callback(&world, &clinic, &id, &query, "sent", Some(&token)).await;
+
+    assert_eq!((delivered, replay, late_sent), (204, 204, 204));
+    assert_eq!(
+        world.message(&clinic, &id).await.status,
+        MessageStatus::Delivered
+    );
+    let timeline = world.timeline(&clinic, &id).await;
+    assert_eq!(
+        timeline.len(),
+        events_after_first + 1,
+        "the replay adds nothing, the late `sent` is noted: {timeline:?}"
+    );
+    assert!(
+        timeline
+            .last()
+            .unwrap()
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("ignored")
+    );
+    world.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_api_key_credential_without_auth_token_authenticates_callbacks_by_the_message_token() {
+    let world = World::start(|_| {}).await;
+    let account = world.control("/accounts", json!({})).await;
+    let account_sid = account["account_sid"].as_str().unwrap().to_owned();
+    let key = world
+        .control(&format!("/accounts/{account_sid}/keys"), json!({}))
+        .await;
+    let from = phone();
+    world
+        .control(
+            &format!("/accounts/{account_sid}/numbers"),
+            json!({"phone_number": from}),
+        )
+        .await;
+    let org = world
+        .db
+        .store
+        .create_organization("Key clinic")
+        .await
+        .unwrap()
+        .id;
+    let credential = world
+        .db
+        .store
+        .insert_credential(
+            &org,
+            NewCredential {
+                kind: CredentialType::Twilio,
+                label: "API key".into(),
+                display: CredentialDisplay {
+                    account_sid: Some(account_sid.clone()),
+                    auth_mode: Some(TwilioAuthMode::ApiKey),
+                    api_key_sid: Some(key["sid"].as_str().unwrap().to_owned()),
+                    from_number: Some(from.clone()),
+                    ..CredentialDisplay::default()
+                },
+                secrets: vec![SecretValue::new(
+                    SecretField::ApiKeySecret,
+                    SecretString::from(key["secret"].as_str().unwrap().to_owned()),
+                )],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let clinic = Clinic {
+        org,
+        credential,
+        account_sid,
+        auth_token: String::new(),
+        from,
+    };
+    let to = phone();
+    let id = world.queue(&clinic, &to, "via API key").await;
+    let query = callback_query(&world, &clinic, &id).await;
+
+    let wrong = post_callback(&world, &clinic, &id, "t=guess", "sent", None).await;
+    let right = post_callback(&world, &clinic, &id, &query, "sent", None).await;
+
+    assert_eq!((wrong, right), (403, 204));
+    assert_eq!(
+        world.message(&clinic, &id).await.status,
+        MessageStatus::Sent
+    );
+    // And the sandbox's own callbacks get through the same way, to delivered.
+    let running = world.delivery.start();
+    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
+    assert_eq!(world.wait_for_inbox(&to, 1).await.len(), 1);
+    running.stop().await;
+    world.shutdown().await;
+}

@@ -1,0 +1,10 @@
+//! Delivery: the outbox store, the dispatcher against the sandbox, the Sending API, and real
+//! `voxanne serve` processes.
+
+mod api;
+mod callbacks;
+mod db;
+mod dispatch;
+mod outbox_store;
+mod processes;
+mod world;

@@ -1,0 +1,502 @@
+//! The outbox's use cases against a real database (SQLite or PostgreSQL per the env).
+
+use std::collections::HashSet;
+
+use voxanne::ids::{CredentialId, MessageId, OrgId};
+use voxanne::outbox::idempotency::{IdempotencyKey, fingerprint};
+use voxanne::outbox::{
+    Db, Enqueued, IdempotentRequest, ListFilter, MessageKind, MessageStatus, NewMessage, Outbox,
+    Outcome, StatusApplied, StatusReport, StoredResponse, now_ms,
+};
+
+use super::db::{TestDb, test_db};
+
+fn outbox_of(db: &TestDb) -> Outbox {
+    let pool = match (db.store.sqlite_pool(), db.store.postgres_pool()) {
+        (Some(pool), _) => Db::Sqlite(pool.clone()),
+        (None, Some(pool)) => Db::Postgres(pool.clone()),
+        _ => unreachable!(),
+    };
+    Outbox::new(pool)
+}
+
+fn message(credential: &CredentialId, body: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        credential_id: credential.clone(),
+        kind: MessageKind::Sms,
+        to: "+15551230001".to_owned(),
+        sender: "+15005550006".to_owned(),
+        body: body.to_owned(),
+        segments: 1,
+    }
+}
+
+async fn org(db: &TestDb) -> OrgId {
+    db.store.create_organization("Clinic").await.unwrap().id
+}
+
+fn accepted(sid: &str) -> Outcome {
+    Outcome::Accepted {
+        sid: sid.to_owned(),
+        status: MessageStatus::Queued,
+        segments: Some(1),
+        attempted: true,
+        adopted: false,
+    }
+}
+
+#[tokio::test]
+async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let new = message(&credential, "hello");
+    let now = now_ms();
+    assert_eq!(
+        outbox
+            .enqueue(&org, std::slice::from_ref(&new), None, now)
+            .await
+            .unwrap(),
+        Enqueued::Created
+    );
+
+    let claims = outbox.claim_due("a", now, now + 60_000, 10).await.unwrap();
+    let again = outbox.claim_due("b", now, now + 60_000, 10).await.unwrap();
+
+    assert_eq!(claims.len(), 1);
+    assert!(again.is_empty(), "a leased message is not claimed twice");
+    assert!(!claims[0].must_reconcile);
+    assert_eq!(claims[0].body, "hello");
+    let applied = outbox
+        .settle(&[(claims[0].clone(), accepted("SM1"))], now_ms())
+        .await
+        .unwrap();
+    assert_eq!(applied, vec![true]);
+    let stored = outbox
+        .get(org.as_str(), new.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.twilio_sid.as_deref(), Some("SM1"));
+    assert_eq!(outbox.backlog().await.unwrap(), 0);
+    let kinds: Vec<String> = outbox
+        .events(org.as_str(), new.id.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["accepted", "sent_to_twilio"]);
+}
+
+#[tokio::test]
+async fn a_stale_worker_cannot_overwrite_the_worker_that_took_over() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let new = message(&CredentialId::generate(), "fenced");
+    let now = now_ms();
+    outbox
+        .enqueue(&org, std::slice::from_ref(&new), None, now)
+        .await
+        .unwrap();
+    // The first lease ends at once, as if its worker had stalled.
+    let stale = outbox
+        .claim_due("slow", now, now, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let fresh = outbox
+        .claim_due("fast", now + 1, now + 60_000, 10)
+        .await
+        .unwrap()
+        .remove(0);
+
+    assert!(fresh.fence > stale.fence);
+    assert!(
+        fresh.must_reconcile,
+        "the first attempt's outcome is unknown, so Twilio must be asked first"
+    );
+    let stale_result = outbox
+        .settle(
+            &[(
+                stale,
+                Outcome::Failed {
+                    code: Some(21211),
+                    reason: "x".into(),
+                    attempted: true,
+                },
+            )],
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let fresh_result = outbox
+        .settle(&[(fresh, accepted("SM2"))], now_ms())
+        .await
+        .unwrap();
+
+    assert_eq!(stale_result, vec![false]);
+    assert_eq!(fresh_result, vec![true]);
+    let stored = outbox
+        .get(org.as_str(), new.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, MessageStatus::Queued);
+    assert_eq!(stored.twilio_sid.as_deref(), Some("SM2"));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let request = IdempotentRequest {
+        key: IdempotencyKey::parse("lead-42").unwrap(),
+        fingerprint: fingerprint("POST /api/messages", &("+15551230001", "hi")).unwrap(),
+    };
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (outbox, org, credential, request) = (
+                outbox.clone(),
+                org.clone(),
+                credential.clone(),
+                request.clone(),
+            );
+            tokio::spawn(async move {
+                let response = StoredResponse {
+                    status: 202,
+                    body: format!("answer {i}"),
+                };
+                outbox
+                    .enqueue(
+                        &org,
+                        &[message(&credential, "hi")],
+                        Some((&request, &response)),
+                        now_ms(),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+
+    let created = results.iter().filter(|r| **r == Enqueued::Created).count();
+    let replays: HashSet<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            Enqueued::Replayed(response) => Some(response.body.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created, 1);
+    assert_eq!(
+        replays.len(),
+        1,
+        "every repeat answers the first request's response"
+    );
+    assert_eq!(outbox.backlog().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let key = IdempotencyKey::parse("k1").unwrap();
+    let first = IdempotentRequest {
+        key: key.clone(),
+        fingerprint: "a".repeat(64),
+    };
+    let second = IdempotentRequest {
+        key,
+        fingerprint: "b".repeat(64),
+    };
+    let response = StoredResponse {
+        status: 202,
+        body: "{}".into(),
+    };
+    outbox
+        .enqueue(
+            &org,
+            &[message(&credential, "one")],
+            Some((&first, &response)),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+
+    let reused = outbox
+        .enqueue(
+            &org,
+            &[message(&credential, "two")],
+            Some((&second, &response)),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(reused, Enqueued::KeyReused);
+    assert_eq!(outbox.backlog().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_key_is_treated_as_new() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let request = IdempotentRequest {
+        key: IdempotencyKey::parse("old").unwrap(),
+        fingerprint: "f".repeat(64),
+    };
+    let response = StoredResponse {
+        status: 202,
+        body: "{}".into(),
+    };
+    let day_ago = now_ms() - 25 * 60 * 60 * 1000;
+    outbox
+        .enqueue(
+            &org,
+            &[message(&credential, "then")],
+            Some((&request, &response)),
+            day_ago,
+        )
+        .await
+        .unwrap();
+
+    let again = outbox
+        .enqueue(
+            &org,
+            &[message(&credential, "then")],
+            Some((&request, &response)),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(again, Enqueued::Created);
+    assert_eq!(outbox.backlog().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let other = self::org(&db).await;
+    let new = message(&CredentialId::generate(), "track me");
+    outbox
+        .enqueue(&org, std::slice::from_ref(&new), None, now_ms())
+        .await
+        .unwrap();
+    let report = |status: MessageStatus| StatusReport {
+        status,
+        error_code: None,
+        reason: None,
+        dedup_key: format!("status:{status}"),
+        source: "callback",
+    };
+    let id = new.id.as_str();
+
+    let delivered = outbox
+        .apply_status(
+            org.as_str(),
+            id,
+            &report(MessageStatus::Delivered),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let late_sent = outbox
+        .apply_status(org.as_str(), id, &report(MessageStatus::Sent), now_ms())
+        .await
+        .unwrap();
+    let replay = outbox
+        .apply_status(
+            org.as_str(),
+            id,
+            &report(MessageStatus::Delivered),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let foreign = outbox
+        .apply_status(other.as_str(), id, &report(MessageStatus::Failed), now_ms())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (delivered, late_sent, replay, foreign),
+        (
+            StatusApplied::Advanced,
+            StatusApplied::NotForward,
+            StatusApplied::Duplicate,
+            StatusApplied::Unknown
+        )
+    );
+    assert_eq!(
+        outbox.get(org.as_str(), id).await.unwrap().unwrap().status,
+        MessageStatus::Delivered
+    );
+    assert!(
+        outbox.get(other.as_str(), id).await.unwrap().is_none(),
+        "another org cannot read it"
+    );
+}
+
+#[tokio::test]
+async fn two_workers_claiming_at_once_never_share_a_message() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let batch: Vec<NewMessage> = (0..200)
+        .map(|i| message(&credential, &format!("m{i}")))
+        .collect();
+    outbox.enqueue(&org, &batch, None, now_ms()).await.unwrap();
+
+    let worker = |name: &'static str| {
+        let outbox = outbox.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let now = now_ms();
+                let claims = outbox.claim_due(name, now, now + 60_000, 17).await.unwrap();
+                if claims.is_empty() {
+                    break mine;
+                }
+                mine.extend(claims.into_iter().map(|c| c.message_id));
+            }
+        })
+    };
+    let (a, b) = (worker("a"), worker("b"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+
+    let all: HashSet<&String> = a.iter().chain(b.iter()).collect();
+    assert_eq!(a.len() + b.len(), 200);
+    assert_eq!(all.len(), 200, "no message was claimed twice");
+}
+
+#[tokio::test]
+async fn a_paused_credential_holds_its_messages_until_resumed() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let bad = CredentialId::generate();
+    let good = CredentialId::generate();
+    outbox
+        .enqueue(
+            &org,
+            &[message(&bad, "1"), message(&bad, "2"), message(&good, "3")],
+            None,
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let now = now_ms();
+    let claims = outbox.claim_due("w", now, now + 60_000, 1).await.unwrap();
+    let first = claims
+        .into_iter()
+        .find(|c| c.credential_id == bad.as_str())
+        .unwrap_or_else(|| unreachable!());
+
+    outbox
+        .settle(
+            &[(
+                first,
+                Outcome::PauseCredential {
+                    reason: "20003".into(),
+                    attempted: true,
+                },
+            )],
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    let claimable: Vec<String> = outbox
+        .claim_due("w", now_ms(), now_ms() + 60_000, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.credential_id)
+        .collect();
+    let resumed = outbox
+        .resume_credential(org.as_str(), bad.as_str(), now_ms())
+        .await
+        .unwrap();
+
+    assert_eq!(claimable, vec![good.to_string()]);
+    assert_eq!(resumed, 2);
+}
+
+#[tokio::test]
+async fn the_list_pages_newest_first_and_filters_by_status() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let start = now_ms();
+    for i in 0..5 {
+        outbox
+            .enqueue(
+                &org,
+                &[message(&credential, &format!("m{i}"))],
+                None,
+                start + i,
+            )
+            .await
+            .unwrap();
+    }
+
+    let first = outbox
+        .list(
+            org.as_str(),
+            &ListFilter {
+                limit: 2,
+                ..ListFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let second = outbox
+        .list(
+            org.as_str(),
+            &ListFilter {
+                limit: 2,
+                after: first.next.clone(),
+                ..ListFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let delivered = outbox
+        .list(
+            org.as_str(),
+            &ListFilter {
+                limit: 10,
+                status: Some(MessageStatus::Delivered),
+                ..ListFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let bodies: Vec<&str> = first
+        .messages
+        .iter()
+        .chain(second.messages.iter())
+        .map(|m| m.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["m4", "m3", "m2", "m1"]);
+    assert!(delivered.messages.is_empty());
+}

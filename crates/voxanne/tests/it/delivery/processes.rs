@@ -1,0 +1,323 @@
+//! Real `voxanne serve` processes: a kill -9 mid-burst followed by a restart, and two servers
+//! sharing one PostgreSQL database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use voxanne::ids::OrgId;
+use voxanne::store::{
+    CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, Store,
+    TwilioAuthMode,
+};
+use voxanne::vault::{Keyring, MasterKey};
+
+use super::world::{phone, urlencode};
+use crate::support::database::TestDb;
+
+/// One `voxanne serve` child process; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Everything the servers share: the database, the master key, the sandbox, one clinic.
+struct Fleet {
+    db: TestDb,
+    key: SecretString,
+    sandbox: sandbox::Sandbox,
+    api_key: String,
+    account_sid: String,
+    http: reqwest::Client,
+}
+
+impl Fleet {
+    async fn new() -> Fleet {
+        let db = TestDb::new().await;
+        let master = MasterKey::generate();
+        let key = master.to_base64();
+        let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
+            .await
+            .unwrap();
+        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+            step_delay: Duration::from_millis(2),
+            hang_for: Duration::from_secs(3),
+            ..sandbox::SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let control = |path: String, body: Value| {
+            let request = http
+                .post(format!("{}/sandbox{path}", sandbox.url()))
+                .json(&body);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let account = control("/accounts".into(), json!({})).await;
+        let sid = account["account_sid"].as_str().unwrap().to_owned();
+        let from = phone();
+        control(
+            format!("/accounts/{sid}/numbers"),
+            json!({"phone_number": from}),
+        )
+        .await;
+        let org: OrgId = store.create_organization("Fleet Clinic").await.unwrap().id;
+        store
+            .insert_credential(
+                &org,
+                NewCredential {
+                    kind: CredentialType::Twilio,
+                    label: "main".into(),
+                    display: CredentialDisplay {
+                        account_sid: Some(sid.clone()),
+                        auth_mode: Some(TwilioAuthMode::AuthToken),
+                        from_number: Some(from),
+                        ..CredentialDisplay::default()
+                    },
+                    secrets: vec![SecretValue::new(
+                        SecretField::AuthToken,
+                        account["auth_token"].as_str().unwrap().to_owned().into(),
+                    )],
+                },
+            )
+            .await
+            .unwrap();
+        let (_, api_key) = store.create_api_key(&org).await.unwrap();
+        let api_key = api_key.secret().expose_secret().to_owned();
+        store.close().await;
+        Fleet {
+            db,
+            key,
+            sandbox,
+            api_key,
+            account_sid: sid,
+            http,
+        }
+    }
+
+    /// Starts `voxanne serve` on `port` and waits for its "listening" line.
+    fn serve(&self, port: u16) -> Server {
+        let url = format!("http://127.0.0.1:{port}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--public-url",
+                &url,
+            ])
+            .env("VOXANNE_DATABASE_URL", &self.db.url)
+            // Exposed only to hand the child process its master key.
+            .env("VOXANNE_MASTER_KEY", self.key.expose_secret())
+            .env("VOXANNE_TWILIO_BASE_URL", self.sandbox.url())
+            .env("VOXANNE_TWILIO_TIMEOUT_SECS", "1")
+            .env("VOXANNE_RATE_LIMIT_PER_SECOND", "100000")
+            .env("VOXANNE_RATE_LIMIT_BURST", "100000")
+            .env("VOXANNE_DISPATCH_LEASE_SECS", "2")
+            .env("VOXANNE_DISPATCH_RECONCILE_DELAY_MS", "200")
+            .env("VOXANNE_DISPATCH_STUCK_AFTER_SECS", "1")
+            .env("VOXANNE_DISPATCH_STUCK_INTERVAL_SECS", "1")
+            .env("VOXANNE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert!(
+            line.contains("listening on"),
+            "unexpected first line: {line:?}"
+        );
+        Server { child, url }
+    }
+
+    /// Queues one message per recipient through `server`, `parallel` at a time; returns the ids
+    /// of the accepted ones with their recipient.
+    async fn burst(
+        &self,
+        server: &Server,
+        recipients: &[String],
+        parallel: usize,
+    ) -> Vec<(String, String)> {
+        futures::stream::iter(recipients.iter().cloned())
+            .map(|to| {
+                let request = self
+                    .http
+                    .post(format!("{}/api/messages", server.url))
+                    .bearer_auth(&self.api_key)
+                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
+                async move {
+                    let response = request.send().await.ok()?;
+                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
+                    let body: Value = response.json().await.ok()?;
+                    Some((body["id"].as_str()?.to_owned(), to))
+                }
+            })
+            .buffer_unordered(parallel)
+            .filter_map(|accepted| async move { accepted })
+            .collect()
+            .await
+    }
+
+    async fn status(&self, server: &Server, id: &str) -> String {
+        let answer: Value = self
+            .http
+            .get(format!("{}/api/messages/{id}", server.url))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until every message is delivered; returns the ones that are not.
+    async fn wait_delivered(
+        &self,
+        server: &Server,
+        ids: &[(String, String)],
+        within: Duration,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut pending: Vec<String> = ids.iter().map(|(id, _)| id.clone()).collect();
+        while !pending.is_empty() && Instant::now() < deadline {
+            let mut still = Vec::new();
+            for id in pending {
+                if self.status(server, &id).await != "delivered" {
+                    still.push(id);
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        pending
+    }
+
+    async fn inbox_len(&self, to: &str) -> usize {
+        let url = format!(
+            "{}/sandbox/phones/{}/messages",
+            self.sandbox.url(),
+            urlencode(to)
+        );
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .len()
+    }
+
+    async fn arm(&self, mut fault: Value) {
+        fault["account_sid"] = json!(self.account_sid);
+        let response = self
+            .http
+            .post(format!("{}/sandbox/faults", self.sandbox.url()))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_burst_loses_nothing_and_sends_nothing_twice_after_restart() {
+    let fleet = Fleet::new().await;
+    let port = free_port();
+    let first = fleet.serve(port);
+    let recipients: Vec<String> = (0..120).map(|_| phone()).collect();
+
+    // Some sends take effect at Twilio but their answer never arrives, so the killed server
+    // leaves messages whose fate only Twilio knows.
+    fleet
+        .arm(json!({"fault": "close", "process": true, "count": 3}))
+        .await;
+    fleet
+        .arm(json!({"fault": "hang", "process": true, "count": 3}))
+        .await;
+    let accepted_before = fleet.burst(&first, &recipients[..80], 16).await;
+    drop(first); // SIGKILL, mid-burst: the dispatcher is still working through the backlog.
+    let second = fleet.serve(port);
+    let accepted_after = fleet.burst(&second, &recipients[80..], 16).await;
+    let all: Vec<(String, String)> = accepted_before.into_iter().chain(accepted_after).collect();
+
+    assert!(
+        all.len() >= 60,
+        "most requests were accepted ({})",
+        all.len()
+    );
+    let undelivered = fleet
+        .wait_delivered(&second, &all, Duration::from_secs(40))
+        .await;
+    assert!(undelivered.is_empty(), "lost: {undelivered:?}");
+    for (_, to) in &all {
+        assert_eq!(
+            fleet.inbox_len(to).await,
+            1,
+            "{to} got a duplicate or nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_deliver_a_thousand_messages_without_duplicates() {
+    if !fleet_is_postgres() {
+        println!(
+            "skipped: two servers sharing a database need PostgreSQL (set VOXANNE_TEST_DATABASE_URL=postgres://…)"
+        );
+        return;
+    }
+    let fleet = Fleet::new().await;
+    let (a, b) = (fleet.serve(free_port()), fleet.serve(free_port()));
+    let recipients: Vec<String> = (0..1000).map(|_| phone()).collect();
+
+    let (via_a, via_b) = tokio::join!(
+        fleet.burst(&a, &recipients[..500], 8),
+        fleet.burst(&b, &recipients[500..], 8)
+    );
+    let all: Vec<(String, String)> = via_a.into_iter().chain(via_b).collect();
+
+    assert_eq!(all.len(), 1000);
+    let undelivered = fleet
+        .wait_delivered(&a, &all, Duration::from_secs(90))
+        .await;
+    assert!(
+        undelivered.is_empty(),
+        "{} not delivered",
+        undelivered.len()
+    );
+    for (_, to) in &all {
+        assert_eq!(fleet.inbox_len(to).await, 1, "{to}");
+    }
+}
+
+fn fleet_is_postgres() -> bool {
+    std::env::var("VOXANNE_TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres"))
+}
