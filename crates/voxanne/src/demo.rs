@@ -42,7 +42,7 @@ pub struct Running {
 }
 
 #[derive(Deserialize)]
-struct SandboxAccount {
+pub(crate) struct SandboxAccount {
     account_sid: String,
     auth_token: String,
 }
@@ -143,7 +143,7 @@ pub async fn start(
 }
 
 /// Creates the clinic's (sandbox) Twilio account and buys its SMS number.
-async fn sandbox_account(sandbox_url: &str) -> anyhow::Result<SandboxAccount> {
+pub(crate) async fn sandbox_account(sandbox_url: &str) -> anyhow::Result<SandboxAccount> {
     let http = reqwest::Client::new();
     let account: SandboxAccount = http
         .post(format!("{sandbox_url}/sandbox/accounts"))
@@ -166,7 +166,7 @@ async fn sandbox_account(sandbox_url: &str) -> anyhow::Result<SandboxAccount> {
 
 /// Adds the clinic's Twilio credential through the public API with `verify: true`, as the
 /// dashboard does, and insists that verification passed.
-async fn add_verified_credential(
+pub(crate) async fn add_verified_credential(
     service_url: &str,
     api_key: &SecretString,
     account: &SandboxAccount,

@@ -24,6 +24,23 @@ enum What {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Hot-lead latency (API accept → sandbox phone) at a steady rate, then dispatch throughput
+    /// draining a backlog; the service runs in-process on SQLite or `--database-url`.
+    Delivery {
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Hot leads per second in the latency phase.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Messages committed at once for the throughput phase.
+        #[arg(long, default_value_t = 20_000)]
+        backlog: usize,
+        /// The sandbox's simulated carrier: milliseconds between life-cycle steps.
+        #[arg(long, default_value_t = 5)]
+        step_delay_ms: u64,
+    },
     /// Cost of opening a stored credential and of authenticating an API key (SQLite).
     Vault {
         #[arg(long, default_value_t = 2_000)]
@@ -43,6 +60,56 @@ pub async fn run(args: Args) -> ExitCode {
             }
             Err(err) => fail("sandbox", err),
         },
+        What::Delivery {
+            database_url,
+            rate,
+            seconds,
+            backlog,
+            step_delay_ms,
+        } => {
+            let plan = bench::delivery::Plan {
+                database_url,
+                rate,
+                seconds,
+                backlog,
+                step_delay: std::time::Duration::from_millis(step_delay_ms),
+            };
+            match bench::delivery::run(plan).await {
+                Ok(f) => {
+                    if args.json {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "benchmark": "delivery", "result": f })
+                        );
+                    } else {
+                        let mib = |k: Option<u64>| {
+                            k.map_or("n/a".to_owned(), |k| format!("{} MiB", k / 1024))
+                        };
+                        println!(
+                            "delivery ({}, sandbox step {} ms): hot lead accept→phone at {}/s: \
+                             p50 {} ms, p99 {} ms, max {} ms ({}/{} received); backlog {} drained \
+                             {} in {:.1} s = {:.0} msg/s; RSS idle {}, peak {}",
+                            f.backend,
+                            f.step_delay_ms,
+                            f.rate_per_second,
+                            f.latency_p50_ms,
+                            f.latency_p99_ms,
+                            f.latency_max_ms,
+                            f.received,
+                            f.sent,
+                            f.backlog,
+                            f.backlog_drained,
+                            f.backlog_seconds,
+                            f.dispatch_per_second,
+                            mib(f.rss_idle_kib),
+                            mib(f.rss_peak_kib)
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail("delivery", err),
+            }
+        }
         What::Vault { iterations } => match bench::vault::run(iterations).await {
             Ok(f) => {
                 if args.json {

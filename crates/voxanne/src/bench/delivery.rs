@@ -1,0 +1,240 @@
+//! Delivery benchmark: the job Voxanne exists for, measured end to end on loopback.
+//!
+//! A real service (HTTP API, outbox, dispatcher, status callbacks) runs in-process against the
+//! in-process sandbox on SQLite or PostgreSQL. Two figures:
+//! - hot-lead latency: from sending `POST /api/messages/hot-lead` to the sandbox phone receiving
+//!   the text (the sandbox stamps each inbox entry; its simulated carrier takes three life-cycle
+//!   steps of `step_delay` between Twilio's accept and the handset, included here);
+//! - sustained dispatch throughput: a backlog committed in one transaction, drained by the
+//!   running dispatcher through Twilio's REST API, callbacks and all.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use sandbox::{Sandbox, SandboxConfig};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::demo::{CLINIC_NUMBER, add_verified_credential, sandbox_account};
+use crate::http::server;
+use crate::ids::{CredentialId, MessageId};
+use crate::outbox::{MessageKind, NewMessage};
+use crate::vault::MasterKey;
+
+use super::rss_kib;
+
+/// What the run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryFigures {
+    pub backend: String,
+    pub step_delay_ms: u64,
+    pub rate_per_second: u32,
+    pub sent: usize,
+    pub received: usize,
+    pub latency_p50_ms: i64,
+    pub latency_p99_ms: i64,
+    pub latency_max_ms: i64,
+    pub backlog: usize,
+    pub backlog_drained: usize,
+    pub backlog_seconds: f64,
+    pub dispatch_per_second: f64,
+    pub rss_idle_kib: Option<u64>,
+    pub rss_peak_kib: Option<u64>,
+}
+
+/// Benchmark knobs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub database_url: Option<String>,
+    pub rate: u32,
+    pub seconds: u64,
+    pub backlog: usize,
+    pub step_delay: Duration,
+}
+
+#[derive(Deserialize)]
+struct Received {
+    received_at: DateTime<Utc>,
+}
+
+pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
+    let sandbox = Sandbox::start(SandboxConfig {
+        step_delay: plan.step_delay,
+        ..SandboxConfig::default()
+    })
+    .await
+    .context("starting the sandbox")?;
+    let sandbox_url = sandbox.url().to_owned();
+    let account = sandbox_account(&sandbox_url).await?;
+    let dir = std::env::temp_dir().join(format!("voxanne-bench-delivery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let key_file = dir.join("master.key");
+    std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let service_url = format!("http://{}", listener.local_addr()?);
+    let mut settings = Settings {
+        data_dir: dir.clone(),
+        database_url: plan.database_url.clone(),
+        master_key_file: Some(key_file),
+        ..Settings::default()
+    };
+    settings.server.twilio_base_url = sandbox_url.clone();
+    settings.server.public_url = Some(service_url.clone());
+    settings.server.rate_limit_per_second = std::num::NonZeroU32::MIN.saturating_add(100_000);
+    settings.server.rate_limit_burst = std::num::NonZeroU32::MIN.saturating_add(100_000);
+    let state = server::app_state(&settings)
+        .await
+        .context("starting the service")?;
+    let backend = format!("{:?}", state.store.backend());
+    let store = state.store.clone();
+    let outbox = state.delivery.outbox().clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(listener, state, async move {
+        let _ = stop_rx.await;
+    }));
+
+    let org = store.create_organization("Bench Clinic").await?;
+    let (_record, api_key) = store.create_api_key(&org.id).await?;
+    let api_key = api_key.secret().clone();
+    let credential = add_verified_credential(&service_url, &api_key, &account).await?;
+    let credential_id = CredentialId::parse(&credential).context("credential id")?;
+    let rss_idle_kib = rss_kib();
+
+    // Phase 1: hot leads at a steady rate, each to its own phone so its arrival is unambiguous.
+    let http = reqwest::Client::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / plan.rate.max(1));
+    let total = (plan.rate as u64 * plan.seconds) as usize;
+    let mut requests = Vec::with_capacity(total);
+    let mut rss_peak = rss_idle_kib;
+    for i in 0..total {
+        ticker.tick().await;
+        let phone = format!("+1628{:07}", 1_000_000 + i);
+        let request = http
+            .post(format!("{service_url}/api/messages/hot-lead"))
+            .bearer_auth(api_key.expose_secret())
+            .json(&json!({
+                "lead": {"name": "Maria Lopez", "phone": "+14155550177",
+                         "reason": "Knee pain, wants a consult", "preferred_time": "today 3pm"},
+                "to": [phone],
+            }));
+        requests.push(tokio::spawn(async move {
+            let started = Utc::now();
+            let ok = matches!(request.send().await, Ok(r) if r.status().as_u16() == 202);
+            (phone, started, ok)
+        }));
+        if i % 50 == 0 {
+            rss_peak = rss_peak.max(rss_kib());
+        }
+    }
+    let mut sent_at = HashMap::new();
+    for request in requests {
+        let (phone, started, ok) = request.await?;
+        if ok {
+            sent_at.insert(phone, started);
+        }
+    }
+    let latencies = collect_latencies(&http, &sandbox_url, &sent_at).await?;
+    if latencies.is_empty() {
+        bail!("no hot lead reached its phone");
+    }
+
+    // Phase 2: a backlog committed at once, then drained by the running dispatcher.
+    let body = crate::hot_lead::render(
+        &crate::hot_lead::Lead {
+            name: "Maria Lopez".into(),
+            phone: crate::phone::PhoneNumber::parse("lead.phone", "+14155550177")?,
+            reason: "Knee pain, wants a consult".into(),
+            preferred_time: Some("today 3pm".into()),
+            call_id: None,
+        },
+        "Bench Clinic",
+    );
+    let batch: Vec<NewMessage> = (0..plan.backlog)
+        .map(|i| NewMessage {
+            id: MessageId::generate(),
+            credential_id: credential_id.clone(),
+            kind: MessageKind::HotLead,
+            to: format!("+1629{:07}", 1_000_000 + i % 5_000),
+            sender: CLINIC_NUMBER.to_owned(),
+            body: body.clone(),
+            segments: 1,
+        })
+        .collect();
+    outbox
+        .enqueue(&org.id, &batch, None, Utc::now().timestamp_millis())
+        .await?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(300);
+    let mut left = outbox.backlog().await? as usize;
+    while left > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = outbox.backlog().await? as usize;
+        rss_peak = rss_peak.max(rss_kib());
+    }
+    let backlog_seconds = started.elapsed().as_secs_f64();
+    let drained = plan.backlog.saturating_sub(left);
+
+    let _ = stop_tx.send(());
+    let _ = serving.await;
+    store.close().await;
+    sandbox.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut sorted = latencies.clone();
+    sorted.sort_unstable();
+    let pick = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
+    Ok(DeliveryFigures {
+        backend,
+        step_delay_ms: plan.step_delay.as_millis() as u64,
+        rate_per_second: plan.rate,
+        sent: sent_at.len(),
+        received: latencies.len(),
+        latency_p50_ms: pick(0.50),
+        latency_p99_ms: pick(0.99),
+        latency_max_ms: pick(1.0),
+        backlog: plan.backlog,
+        backlog_drained: drained,
+        backlog_seconds,
+        dispatch_per_second: drained as f64 / backlog_seconds.max(f64::EPSILON),
+        rss_idle_kib,
+        rss_peak_kib: rss_peak,
+    })
+}
+
+/// Reads every phone's inbox (waiting up to 10 s for stragglers) and returns accept→receipt
+/// latencies in milliseconds for the texts that arrived.
+async fn collect_latencies(
+    http: &reqwest::Client,
+    sandbox_url: &str,
+    sent_at: &HashMap<String, DateTime<Utc>>,
+) -> anyhow::Result<Vec<i64>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut latencies = HashMap::new();
+    while latencies.len() < sent_at.len() && Instant::now() < deadline {
+        for (phone, started) in sent_at {
+            if latencies.contains_key(phone) {
+                continue;
+            }
+            let url = format!(
+                "{sandbox_url}/sandbox/phones/{}/messages",
+                phone.replace('+', "%2B")
+            );
+            let inbox: Vec<Received> = http.get(url).send().await?.json().await?;
+            if let Some(first) = inbox.first() {
+                latencies.insert(
+                    phone.clone(),
+                    (first.received_at - *started).num_milliseconds(),
+                );
+            }
+        }
+        if latencies.len() < sent_at.len() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(latencies.into_values().collect())
+}
