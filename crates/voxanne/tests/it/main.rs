@@ -12,6 +12,7 @@ mod cli_admin;
 mod delivery;
 mod google;
 mod google_connect;
+mod hygiene;
 mod sentinels;
 mod store;
 mod support;
