@@ -54,7 +54,7 @@ pub fn connections(state: &AppState) -> Result<&GoogleConnections, ApiError> {
 /// (list the calendars), with offline access and a forced consent screen so a refresh token is
 /// always issued. Google then redirects the browser to `/oauth/google/callback`.
 #[utoipa::path(post, path = "/api/organization/credentials/google_calendar/connect", tag = "credentials",
-    request_body(content = ConnectGoogleIn, description = "May be empty"), security(("api_key" = [])),
+    request_body(content = Option<ConnectGoogleIn>, description = "May be empty"), security(("api_key" = [])),
     responses(
         (status = 200, description = "Send the clinic's browser to `authorization_url`", body = ConnectGoogleOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
