@@ -77,7 +77,11 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
             .iter()
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(&kinds[..2], ["accepted", "sent_to_twilio"]);
+        // Twilio's first callback can be handled before the dispatcher commits Twilio's answer
+        // (the callback does not need the SID), so only "accepted" has a fixed place.
+        assert_eq!(kinds[0], "accepted");
+        assert!(kinds.contains(&"sent_to_twilio"), "{kinds:?}");
+        assert!(kinds.contains(&"status"), "{kinds:?}");
         let inbox = app.inbox(phone).await;
         assert_eq!(inbox.len(), 1);
         let text = inbox[0]["body"].as_str().unwrap();
