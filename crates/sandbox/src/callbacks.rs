@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::ids;
 
-const WORKERS: usize = 4;
+const WORKERS: usize = 16;
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One callback to send.

@@ -1,5 +1,5 @@
 //! A closed-loop load generator: N workers each run one request after another for a fixed time.
-//! Used by every HTTP benchmark so they all measure the same way.
+//! Each worker holds its own state (the sandbox benchmark: one keep-alive connection).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,26 +20,30 @@ pub struct LoadResult {
     pub latency: Latency,
 }
 
-/// Runs `op` from `concurrency` workers for `warmup` (not recorded) and then `measure`.
-/// `op` returns whether the operation succeeded; failures are counted, not timed.
-pub async fn closed_loop<F, Fut>(
-    concurrency: usize,
+/// Runs `op` from one worker per element of `states` (a connection, say) for `warmup` (not
+/// recorded) and then `measure`. Each call gets its worker's state and hands it back with
+/// whether the operation succeeded; failures are counted, not timed.
+pub async fn closed_loop<S, F, Fut>(
+    states: Vec<S>,
     warmup: Duration,
     measure: Duration,
     op: F,
 ) -> LoadResult
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = bool> + Send,
+    S: Send + 'static,
+    F: Fn(S, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (S, bool)> + Send,
 {
+    let concurrency = states.len();
     let op = Arc::new(op);
     let started = Instant::now();
     let record_from = started + warmup;
     let stop_at = record_from + measure;
     let mut workers = Vec::with_capacity(concurrency);
-    for worker in 0..concurrency {
+    for (worker, state) in states.into_iter().enumerate() {
         let op = Arc::clone(&op);
         workers.push(tokio::spawn(async move {
+            let mut state = Some(state);
             // 1 µs .. 60 s at 3 significant digits: the bounds are constants, so creation cannot fail.
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
             let (mut ok, mut errors, mut seq) = (0u64, 0u64, (worker as u64) << 40);
@@ -49,7 +53,9 @@ where
                     break;
                 }
                 seq += 1;
-                let success = op(seq).await;
+                let Some(held) = state.take() else { break };
+                let (held, success) = op(held, seq).await;
+                state = Some(held);
                 if t0 < record_from {
                     continue;
                 }

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod load;
 pub mod sandbox;
 pub mod vault;
+mod wire;
 
 use std::time::Duration;
 

@@ -34,8 +34,12 @@ pub struct StatusReport {
     pub status: MessageStatus,
     pub error_code: Option<u32>,
     pub reason: Option<String>,
-    /// Twilio's `I-Twilio-Idempotency-Token`, or the status itself: a report already applied
-    /// under the same key is a duplicate.
+    /// A report already applied under the same key is a duplicate. Callers key by status
+    /// (`status:delivered`): a status is applied once per message, which also covers Twilio
+    /// retrying one webhook (its retries repeat the status; their `I-Twilio-Idempotency-Token`
+    /// would only tell retries from a forged replay that a fresh token disguises, which the
+    /// status key refuses anyway). The schema comment of migration 0010 predates this choice;
+    /// applied migrations are not edited.
     pub dedup_key: String,
     /// Where it came from, for the timeline (`callback`, `reconciler`).
     pub source: &'static str,
@@ -153,6 +157,9 @@ impl Outbox {
         report: &StatusReport,
         now: i64,
     ) -> Result<StatusApplied, OutboxError> {
+        if let super::Db::Postgres(pool) = &self.db {
+            return super::pg_batch::apply_status(pool, org, id, report, now).await;
+        }
         with_db!(&self.db, |pool, pg| {
             let mut tx = pool
                 .begin_with(begin_write(pg))
@@ -193,14 +200,8 @@ impl Outbox {
             }
             let code = report.error_code.map(i64::from);
             let moved = advance!(tx, id, report.status, code, report.reason.as_deref(), now)?;
-            let detail = match (moved, report.reason.as_deref()) {
-                (true, Some(reason)) => format!("{}: {reason}", report.source),
-                (true, None) => report.source.to_owned(),
-                (false, _) => format!(
-                    "{}: ignored, the message already has this or a later status",
-                    report.source
-                ),
-            };
+            let (moved_detail, ignored_detail) = status_details(report);
+            let detail = if moved { moved_detail } else { ignored_detail };
             sqlx::query(INSERT_EVENT)
                 .bind(id)
                 .bind(now)
@@ -280,4 +281,17 @@ impl Outbox {
                 .map_err(db_err("reading known SIDs"))
         })
     }
+}
+
+/// The timeline detail of a status report: `(if it moved the status, if it was ignored)`.
+pub(super) fn status_details(report: &StatusReport) -> (String, String) {
+    let moved = match report.reason.as_deref() {
+        Some(reason) => format!("{}: {reason}", report.source),
+        None => report.source.to_owned(),
+    };
+    let ignored = format!(
+        "{}: ignored, the message already has this or a later status",
+        report.source
+    );
+    (moved, ignored)
 }

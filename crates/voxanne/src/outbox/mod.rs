@@ -12,6 +12,7 @@ mod db;
 mod enqueue;
 mod history;
 pub mod idempotency;
+mod pg_batch;
 mod queue;
 pub mod reason;
 mod record;

@@ -5,8 +5,9 @@ use sqlx::QueryBuilder;
 
 use super::db::{advance, begin_write, with_db};
 use super::enqueue::INSERT_EVENT;
+use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
-use super::{Outbox, OutboxError, db_err};
+use super::{Db, Outbox, OutboxError, db_err};
 
 /// A message a worker holds until `lease_until`. Every write about it names `fence`.
 #[derive(Clone)]
@@ -182,9 +183,60 @@ impl Outbox {
         outcomes: &[(Claim, Outcome)],
         now: i64,
     ) -> Result<Vec<bool>, OutboxError> {
-        if outcomes.is_empty() {
-            return Ok(Vec::new());
+        let mut applied = vec![false; outcomes.len()];
+        let mut one_by_one: Vec<usize> = (0..outcomes.len()).collect();
+        if let Db::Postgres(pool) = &self.db {
+            // Accepted sends, nearly all of them, settle together; see `pg_batch`.
+            let (accepted, sends): (Vec<usize>, Vec<AcceptedSend<'_>>) = outcomes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (claim, outcome))| match outcome {
+                    Outcome::Accepted {
+                        sid,
+                        status,
+                        segments,
+                        adopted,
+                        ..
+                    } => Some((
+                        i,
+                        AcceptedSend {
+                            claim,
+                            sid,
+                            status: *status,
+                            segments: *segments,
+                            adopted: *adopted,
+                        },
+                    )),
+                    _ => None,
+                })
+                .unzip();
+            if !sends.is_empty() {
+                let held = pg_batch::settle_accepted(pool, &sends, now).await?;
+                for ((&i, send), holds) in accepted.iter().zip(&sends).zip(held) {
+                    if !holds {
+                        warn_stale(send.claim);
+                    }
+                    applied[i] = holds;
+                }
+                one_by_one.retain(|i| !accepted.contains(i));
+            }
         }
+        if !one_by_one.is_empty() {
+            let rest: Vec<&(Claim, Outcome)> = one_by_one.iter().map(|&i| &outcomes[i]).collect();
+            let held = self.settle_each(&rest, now).await?;
+            for (i, holds) in one_by_one.into_iter().zip(held) {
+                applied[i] = holds;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// [`Outbox::settle`], a statement or a few per outcome, in one transaction.
+    async fn settle_each(
+        &self,
+        outcomes: &[&(Claim, Outcome)],
+        now: i64,
+    ) -> Result<Vec<bool>, OutboxError> {
         with_db!(&self.db, |pool, pg| {
             let mut tx = pool
                 .begin_with(begin_write(pg))
@@ -258,7 +310,7 @@ impl Outbox {
                     == 1;
                 applied.push(holds);
                 if !holds {
-                    tracing::warn!(message_id = %claim.message_id, fence = claim.fence, "stale claim: a newer worker owns this message; outcome dropped");
+                    warn_stale(claim);
                     continue;
                 }
                 let (kind, status, detail, code): (&str, Option<&str>, String, Option<i64>) =
@@ -289,18 +341,7 @@ impl Outbox {
                                 None::<&str>,
                                 now
                             )?;
-                            let kind = if *adopted {
-                                "adopted"
-                            } else {
-                                "sent_to_twilio"
-                            };
-                            let detail = if *adopted {
-                                format!(
-                                    "an earlier attempt had reached Twilio as {sid}; adopted it instead of sending again"
-                                )
-                            } else {
-                                format!("Twilio accepted it as {sid}")
-                            };
+                            let (kind, detail) = accepted_event(sid, *adopted);
                             (kind, Some(status.as_str()), detail, None)
                         }
                         Outcome::Retry { cause, .. } => ("retry", None, cause.clone(), None),
@@ -358,4 +399,22 @@ impl Outbox {
             Ok(applied)
         })
     }
+}
+
+/// The timeline entry of an accepted send: `(kind, detail)`.
+pub(super) fn accepted_event(sid: &str, adopted: bool) -> (&'static str, String) {
+    if adopted {
+        (
+            "adopted",
+            format!(
+                "an earlier attempt had reached Twilio as {sid}; adopted it instead of sending again"
+            ),
+        )
+    } else {
+        ("sent_to_twilio", format!("Twilio accepted it as {sid}"))
+    }
+}
+
+fn warn_stale(claim: &Claim) {
+    tracing::warn!(message_id = %claim.message_id, fence = claim.fence, "stale claim: a newer worker owns this message; outcome dropped");
 }

@@ -7,4 +7,5 @@ mod db;
 mod dispatch;
 mod outbox_store;
 mod processes;
+mod settling;
 mod world;

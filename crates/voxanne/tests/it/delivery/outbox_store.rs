@@ -11,7 +11,7 @@ use voxanne::outbox::{
 
 use super::db::{TestDb, test_db};
 
-fn outbox_of(db: &TestDb) -> Outbox {
+pub(super) fn outbox_of(db: &TestDb) -> Outbox {
     let pool = match (db.store.sqlite_pool(), db.store.postgres_pool()) {
         (Some(pool), _) => Db::Sqlite(pool.clone()),
         (None, Some(pool)) => Db::Postgres(pool.clone()),
@@ -20,7 +20,7 @@ fn outbox_of(db: &TestDb) -> Outbox {
     Outbox::new(pool)
 }
 
-fn message(credential: &CredentialId, body: &str) -> NewMessage {
+pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
     NewMessage {
         id: MessageId::generate(),
         credential_id: credential.clone(),
@@ -32,11 +32,11 @@ fn message(credential: &CredentialId, body: &str) -> NewMessage {
     }
 }
 
-async fn org(db: &TestDb) -> OrgId {
+pub(super) async fn org(db: &TestDb) -> OrgId {
     db.store.create_organization("Clinic").await.unwrap().id
 }
 
-fn accepted(sid: &str) -> Outcome {
+pub(super) fn accepted(sid: &str) -> Outcome {
     Outcome::Accepted {
         sid: sid.to_owned(),
         status: MessageStatus::Queued,
@@ -89,64 +89,6 @@ async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["accepted", "sent_to_twilio"]);
-}
-
-#[tokio::test]
-async fn a_stale_worker_cannot_overwrite_the_worker_that_took_over() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
-    let new = message(&CredentialId::generate(), "fenced");
-    let now = now_ms();
-    outbox
-        .enqueue(&org, std::slice::from_ref(&new), None, now)
-        .await
-        .unwrap();
-    // The first lease ends at once, as if its worker had stalled.
-    let stale = outbox
-        .claim_due("slow", now, now, 10)
-        .await
-        .unwrap()
-        .remove(0);
-    let fresh = outbox
-        .claim_due("fast", now + 1, now + 60_000, 10)
-        .await
-        .unwrap()
-        .remove(0);
-
-    assert!(fresh.fence > stale.fence);
-    assert!(
-        fresh.must_reconcile,
-        "the first attempt's outcome is unknown, so Twilio must be asked first"
-    );
-    let stale_result = outbox
-        .settle(
-            &[(
-                stale,
-                Outcome::Failed {
-                    code: Some(21211),
-                    reason: "x".into(),
-                    attempted: true,
-                },
-            )],
-            now_ms(),
-        )
-        .await
-        .unwrap();
-    let fresh_result = outbox
-        .settle(&[(fresh, accepted("SM2"))], now_ms())
-        .await
-        .unwrap();
-
-    assert_eq!(stale_result, vec![false]);
-    assert_eq!(fresh_result, vec![true]);
-    let stored = outbox
-        .get(org.as_str(), new.id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.status, MessageStatus::Queued);
-    assert_eq!(stored.twilio_sid.as_deref(), Some("SM2"));
 }
 
 #[tokio::test]
