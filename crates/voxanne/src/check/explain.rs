@@ -90,14 +90,14 @@ fn explain_code(api: &twilio::ApiError, ctx: &Context<'_>, from: &str, to: &str)
     let account = ctx.account_sid;
     match api.code {
         20003 if ctx.api_key => Explanation::new(
-            "Twilio rejected the credentials",
             format!(
-                "Check the API key SID and secret, and that the key belongs to account {account}"
+                "Twilio rejected the credentials: check the API key SID and secret, and that the key belongs to account {account}"
             ),
+            "Create a new API key in the Twilio console if the secret was lost (it is shown only once)",
         ),
         20003 => Explanation::new(
-            "Twilio rejected the credentials",
-            "Check the Auth Token (or API key secret) and the Account SID",
+            "Twilio rejected the credentials: check the Auth Token (or API key secret) and the Account SID",
+            "Copy the Auth Token again from the Twilio console (Account Info) and make sure the Account SID is of the same account",
         ),
         20005 => Explanation::new(
             format!(
@@ -235,8 +235,8 @@ mod tests {
     fn rejected_credentials_name_what_to_check() {
         let e = explained(401, 20003, &Context::default());
         assert_eq!(
-            format!("{}: {}", e.message, e.hint.unwrap()),
-            "Twilio rejected the credentials: Check the Auth Token (or API key secret) and the Account SID"
+            e.message,
+            "Twilio rejected the credentials: check the Auth Token (or API key secret) and the Account SID"
         );
     }
 

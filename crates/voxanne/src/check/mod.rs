@@ -13,7 +13,7 @@ use serde::Serialize;
 
 pub use self::explain::{Context, Explanation, explain};
 pub use self::retry::{Attempted, RetryPolicy, may_retry, retrying};
-use crate::phone::PhoneNumber;
+use crate::phone::{PhoneError, PhoneNumber};
 
 /// Which kind of credentials the client holds; API keys cannot read the Account resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,6 +28,40 @@ pub enum AuthKind {
 pub enum Sender {
     From(PhoneNumber),
     MessagingService(twilio::MessagingServiceSid),
+    /// A From number the operator typed that is not E.164: the phone check fails with the
+    /// parser's reason and fix while the account check still runs, so one run reports both.
+    Mistyped(PhoneError),
+}
+
+impl Sender {
+    /// Who Twilio should send from; `None` for a mistyped number (nothing is sent then).
+    pub fn to_twilio(&self) -> Option<twilio::Sender> {
+        match self {
+            Sender::From(number) => Some(twilio::Sender::From(number.to_string())),
+            Sender::MessagingService(mg) => Some(twilio::Sender::MessagingService(mg.clone())),
+            Sender::Mistyped(_) => None,
+        }
+    }
+}
+
+/// Who reads the report, so hints name the right knob (`--to` or the body's `test_to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Cli,
+    Api,
+}
+
+impl Surface {
+    fn to_hint(self) -> &'static str {
+        match self {
+            Surface::Cli => {
+                "Pass --to with a mobile number you can read (E.164, e.g. +14155552671) to send two test messages"
+            }
+            Surface::Api => {
+                "Set test_to to a mobile number you can read (E.164, e.g. +14155552671) to send two test messages"
+            }
+        }
+    }
 }
 
 /// What to check.
@@ -35,18 +69,20 @@ pub enum Sender {
 pub struct CheckPlan {
     pub auth: AuthKind,
     pub sender: Sender,
-    /// Where to send the two test messages; `None` skips them.
-    pub to: Option<PhoneNumber>,
+    /// Where to send the two test messages; `None` skips them, a mistyped number fails them.
+    pub to: Option<Result<PhoneNumber, PhoneError>>,
     /// Shown in the messages, as the clinic will see it.
     pub clinic_name: String,
     pub retry: RetryPolicy,
+    pub surface: Surface,
 }
 
 impl CheckPlan {
+    /// A plan for the command line; the API sets [`CheckPlan::surface`] to [`Surface::Api`].
     pub fn new(
         auth: AuthKind,
         sender: Sender,
-        to: Option<PhoneNumber>,
+        to: Option<Result<PhoneNumber, PhoneError>>,
         clinic_name: impl Into<String>,
     ) -> Self {
         Self {
@@ -55,6 +91,7 @@ impl CheckPlan {
             to,
             clinic_name: clinic_name.into(),
             retry: RetryPolicy::default(),
+            surface: Surface::Cli,
         }
     }
 }
@@ -132,6 +169,16 @@ impl CheckResult {
         }
     }
 
+    /// A number the operator typed that is not E.164. The parser's text reads "what is wrong:
+    /// what to type"; the two halves become the message and the hint.
+    pub fn mistyped(id: CheckId, error: &PhoneError) -> Self {
+        let text = error.to_string();
+        match text.split_once(": ") {
+            Some((problem, fix)) => Self::fail(id, problem, capitalized(fix)),
+            None => Self::fail(id, text.as_str(), "Use E.164 form, e.g. +14155552671"),
+        }
+    }
+
     pub fn failed_with(id: CheckId, explanation: Explanation) -> Self {
         Self {
             status: CheckStatus::Fail,
@@ -175,16 +222,28 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
     let phone = steps::phone(client, plan).await;
     let phone_ok = phone.status == CheckStatus::Pass;
     checks.push(phone);
-    let Some(to) = plan.to.as_ref() else {
-        let hint = Some("Pass --to with a mobile number you can read (E.164, e.g. +14155552671) to send two test messages".to_owned());
-        for id in [CheckId::GenericSms, CheckId::HotLeadSms] {
-            checks.push(CheckResult::skip(
-                id,
-                "Skipped: no To number given",
-                hint.clone(),
-            ));
+    let to = match plan.to.as_ref() {
+        None => {
+            let hint = Some(plan.surface.to_hint().to_owned());
+            for id in [CheckId::GenericSms, CheckId::HotLeadSms] {
+                checks.push(CheckResult::skip(
+                    id,
+                    "Skipped: no To number given",
+                    hint.clone(),
+                ));
+            }
+            return Report { checks };
         }
-        return Report { checks };
+        Some(Err(mistyped)) => {
+            checks.push(CheckResult::mistyped(CheckId::GenericSms, mistyped));
+            checks.push(CheckResult::skip(
+                CheckId::HotLeadSms,
+                "Skipped: the To number must be fixed first",
+                None,
+            ));
+            return Report { checks };
+        }
+        Some(Ok(to)) => to,
     };
     if !phone_ok {
         for id in [CheckId::GenericSms, CheckId::HotLeadSms] {
@@ -209,4 +268,12 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
         ));
     }
     Report { checks }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -19,7 +19,7 @@ fn context<'a>(
         account_sid: client.account_sid().as_str(),
         from: match &plan.sender {
             Sender::From(number) => Some(number.as_str()),
-            Sender::MessagingService(_) => None,
+            Sender::MessagingService(_) | Sender::Mistyped(_) => None,
         },
         to: to.map(PhoneNumber::as_str),
         api_key: plan.auth == AuthKind::ApiKey,
@@ -27,13 +27,14 @@ fn context<'a>(
     }
 }
 
-/// " (after 2 tries, waited 1 s)" when the call had to be repeated.
+/// " (after 2 tries, 1.0 s of waiting between them)" when the call had to be repeated (the
+/// wait is Twilio's `Retry-After` or our backoff after a timeout or 5xx).
 fn retried(attempts: u32, waited: Duration) -> String {
     if attempts <= 1 {
         String::new()
     } else {
         format!(
-            " (after {attempts} tries, waited {:.1} s as Twilio asked)",
+            " (after {attempts} tries, {:.1} s of waiting between them)",
             waited.as_secs_f32()
         )
     }
@@ -145,6 +146,7 @@ pub(super) async fn phone(client: &twilio::Client, plan: &CheckPlan) -> CheckRes
                 ),
             }
         }
+        Sender::Mistyped(error) => CheckResult::mistyped(CheckId::Phone, error),
         Sender::MessagingService(mg) => {
             let out = retrying(plan.retry, true, || client.fetch_messaging_service(mg)).await;
             match out.result {
@@ -172,14 +174,6 @@ pub(super) async fn phone(client: &twilio::Client, plan: &CheckPlan) -> CheckRes
     }
 }
 
-fn new_message(plan: &CheckPlan, to: &PhoneNumber, body: String) -> NewMessage {
-    let sender = match &plan.sender {
-        Sender::From(number) => twilio::Sender::From(number.to_string()),
-        Sender::MessagingService(mg) => twilio::Sender::MessagingService(mg.clone()),
-    };
-    NewMessage::new(to.as_str(), sender, body)
-}
-
 /// Sends `body`; `describe` turns the accepted message into the pass message.
 async fn send(
     id: CheckId,
@@ -190,7 +184,11 @@ async fn send(
     describe: impl FnOnce(&twilio::Message) -> String,
 ) -> CheckResult {
     let ctx = context(client, plan, Some(to), true);
-    let message = new_message(plan, to, body);
+    // `run` sends only after the phone check passed, which a mistyped From never does.
+    let Some(sender) = plan.sender.to_twilio() else {
+        return CheckResult::skip(id, "Skipped: the From number must be fixed first", None);
+    };
+    let message = NewMessage::new(to.as_str(), sender, body);
     let out = retrying(plan.retry, false, || client.create_message(&message)).await;
     match out.result {
         Ok(sent)

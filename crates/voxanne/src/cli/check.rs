@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 when no check failed (the two SMS checks are skipped, not failed, without
 //! `--to`: leaving it out is the operator's choice), 1 when a check failed, 2 for usage errors:
-//! missing or malformed credentials, SIDs or phone numbers (nothing is sent to Twilio then).
+//! missing or malformed credentials or SIDs (nothing is sent to Twilio then; with `--json` the
+//! error is printed as `{"error": {"code": "usage", "message"}}`). A From or To number that is not
+//! E.164 is a failed check, not a usage error: the report still says what else is right.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -79,6 +81,10 @@ async fn run_twilio(args: TwilioArgs) -> ExitCode {
     let (client, plan) = match prepare(&args) {
         Ok(ready) => ready,
         Err(usage) => {
+            if args.json {
+                let error = serde_json::json!({"error": {"code": "usage", "message": usage}});
+                println!("{error:#}");
+            }
             eprintln!("error: {usage}");
             return ExitCode::from(EXIT_USAGE);
         }
@@ -145,9 +151,10 @@ fn prepare(args: &TwilioArgs) -> Result<(twilio::Client, CheckPlan), String> {
             MessagingServiceSid::parse(mg.trim())
                 .map_err(|e| format!("The Messaging Service SID is invalid: {e}"))?,
         ),
-        (None, Some(from)) => {
-            Sender::From(PhoneNumber::parse("From", from).map_err(|e| e.to_string())?)
-        }
+        (None, Some(from)) => match PhoneNumber::parse("From", from) {
+            Ok(number) => Sender::From(number),
+            Err(mistyped) => Sender::Mistyped(mistyped),
+        },
         (None, None) => {
             return Err(
                 "Missing TWILIO_PHONE_NUMBER: set it or pass --from (or --messaging-service-sid)"
@@ -155,12 +162,7 @@ fn prepare(args: &TwilioArgs) -> Result<(twilio::Client, CheckPlan), String> {
             );
         }
     };
-    let to = args
-        .to
-        .as_deref()
-        .map(|to| PhoneNumber::parse("To", to))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let to = args.to.as_deref().map(|to| PhoneNumber::parse("To", to));
     let mut config = if args.twilio_base_url.trim_end_matches('/') == DEFAULT_BASE_URL {
         twilio::Config::default()
     } else {

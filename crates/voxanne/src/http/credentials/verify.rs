@@ -6,7 +6,7 @@
 use secrecy::SecretString;
 
 use super::wire::{CheckOut, CheckStatusOut, StoredReport, VerificationOut, VerificationStatusOut};
-use crate::check::{self, AuthKind, CheckPlan, CheckStatus, Report, Sender};
+use crate::check::{self, AuthKind, CheckPlan, CheckStatus, Report, Sender, Surface};
 use crate::http::AppState;
 use crate::http::error::{ApiError, FieldError};
 use crate::ids::{CredentialId, OrgId};
@@ -81,7 +81,9 @@ fn plan(
         ),
         (None, None) => return Err(corrupt("no sender")),
     };
-    Ok((credentials, CheckPlan::new(auth, sender, to, clinic)))
+    let mut plan = CheckPlan::new(auth, sender, to.map(Ok), clinic);
+    plan.surface = Surface::Api;
+    Ok((credentials, plan))
 }
 
 fn check_out(result: &check::CheckResult) -> CheckOut {

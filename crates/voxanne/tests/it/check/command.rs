@@ -121,31 +121,62 @@ async fn the_command_explains_a_trial_account_failure_in_one_line() {
 }
 
 #[tokio::test]
-async fn non_e164_numbers_are_usage_errors_that_say_what_to_type() {
+async fn non_e164_numbers_fail_their_check_and_say_what_to_type() {
     let sandbox = TwilioSandbox::start().await;
     let account = ready_account(&sandbox, "Full").await;
     let env = [
         ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
         ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
     ];
-    let out = voxanne(&sandbox, &["--from", "(415) 555-2671"], &env).await;
-    assert_eq!(out.status.code(), Some(2));
+    let out = voxanne(&sandbox, &["--from", "(415) 555-2671", "--to", TO], &env).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("PASS account"), "{stdout}");
     assert_eq!(
-        text(&out.stderr).trim(),
-        "error: The From number (415) 555-2671 is not in E.164 form: use +14155552671"
+        lines[1].split_whitespace().collect::<Vec<_>>().join(" "),
+        "FAIL phone The From number (415) 555-2671 is not in E.164 form: use +14155552671"
     );
+    assert!(lines[2].starts_with("SKIP generic_sms"), "{stdout}");
+
     let out = voxanne(
         &sandbox,
-        &["--from", FROM, "--to", "+44 20 7946 0958"],
+        &["--from", FROM, "--to", "+44 20 7946 0958", "--json"],
         &env,
     )
     .await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr)
-            .contains("The To number +44 20 7946 0958 is not in E.164 form: use +442079460958")
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let generic = &report["checks"][2];
+    assert_eq!(generic["id"], "generic_sms");
+    assert_eq!(generic["status"], "fail");
+    assert_eq!(
+        generic["message"],
+        "The To number +44 20 7946 0958 is not in E.164 form"
     );
+    assert_eq!(generic["hint"], "Use +442079460958");
     assert!(sandbox.inbox(TO).await.is_empty());
+}
+
+#[tokio::test]
+async fn usage_errors_are_json_too_when_json_is_asked_for() {
+    let sandbox = TwilioSandbox::start().await;
+    let sid = format!("AC{}", "0".repeat(32));
+    let out = voxanne(
+        &sandbox,
+        &["--from", FROM, "--json"],
+        &[("TWILIO_ACCOUNT_SID", &sid)],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["code"], "usage");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Missing TWILIO_AUTH_TOKEN: set it or pass --auth-token")
+    );
 }
 
 #[tokio::test]

@@ -89,7 +89,10 @@ async fn a_wrong_token_fails_the_account_check_and_skips_the_rest() {
         (check.status, check.twilio_code),
         (CheckStatus::Fail, Some(20003))
     );
-    assert_eq!(check.message, "Twilio rejected the credentials");
+    assert_eq!(
+        check.message,
+        "Twilio rejected the credentials: check the Auth Token (or API key secret) and the Account SID"
+    );
     assert!(
         report.checks[1..]
             .iter()

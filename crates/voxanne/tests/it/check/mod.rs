@@ -21,7 +21,7 @@ pub fn plan(to: Option<&str>) -> CheckPlan {
     let mut plan = CheckPlan::new(
         AuthKind::AuthToken,
         Sender::From(phone(FROM)),
-        to.map(phone),
+        to.map(|to| Ok(phone(to))),
         "Bright Smile Dental",
     );
     plan.retry = RetryPolicy {
