@@ -54,6 +54,10 @@ async fn execute(args: Args) -> Result<(), CommandError> {
         OrgCommand::List => {
             let orgs = store.list_organizations().await?;
             args.store.print(&orgs, || {
+                if orgs.is_empty() {
+                    return "no organizations yet: create one with voxanne org create --name NAME\n"
+                        .to_owned();
+                }
                 orgs.iter()
                     .map(|org| {
                         format!(

@@ -81,9 +81,11 @@ impl StoreArgs {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: warnings only).
+/// Logs to stderr, filtered by `VOXANNE_LOG` as `serve` is (default for admin commands:
+/// warnings only); `RUST_LOG` is honoured too when `VOXANNE_LOG` is unset.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOXANNE_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -213,6 +213,14 @@ pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, S
     let http = server.http_client(&twilio)?;
     let url = settings.resolved_database_url()?;
     let store = crate::store::Store::open(&url, keyring).await?;
+    let sweep = store.sweep_undecryptable().await?;
+    if sweep.marked > 0 || sweep.restored > 0 {
+        tracing::warn!(
+            marked_undecryptable = sweep.marked,
+            restored_to_unverified = sweep.restored,
+            "the configured master keys changed which credentials can be opened"
+        );
+    }
     let google = crate::google_connection::GoogleConnections::from_settings(
         server,
         store.clone(),

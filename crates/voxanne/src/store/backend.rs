@@ -93,7 +93,21 @@ impl Db {
         match Backend::from_url(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
-                    .map_err(|source| StoreError::Connect { source })?
+                    .map_err(|source| StoreError::Connect { source })?;
+                // SQLite creates the file but not its folder; `sqlite://data/voxanne.db` on a
+                // fresh checkout should just work.
+                let folder = options
+                    .get_filename()
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty());
+                if let Some(folder) = folder {
+                    if !folder.exists() {
+                        std::fs::create_dir_all(folder).map_err(|source| StoreError::Connect {
+                            source: sqlx::Error::Io(source),
+                        })?;
+                    }
+                }
+                let options = options
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
@@ -182,6 +196,8 @@ mod tests {
             let err = Backend::from_url(url).unwrap_err().to_string();
             assert!(err.contains("VOXANNE_DATABASE_URL"), "{url}: {err}");
         }
+        let bare = Backend::from_url("voxanne.db").unwrap_err().to_string();
+        assert!(bare.starts_with("the database URL has no scheme"), "{bare}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use tracing::instrument;
 
 use super::backend::{now, on_pool};
 use super::{KeyUsage, RotationReport, Store, StoreError, key_list};
-use crate::ids::OrgId;
+use crate::ids::{CredentialId, OrgId};
 use crate::vault::{DataKey, KeyCheck};
 
 /// Rows re-wrapped per batch: small enough that a batch never holds locks for long.
@@ -217,5 +217,70 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+}
+
+/// What [`Store::sweep_undecryptable`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UndecryptableSweep {
+    /// Credentials newly marked `undecryptable`: no configured master key opens their org's key.
+    pub marked: u64,
+    /// `undecryptable` credentials whose secrets open again (now `unverified`, to be verified).
+    pub restored: u64,
+}
+
+impl Store {
+    /// Makes `undecryptable` true from the start. The keyring changes only when a process
+    /// starts, so that is when a master key can go missing or come back: each org's data key is
+    /// unwrapped once; the credentials of an org whose key no configured master key opens are
+    /// marked `undecryptable` (listed as such, never used), and `undecryptable` credentials of an
+    /// org whose key opens again are opened in full, which restores those whose fields decrypt.
+    /// A single damaged blob is still found when it is opened.
+    #[instrument(skip_all)]
+    pub async fn sweep_undecryptable(&self) -> Result<UndecryptableSweep, StoreError> {
+        let keys: Vec<(OrgId, Vec<u8>)> = on_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT org_id, wrapped FROM org_data_keys")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut sweep = UndecryptableSweep::default();
+        for (org, wrapped) in keys {
+            if DataKey::unwrap(&self.keyring, &org, &wrapped).is_err() {
+                let marked = on_pool!(&self.db, pool => {
+                    sqlx::query(
+                        "UPDATE credentials SET verification_status = $2, updated_at = $3 \
+                         WHERE org_id = $1 AND verification_status <> $2",
+                    )
+                    .bind(&org)
+                    .bind(super::VerificationStatus::Undecryptable)
+                    .bind(now())
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                });
+                if marked > 0 {
+                    tracing::warn!(org_id = %org, marked, "no configured master key opens this organization's data key; its credentials are undecryptable");
+                }
+                sweep.marked += marked;
+                continue;
+            }
+            let stuck: Vec<CredentialId> = on_pool!(&self.db, pool => {
+                sqlx::query_scalar(
+                    "SELECT id FROM credentials WHERE org_id = $1 AND verification_status = $2",
+                )
+                .bind(&org)
+                .bind(super::VerificationStatus::Undecryptable)
+                .fetch_all(pool)
+                .await?
+            });
+            for id in stuck {
+                match self.open_credential_secrets(&org, &id).await {
+                    Ok(_) => sweep.restored += 1,
+                    Err(StoreError::Undecryptable { .. }) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Ok(sweep)
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub use backend::Backend;
 use backend::Db;
+pub use keys::UndecryptableSweep;
 pub use model::{
     ApiKeyPrincipal, ApiKeyRecord, Credential, CredentialDisplay, CredentialPatch,
     CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,
@@ -85,7 +86,8 @@ pub enum StoreError {
         source: Option<vault::Error>,
     },
     #[error(
-        "unsupported database URL scheme `{scheme}`: set VOXANNE_DATABASE_URL (or --database-url) to sqlite://PATH or postgres://USER@HOST/DB"
+        "{}: set VOXANNE_DATABASE_URL (or --database-url) to sqlite://PATH or postgres://USER@HOST/DB",
+        if scheme.is_empty() { "the database URL has no scheme".to_owned() } else { format!("unsupported database URL scheme `{scheme}`") }
     )]
     UnsupportedDatabaseUrl { scheme: String },
     #[error("cannot connect to the database: check VOXANNE_DATABASE_URL (or --database-url)")]

@@ -203,6 +203,33 @@ async fn keys_generate_prints_a_usable_key() {
 }
 
 #[tokio::test]
+async fn a_sqlite_url_in_a_folder_that_does_not_exist_yet_is_created_by_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir
+        .path()
+        .join("voxanne-data")
+        .join("nested")
+        .join("voxanne.db");
+    let url = format!("sqlite://{}", file.display());
+    let key = MasterKey::generate();
+    let keys = key_env(&[&key]);
+    let out = voxanne(
+        &["migrate", "--json"],
+        &[
+            ("VOXANNE_DATABASE_URL", url.as_str()),
+            ("VOXANNE_MASTER_KEY", keys.as_str()),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(file.exists());
+}
+
+#[tokio::test]
 async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_key() {
     let t = TestStore::new().await;
     let org = t.store.create_organization("Clinic").await.unwrap();
@@ -262,7 +289,7 @@ async fn nothing_the_cli_prints_at_trace_level_contains_a_stored_secret_or_the_m
     let env = [
         ("VOXANNE_MASTER_KEY", keys.as_str()),
         ("VOXANNE_DATABASE_URL", t.db.url.as_str()),
-        ("RUST_LOG", "trace"),
+        ("VOXANNE_LOG", "trace"),
     ];
     let org = t.store.list_organizations().await.unwrap().remove(0);
     let user_password = Sentinel::new();

@@ -78,6 +78,57 @@ async fn a_credential_whose_master_key_is_missing_becomes_undecryptable_not_a_cr
 }
 
 #[tokio::test]
+async fn the_start_up_sweep_lists_credentials_whose_key_is_missing_and_restores_them_when_it_is_back()
+ {
+    let t = TestStore::new().await;
+    let org = t.store.create_organization("Clinic").await.unwrap();
+    let cred = t
+        .store
+        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
+        .await
+        .unwrap();
+    t.store
+        .record_verification(
+            &org.id,
+            &cred.id,
+            VerificationStatus::Verified,
+            &serde_json::json!({"status": "verified", "checks": []}),
+        )
+        .await
+        .unwrap();
+    let status = |store: Store| {
+        let (org, cred) = (org.id.clone(), cred.id.clone());
+        async move {
+            store
+                .get_credential(&org, &cred)
+                .await
+                .unwrap()
+                .verification_status
+        }
+    };
+    let newer = MasterKey::generate();
+
+    let without_old = t.reopen_with(vec![newer.clone()]).await;
+    let sweep = without_old.sweep_undecryptable().await.unwrap();
+    assert_eq!((sweep.marked, sweep.restored), (1, 0));
+    assert_eq!(
+        status(without_old).await,
+        VerificationStatus::Undecryptable,
+        "listed as undecryptable before anything tried to use it"
+    );
+
+    let with_both = t.reopen_with(vec![newer, t.key.clone()]).await;
+    let sweep = with_both.sweep_undecryptable().await.unwrap();
+    assert_eq!((sweep.marked, sweep.restored), (0, 1));
+    assert_eq!(
+        status(with_both.clone()).await,
+        VerificationStatus::Unverified
+    );
+    let again = with_both.sweep_undecryptable().await.unwrap();
+    assert_eq!((again.marked, again.restored), (0, 0));
+}
+
+#[tokio::test]
 async fn rotation_under_a_concurrent_reader_loses_nothing_and_drives_old_key_references_to_zero() {
     let t = TestStore::new().await;
     let mut stored = Vec::new();
