@@ -99,13 +99,11 @@ impl Db {
                 let folder = options
                     .get_filename()
                     .parent()
-                    .filter(|p| !p.as_os_str().is_empty());
+                    .filter(|p| !p.as_os_str().is_empty() && !p.exists());
                 if let Some(folder) = folder {
-                    if !folder.exists() {
-                        std::fs::create_dir_all(folder).map_err(|source| StoreError::Connect {
-                            source: sqlx::Error::Io(source),
-                        })?;
-                    }
+                    std::fs::create_dir_all(folder).map_err(|source| StoreError::Connect {
+                        source: sqlx::Error::Io(source),
+                    })?;
                 }
                 let options = options
                     .create_if_missing(true)
