@@ -3,8 +3,9 @@
 //!
 //! It must fit ONE GSM-7 segment (160 septets): one Unicode letter would switch the whole text to
 //! UCS-2 (70 units) and triple the cost, and a split alert arrives in pieces. So every field is
-//! transliterated to GSM-7 look-alikes (`ú`→`u`, `“`→`"`), emoji and other symbols are dropped,
-//! and fields are shortened on character boundaries with `...` until the text fits.
+//! transliterated to GSM-7 look-alikes (`ú`→`u`, `“`→`"`), letters of other scripts to their
+//! ASCII transliteration (`王小明`→`Wang Xiao Ming`, `Nguyễn`→`Nguyen`), emoji and other symbols
+//! are dropped, and fields are shortened on character boundaries with `...` until the text fits.
 
 use crate::phone::PhoneNumber;
 use crate::sms;
@@ -128,6 +129,16 @@ fn clean(input: &str) -> String {
             out.push(c);
         } else if let Some(replacement) = look_alike(c) {
             out.push_str(replacement);
+        } else if c.is_alphanumeric() {
+            // A letter of another script (王, م, ễ): its ASCII transliteration keeps a name
+            // readable ("Wang Xiao Ming") where dropping it would leave staff with no name.
+            for t in deunicode::deunicode_char(c).unwrap_or("").chars() {
+                if sms::is_gsm7_basic(t) {
+                    out.push(t);
+                } else if let Some(replacement) = look_alike(t) {
+                    out.push_str(replacement);
+                }
+            }
         }
     }
     // Dropped characters can leave double spaces behind.

@@ -78,6 +78,32 @@ fn newlines_and_extension_characters_cannot_break_the_layout() {
     );
 }
 
+#[test]
+fn names_in_other_scripts_are_transliterated_not_dropped() {
+    for (name, expected) in [
+        ("王小明", "Wang Xiao Ming"),
+        ("Nguyễn Văn An", "Nguyen Van An"),
+        ("Zoë Ångström-Ďurová", "Zoe Ångström-Durova"), // Å and ö are GSM-7 letters
+    ] {
+        let text = render(&lead(name, "cleaning", None, None), "Bright Smile");
+        assert!(
+            text.starts_with(&format!("Hot lead for Bright Smile: {expected}, ")),
+            "{name}: {text}"
+        );
+    }
+    let arabic = render(&lead("محمد الأحمد", "cleaning", None, None), "Bright Smile");
+    let name = arabic
+        .strip_prefix("Hot lead for Bright Smile: ")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap();
+    assert!(name.len() > 3 && name != "Caller", "{arabic}");
+    let emoji = render(&lead("👍", "cleaning", None, None), "Bright Smile");
+    assert!(
+        emoji.starts_with("Hot lead for Bright Smile: Caller, "),
+        "{emoji}"
+    );
+}
+
 fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "\\PC{0,300}", "[a-zA-Zéüñ😀 ]{0,200}"]
 }
