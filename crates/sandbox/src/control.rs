@@ -274,8 +274,10 @@ async fn arm_fault(
 async fn phone_messages(
     State(app): State<Arc<App>>,
     Path(phone): Path<String>,
-) -> Json<Vec<ReceivedOut>> {
-    Json(app.inboxes.messages(phone.trim()))
+) -> Result<Json<Vec<ReceivedOut>>, ControlError> {
+    // A typo ("4155550100", "+1 415…") would otherwise look like a phone that got nothing.
+    e164("phone", phone.trim())?;
+    Ok(Json(app.inboxes.messages(phone.trim())))
 }
 
 async fn inboxes(State(app): State<Arc<App>>) -> Json<Value> {

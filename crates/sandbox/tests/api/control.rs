@@ -170,6 +170,13 @@ async fn a_phone_inbox_lists_messages_newest_last() {
     assert_eq!(bodies, ["first", "second"]);
     assert!(inbox[0]["received_at"].is_string() && inbox[0]["to"] == to.as_str());
     assert!(sandbox.inbox(&random_number()).await.is_empty());
+    let typo = sandbox
+        .http
+        .get(sandbox.url("/sandbox/phones/4155550100/messages"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typo.status().as_u16(), 400, "a typo is not an empty inbox");
 }
 
 #[tokio::test]
