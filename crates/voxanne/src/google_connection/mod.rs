@@ -207,7 +207,11 @@ impl GoogleConnections {
         };
         let google_email = self.account_email(&tokens.access_token).await;
         let target = self
-            .connect_target(org, redeemed.credential_id.as_ref(), google_email.as_deref())
+            .connect_target(
+                org,
+                redeemed.credential_id.as_ref(),
+                google_email.as_deref(),
+            )
             .await?;
         let display = CredentialDisplay {
             google_email,

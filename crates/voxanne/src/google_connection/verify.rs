@@ -185,7 +185,9 @@ impl GoogleConnections {
                         );
                         Some(used)
                     }
-                    Err(CallFailure::Call(AccessError::Google(google::Error::ScopeInsufficient))) => {
+                    Err(CallFailure::Call(AccessError::Google(
+                        google::Error::ScopeInsufficient,
+                    ))) => {
                         checks.pass("token", TOKEN_OBTAINED.to_owned());
                         checks.skip(
                             "calendar_list",

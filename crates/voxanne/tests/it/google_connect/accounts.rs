@@ -142,7 +142,10 @@ async fn reconnecting_a_credential_as_another_google_account_is_refused_and_chan
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     assert_eq!(refused.error()["code"], "google_account_mismatch");
     let message = refused.error()["message"].as_str().unwrap();
-    assert!(message.contains(&expected) && message.contains(&other), "{message}");
+    assert!(
+        message.contains(&expected) && message.contains(&other),
+        "{message}"
+    );
     assert!(
         refused.error()["hint"]
             .as_str()

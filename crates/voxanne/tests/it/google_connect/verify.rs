@@ -57,7 +57,10 @@ async fn a_google_outage_during_verify_keeps_the_verified_status_and_says_to_try
     assert_eq!(shown["verification_status"], "verified");
     assert_eq!(after.body["status"], "verified", "{}", after.text);
     assert_eq!(
-        checks(&after.body).iter().filter(|(_, s)| s == "pass").count(),
+        checks(&after.body)
+            .iter()
+            .filter(|(_, s)| s == "pass")
+            .count(),
         3
     );
 }
