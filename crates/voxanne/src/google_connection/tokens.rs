@@ -10,7 +10,7 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 use super::{GoogleConnections, REFRESH_MARGIN, access_secret};
-use crate::google::{self, Backoff, ErrorKind, Revoked};
+use crate::google::{self, Backoff, Revoked};
 use crate::http::credentials::wire::{
     CheckOut, CheckStatusOut, StoredReport, VerificationStatusOut,
 };
@@ -149,13 +149,10 @@ impl GoogleConnections {
                 tracing::info!(org_id = %org, credential_id = %cred, "Google access token refreshed");
                 Ok(tokens.access_token)
             }
-            Err(error) if error.kind() == ErrorKind::NeedsReconnect => {
+            // Only `invalid_grant` means the grant is gone; anything else leaves the status alone.
+            Err(google::Error::InvalidGrant { description }) => {
                 let reason = format!(
-                    "Google no longer accepts this calendar connection ({}): it was revoked by the account owner, expired, or reset.",
-                    match &error {
-                        google::Error::InvalidGrant { description } => description.as_str(),
-                        _ => "missing permission",
-                    }
+                    "Google no longer accepts this calendar connection ({description}): it was revoked by the account owner, expired, or reset."
                 );
                 self.mark_needs_reconnect(org, cred, &reason).await?;
                 Err(AccessError::NeedsReconnect { reason })
