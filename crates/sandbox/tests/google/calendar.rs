@@ -41,6 +41,37 @@ async fn revoking_the_refresh_token_kills_its_access_tokens_and_later_refreshes(
     assert_eq!(revocations[0]["via"], "refresh_token");
 }
 
+/// Google keeps one grant per user and client: revoking any token of it (here the access token
+/// of a later, narrower consent) ends every token of that user and client, and only those.
+#[tokio::test]
+async fn revoking_any_token_ends_the_whole_grant_of_that_user_and_client_only() {
+    let stand = Stand::start().await;
+    let (client, other_client) = (stand.client().await, stand.client().await);
+    stand.user("clinic@example.com").await;
+    let first = stand.tokens(&client, &[EVENTS, CALENDARLIST_RO]).await;
+    let narrower = stand.tokens(&client, &[CALENDARLIST_RO]).await;
+    let elsewhere = stand.tokens(&other_client, &[EVENTS]).await;
+
+    let revoke = stand
+        .http
+        .post(format!("{}/revoke", stand.url))
+        .form(&[("token", narrower["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(revoke.status(), StatusCode::OK);
+    let (status, body) = stand
+        .refresh(&client, first["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, body) = stand
+        .refresh(&other_client, elsewhere["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn revoking_an_unknown_token_in_the_form_body_gets_invalid_token() {
     let stand = Stand::start().await;

@@ -5,6 +5,7 @@
 //! credential). The HTTP endpoints in `http::google_oauth` are thin wrappers around this, and the
 //! demo connects a calendar in-process through [`demo`].
 
+mod account;
 pub mod demo;
 mod tokens;
 mod verify;
@@ -90,6 +91,12 @@ pub enum ConnectError {
     NoRefreshToken,
     #[error("the credential to re-authorize no longer exists")]
     CredentialGone,
+    /// Re-authorizing a credential with another Google account than the one it was made with.
+    #[error("the Google account used is not the one this connection belongs to")]
+    AccountMismatch {
+        expected: String,
+        actual: Option<String>,
+    },
     #[error("the authorization code could not be exchanged")]
     Exchange(#[source] google::Error),
     #[error(transparent)]
@@ -189,8 +196,9 @@ impl GoogleConnections {
             .await
             .map_err(ConnectError::Exchange)?;
         if let Err(missing) = google::check_scopes(&tokens.scopes) {
-            // Nothing is kept, so the partial grant is of no use: give it back.
-            let _ = self.client.revoke(&tokens.access_token).await;
+            // Never revoked: Google revokes per user and client, so giving this partial grant
+            // back would also cut off a working connection of the same Google account. The next
+            // consent replaces it.
             tracing::info!(org_id = %org, "Google connect refused: calendar scope not granted");
             return Err(ConnectError::ScopesNotGranted(missing));
         }
@@ -198,6 +206,13 @@ impl GoogleConnections {
             return Err(ConnectError::NoRefreshToken);
         };
         let google_email = self.account_email(&tokens.access_token).await;
+        let target = self
+            .connect_target(
+                org,
+                redeemed.credential_id.as_ref(),
+                google_email.as_deref(),
+            )
+            .await?;
         let display = CredentialDisplay {
             google_email,
             calendar_id: Some("primary".to_owned()),
@@ -207,7 +222,7 @@ impl GoogleConnections {
             SecretValue::new(SecretField::RefreshToken, refresh_token),
             access_secret(&tokens),
         ];
-        let credential = match &redeemed.credential_id {
+        let credential = match &target {
             Some(id) => {
                 let patch = CredentialPatch {
                     display: Some(display),

@@ -10,7 +10,7 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 use super::{GoogleConnections, REFRESH_MARGIN, access_secret};
-use crate::google::{self, Backoff, ErrorKind, Revoked};
+use crate::google::{self, Backoff, Revoked};
 use crate::http::credentials::wire::{
     CheckOut, CheckStatusOut, StoredReport, VerificationStatusOut,
 };
@@ -45,6 +45,9 @@ pub enum Revocation {
     Failed(String),
     /// No token could be read (undecryptable credential).
     NoToken,
+    /// Not revoked: another credential of the organization uses the same Google account, and
+    /// Google revokes per account and client, so revoking would cut that one off too.
+    KeptShared,
 }
 
 impl Revocation {
@@ -54,6 +57,7 @@ impl Revocation {
             Self::AlreadyInvalid => "already_invalid",
             Self::Failed(_) => "failed",
             Self::NoToken => "no_token",
+            Self::KeptShared => "kept_shared",
         }
     }
 }
@@ -145,13 +149,10 @@ impl GoogleConnections {
                 tracing::info!(org_id = %org, credential_id = %cred, "Google access token refreshed");
                 Ok(tokens.access_token)
             }
-            Err(error) if error.kind() == ErrorKind::NeedsReconnect => {
+            // Only `invalid_grant` means the grant is gone; anything else leaves the status alone.
+            Err(google::Error::InvalidGrant { description }) => {
                 let reason = format!(
-                    "Google no longer accepts this calendar connection ({}): it was revoked by the account owner, expired, or reset.",
-                    match &error {
-                        google::Error::InvalidGrant { description } => description.as_str(),
-                        _ => "missing permission",
-                    }
+                    "Google no longer accepts this calendar connection ({description}): it was revoked by the account owner, expired, or reset."
                 );
                 self.mark_needs_reconnect(org, cred, &reason).await?;
                 Err(AccessError::NeedsReconnect { reason })
@@ -193,13 +194,29 @@ impl GoogleConnections {
         Ok(())
     }
 
-    /// Revokes the grant behind `cred` at Google (best effort, a few quick retries); the caller
-    /// deletes the credential whatever the outcome.
+    /// Revokes the grant behind `cred` at Google (best effort, a few quick retries) unless
+    /// another credential of `org` uses the same Google account; the caller deletes the
+    /// credential whatever the outcome.
     pub async fn revoke(&self, org: &OrgId, cred: &CredentialId) -> Revocation {
         let secrets = match self.store.open_credential_secrets(org, cred).await {
             Ok(secrets) => secrets,
             Err(_) => return Revocation::NoToken,
         };
+        if let Some(email) = secrets.credential.display.google_email.as_deref() {
+            match self.same_account_credentials(org, email, Some(cred)).await {
+                Ok(others) => {
+                    if let Some(other) = others.first() {
+                        tracing::info!(org_id = %org, credential_id = %cred, shared_with = %other.id, "Google grant kept: another credential uses the same Google account");
+                        return Revocation::KeptShared;
+                    }
+                }
+                Err(error) => {
+                    // Unknown whether the grant is shared: leave it rather than cut another off.
+                    tracing::warn!(org_id = %org, credential_id = %cred, error = %error, "could not tell whether the Google grant is shared; not revoked");
+                    return Revocation::Failed(error.to_string());
+                }
+            }
+        }
         let Some(token) = secrets
             .get(SecretField::RefreshToken)
             .or_else(|| secrets.get(SecretField::AccessToken))

@@ -163,7 +163,7 @@ pub async fn update(
     params(("id" = String, Path, description = "Credential id (`cred_…`)")), security(("api_key" = [])),
     responses(
         (status = 204, description = "Deleted", headers(
-            ("x-google-revocation" = String, description = "Google Calendar credentials only: `revoked`, `already_invalid`, `failed`, `no_token` or `not_configured`"))),
+            ("x-google-revocation" = String, description = "Google Calendar credentials only: `revoked`, `already_invalid`, `failed`, `no_token`, `not_configured`, or `kept_shared` (not revoked because another credential of this organization uses the same Google account, whose grant Google shares)"))),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such credential in this organization", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),

@@ -126,9 +126,24 @@ impl Refusal {
             ConnectError::ScopesNotGranted(_) => refusal(
                 bad,
                 "calendar_permission_not_granted",
-                "Google Calendar was not connected: the permission to see and edit calendar events was not granted (its box was unticked on Google's page). Nothing was stored.",
-                "Start again and leave the calendar boxes ticked on Google's page.",
+                "Google Calendar was not connected: the permission to see and edit calendar events was not granted (its box was unticked on Google's page). Nothing was stored, and a calendar already connected with this Google account keeps working.",
+                "Connect again and tick the calendar boxes on Google's page.",
             ),
+            ConnectError::AccountMismatch { expected, actual } => Refusal {
+                status: StatusCode::CONFLICT,
+                code: "google_account_mismatch",
+                message: match actual {
+                    Some(actual) => format!(
+                        "This connection belongs to the Google account {expected}, but Google's page was completed with {actual}. Nothing was stored."
+                    ),
+                    None => format!(
+                        "This connection belongs to the Google account {expected}, and Google could not confirm which account was used. Nothing was stored."
+                    ),
+                },
+                hint: Some(format!(
+                    "Reconnect and sign in as {expected} on Google's page; to add another Google account's calendar, connect without `credential_id`."
+                )),
+            },
             ConnectError::CredentialGone => refusal(
                 bad,
                 "credential_gone",
@@ -246,8 +261,10 @@ fn with_query(dashboard: &str, pairs: &[(&str, &str)]) -> String {
 ///
 /// Checks the single-use state (unknown, reused, expired or another organization's: 400),
 /// exchanges the code with the PKCE verifier, checks that the calendar scope was granted
-/// (otherwise 400 and nothing stored), stores the tokens encrypted as a `google_calendar`
-/// credential (or renews the one being re-authorized), verifies it, and redirects to the
+/// (otherwise 400 and nothing stored, and no grant revoked), stores the tokens encrypted as a
+/// `google_calendar` credential (or renews the one being re-authorized, or the organization's
+/// existing connection of the same Google account; a re-authorization completed with another
+/// Google account is refused with 409 `google_account_mismatch`), verifies it, and redirects to the
 /// dashboard with `?google=connected`. With `Accept: application/json` it answers
 /// `{"credential": …}` instead; an API key sent along must belong to the state's organization.
 #[utoipa::path(get, path = "/oauth/google/callback", tag = "credentials",
@@ -259,6 +276,8 @@ fn with_query(dashboard: &str, pairs: &[(&str, &str)]) -> String {
         (status = 400, description = "Refused: unknown, reused, expired or foreign state; access declined; calendar scope not granted. Nothing stored.",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 401, description = "An API key was sent and is not valid", body = ErrorBody),
+        (status = 409, description = "`google_account_mismatch`: a re-authorization was completed with another Google account than the connection's. Nothing stored.",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 429, description = "Rate limit of the API key sent", body = ErrorBody),
         (status = 502, description = "Google refused to complete the connection",
             content((ErrorBody = "application/json"), (String = "text/html"))),

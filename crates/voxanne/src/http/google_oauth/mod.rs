@@ -24,7 +24,10 @@ use crate::store::CredentialType;
 #[serde(deny_unknown_fields)]
 pub struct ConnectGoogleIn {
     /// Re-authorize this existing Google Calendar credential (e.g. one marked
-    /// `needs_reconnect`) instead of creating a new one.
+    /// `needs_reconnect`) instead of creating a new one. The person must sign in with the same
+    /// Google account on Google's page (otherwise the callback answers 409
+    /// `google_account_mismatch`). Without it, connecting a Google account this organization
+    /// already has renews that credential.
     #[schema(example = "cred_0123456789abcdefghijklmnop")]
     pub credential_id: Option<String>,
     /// The Google account's email, to preselect it on Google's page.

@@ -3,10 +3,12 @@
 //! page driven like a browser (open the authorization URL, tick boxes, submit, follow the
 //! redirect to our callback).
 
+mod accounts;
 mod connect;
 mod lifecycle;
 mod serve;
 mod state;
+mod verify;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
