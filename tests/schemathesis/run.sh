@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs schemathesis against a real `voxanne serve` (fresh SQLite database, fresh master key, one
-# organization with an API key) and fails on any server error or response that breaks the schema.
+# Validates the served OpenAPI document with openapi-spec-validator, then runs schemathesis against a
+# real `voxanne serve` (fresh SQLite database, fresh master key, one organization with an API key)
+# and fails on any server error or response that breaks the schema.
 # Usage: tests/schemathesis/run.sh [path/to/voxanne]   (default: target/debug/voxanne)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -8,9 +9,9 @@ root="$(cd "$here/../.." && pwd)"
 bin="${1:-$root/target/debug/voxanne}"
 [ -x "$bin" ] || (cd "$root" && cargo build -q -p voxanne)
 
-if [ ! -x "$here/.venv/bin/st" ]; then
+if [ ! -x "$here/.venv/bin/st" ] || [ ! -x "$here/.venv/bin/openapi-spec-validator" ]; then
   python3 -m venv "$here/.venv"
-  "$here/.venv/bin/pip" install -q "schemathesis==4.*"
+  "$here/.venv/bin/pip" install -q "schemathesis==4.*" "openapi-spec-validator==0.7.*"
 fi
 
 work="$(mktemp -d)"
@@ -35,8 +36,11 @@ export VOXANNE_GOOGLE_CLIENT_ID="${client%% *}" VOXANNE_GOOGLE_CLIENT_SECRET="${
   --public-url http://127.0.0.1:9 >"$serve_log" 2>&1 &
 serve_pid=$!
 url="$(wait_url "$serve_log")"
-echo "schemathesis against $url"
 cd "$work"  # keeps schemathesis' cache out of the repository
+python3 -c 'import sys,urllib.request as u; open("openapi.json","wb").write(u.urlopen(sys.argv[1]).read())' "$url/api/openapi.json"
+echo "openapi-spec-validator on $url/api/openapi.json"
+"$here/.venv/bin/openapi-spec-validator" --schema 3.1 openapi.json
+echo "schemathesis against $url"
 "$here/.venv/bin/st" run "$url/api/openapi.json" --url "$url" \
   -H "Authorization: Bearer $api_key" \
   --checks all --exclude-checks positive_data_acceptance \

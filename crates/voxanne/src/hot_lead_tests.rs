@@ -113,7 +113,7 @@ proptest! {
     fn any_unicode_renders_as_one_gsm7_segment(
         name in any_text(), reason in any_text(), clinic in any_text(),
         time in prop::option::of(any_text()), call_id in prop::option::of(any_text()),
-        phone in "\\+1[2-9][0-9]{9}|\\+44[1-9][0-9]{9}|\\+861[0-9]{10}",
+        phone in "\\+1[2-9][0-9]{2}[2-9][0-9]{6}|\\+44[1-9][0-9]{9}|\\+861[0-9]{10}",
     ) {
         let lead = Lead {
             name, reason, preferred_time: time, call_id,

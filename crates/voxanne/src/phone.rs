@@ -1,10 +1,16 @@
 //! Phone numbers in E.164 form (`+14155552671`), the only form Twilio accepts without guessing.
 //!
 //! Clinic staff paste numbers as they see them ("(415) 555-2671"), so a rejection has to say which
-//! field was wrong and what to type instead. Parsing goes through `phonenumber`
-//! (libphonenumber's metadata) to recognise the country code and to read US national forms; it does
-//! not require the number to be assigned, so fictional 555 numbers and Twilio's magic test
-//! numbers stay usable, and it never rewrites the digits of a number typed with `+`.
+//! field was wrong and what to type instead. Every number the API takes (senders, test and alert
+//! recipients, lead phones) goes through [`PhoneNumber::parse`], so one rule holds everywhere:
+//!
+//! - `+`, then a country code libphonenumber knows (never a leading 0), 8 to 15 digits in all;
+//! - for +1 (NANP) exactly 10 more digits, area code and exchange each starting with 2–9;
+//! - elsewhere, a national length that libphonenumber lists as possible for that country code.
+//!
+//! It does not require the number to be assigned (libphonenumber's `is_valid`), so fictional 555
+//! numbers and Twilio's magic test numbers (+1500555…) stay usable, and it never rewrites the
+//! digits of a number typed with `+`.
 
 use std::fmt;
 
@@ -16,7 +22,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhoneNumber(String);
 
-/// Why a string is not a usable phone number. The `Display` text is meant for people.
+/// Fewest digits (country code included) we accept. libphonenumber allows 4-digit national
+/// numbers in a few territories, but a 7-digit `+4930123` is far more often a number cut short.
+const MIN_DIGITS: usize = 8;
+/// ITU-T E.164: at most 15 digits, country code included.
+const MAX_DIGITS: usize = 15;
+
+/// Why a string is not a usable phone number. The `Display` text is meant for people and always
+/// ends with the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
     #[error("The {field} number is empty: use E.164 form, e.g. +14155552671")]
@@ -33,9 +46,39 @@ pub enum PhoneError {
     )]
     MissingCountryCode { field: String, input: String },
     #[error(
+        "The {field} number {input} has a 0 right after the +, and no country code starts with 0: \
+         write the country code without the national 0, e.g. +14155552671 or +442079460958"
+    )]
+    LeadingZero { field: String, input: String },
+    #[error(
         "The {field} number {input} does not start with a known country code: use E.164 form, e.g. +14155552671"
     )]
     UnknownCountryCode { field: String, input: String },
+    #[error(
+        "The {field} number {input} has {digits} digits: a full number has {MIN_DIGITS} to {MAX_DIGITS} \
+         with the country code; check for a missing or extra digit"
+    )]
+    WrongTotalLength {
+        field: String,
+        input: String,
+        digits: usize,
+    },
+    #[error(
+        "The {field} number {input} is not a valid North American number: +1 must be followed by \
+         exactly 10 digits, the area code and the exchange each starting with 2-9, e.g. +14155552671"
+    )]
+    NotNanp { field: String, input: String },
+    #[error(
+        "The {field} number {input} has {national_digits} digits after the country code \
+         +{country_code}, where numbers have {expected}: check for a missing or extra digit"
+    )]
+    WrongLengthForCountry {
+        field: String,
+        input: String,
+        country_code: u16,
+        national_digits: usize,
+        expected: String,
+    },
     #[error("The {field} number {input} is not a phone number: use E.164 form, e.g. +14155552671")]
     NotANumber { field: String, input: String },
 }
@@ -47,14 +90,18 @@ impl PhoneError {
             PhoneError::Empty { field }
             | PhoneError::NotE164 { field, .. }
             | PhoneError::MissingCountryCode { field, .. }
+            | PhoneError::LeadingZero { field, .. }
             | PhoneError::UnknownCountryCode { field, .. }
+            | PhoneError::WrongTotalLength { field, .. }
+            | PhoneError::NotNanp { field, .. }
+            | PhoneError::WrongLengthForCountry { field, .. }
             | PhoneError::NotANumber { field, .. } => field,
         }
     }
 }
 
 impl PhoneNumber {
-    /// Parses `input` as an E.164 number; `field` ("From", "To", …) names it in the error.
+    /// Parses `input` as an E.164 number; `field` ("from_number", "to[0]", …) names it in the error.
     pub fn parse(field: &str, input: &str) -> Result<Self, PhoneError> {
         let field = field.to_owned();
         let trimmed = input.trim();
@@ -79,18 +126,13 @@ impl PhoneNumber {
                 });
             }
             let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-            if !(7..=15).contains(&digits.len()) {
+            if digits.is_empty() {
                 return Err(PhoneError::NotANumber {
                     field,
                     input: shown,
                 });
             }
-            if !known_country_code(&digits) {
-                return Err(PhoneError::UnknownCountryCode {
-                    field,
-                    input: shown,
-                });
-            }
+            check_digits(&field, &shown, &digits)?;
             let e164 = format!("+{digits}");
             return if e164 == trimmed {
                 Ok(Self(e164))
@@ -136,15 +178,109 @@ impl PhoneNumber {
     }
 }
 
-/// True when the digits start with a country calling code libphonenumber knows. Codes are
+/// The numbering rules for the digits after `+` (country code first).
+fn check_digits(field: &str, shown: &str, digits: &str) -> Result<(), PhoneError> {
+    let field = field.to_owned();
+    let input = shown.to_owned();
+    if digits.starts_with('0') {
+        return Err(PhoneError::LeadingZero { field, input });
+    }
+    let Some((country_code, national)) = split_country_code(digits) else {
+        return Err(PhoneError::UnknownCountryCode { field, input });
+    };
+    if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) {
+        return Err(PhoneError::WrongTotalLength {
+            field,
+            input,
+            digits: digits.len(),
+        });
+    }
+    if country_code == 1 {
+        // NANP: NPA-NXX-XXXX. libphonenumber's +1 lengths also allow 7-digit local numbers.
+        let bytes = national.as_bytes();
+        let nanp = bytes.len() == 10 && bytes[0] >= b'2' && bytes[3] >= b'2';
+        return if nanp {
+            Ok(())
+        } else {
+            Err(PhoneError::NotNanp { field, input })
+        };
+    }
+    let lengths = possible_lengths(country_code);
+    let national_digits = national.len();
+    match u16::try_from(national_digits) {
+        // No length data (some non-geographic codes): the E.164 bounds above are all we know.
+        _ if lengths.is_empty() => Ok(()),
+        Ok(length) if lengths.contains(&length) => Ok(()),
+        _ => Err(PhoneError::WrongLengthForCountry {
+            field,
+            input,
+            country_code,
+            national_digits,
+            expected: describe_lengths(&lengths),
+        }),
+    }
+}
+
+/// The country calling code libphonenumber knows at the start of `digits`, and the rest. Codes are
 /// prefix-free (ITU-T E.164), so at most one of the 1–3 digit prefixes matches.
-fn known_country_code(digits: &str) -> bool {
-    (1..=3).any(|n| {
-        digits
-            .get(..n)
-            .and_then(|p| p.parse::<u16>().ok())
-            .is_some_and(|code| DATABASE.by_code(&code).is_some())
+fn split_country_code(digits: &str) -> Option<(u16, &str)> {
+    (1..=3).find_map(|n| {
+        let code = digits.get(..n)?.parse::<u16>().ok()?;
+        DATABASE
+            .by_code(&code)
+            .is_some()
+            .then(|| (code, &digits[n..]))
     })
+}
+
+/// Every national length libphonenumber lists as possible for a country code, over all regions
+/// sharing the code and all number types (its general description leaves them out).
+fn possible_lengths(country_code: u16) -> Vec<u16> {
+    let mut lengths: Vec<u16> = DATABASE
+        .by_code(&country_code)
+        .into_iter()
+        .flatten()
+        .flat_map(|meta| {
+            let d = meta.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+            .into_iter()
+            .flatten()
+            .flat_map(|desc| desc.possible_length().iter().copied())
+        })
+        .filter(|&length| length > 0)
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    lengths
+}
+
+/// "9 digits", "9 or 10 digits", "5 to 11 digits", "6, 8 or 10 digits".
+fn describe_lengths(lengths: &[u16]) -> String {
+    match lengths {
+        [] => "a different number of digits".to_owned(),
+        [one] => format!("{one} digits"),
+        [first, .., last]
+            if usize::from(last - first) + 1 == lengths.len() && lengths.len() > 2 =>
+        {
+            format!("{first} to {last} digits")
+        }
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(u16::to_string).collect();
+            format!("{} or {last} digits", init.join(", "))
+        }
+    }
 }
 
 /// The E.164 form of a US national number ("(415) 555-2671", "1-415-555-2671"), when libphonenumber

@@ -94,7 +94,90 @@ fn serde_uses_the_e164_string_and_rejects_other_forms() {
     assert!(err.to_string().contains("use +14155552671"), "{err}");
 }
 
+#[test]
+fn twilio_magic_numbers_and_the_sandbox_scenario_phones_are_accepted() {
+    for input in [
+        "+15005550000",
+        "+15005550001",
+        "+15005550002",
+        "+15005550003",
+        "+15005550004",
+        "+15005550006",
+        "+15005550007",
+        "+15005550008",
+        "+15005550009",
+        "+15557770000",
+        "+15557770005",
+        "+15555550100",
+        "+14155550100",
+        "+447700900123",
+        "+33612345678",
+        "+4915112345678",
+        "+61412345678",
+        "+8613800138000",
+    ] {
+        assert_eq!(PhoneNumber::parse("to", input).unwrap().as_str(), input);
+    }
+}
+
+#[test]
+fn numbers_of_the_wrong_length_for_their_country_are_refused_naming_the_field() {
+    for (input, expected) in [
+        ("+1415555019", "not a valid North American number"),
+        ("+141555501000", "not a valid North American number"),
+        ("+14150550100", "not a valid North American number"),
+        ("+10415555010", "not a valid North American number"),
+        ("+11415555010", "not a valid North American number"),
+        ("+4930123", "has 7 digits"),
+        (
+            "+4420794609581",
+            "has 11 digits after the country code +44, where numbers have 7, 9 or 10 digits",
+        ),
+        ("+3361234567890", "after the country code +33"),
+    ] {
+        let err = PhoneNumber::parse("from_number", input).unwrap_err();
+        assert_eq!(err.field(), "from_number");
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("The from_number number {input} "))
+                && text.contains(expected),
+            "{input}: {text}"
+        );
+        assert!(text.contains("digit") || text.contains("e.g."), "{text}");
+    }
+}
+
+#[test]
+fn a_zero_after_the_plus_is_refused_even_when_the_next_digits_are_a_country_code() {
+    let err = PhoneNumber::parse("from_number", "+04155550100").unwrap_err();
+    assert!(matches!(err, PhoneError::LeadingZero { .. }), "{err:?}");
+    assert!(err.to_string().contains("without the national 0"), "{err}");
+}
+
+#[test]
+fn lengths_are_described_as_people_say_them() {
+    assert_eq!(describe_lengths(&[9]), "9 digits");
+    assert_eq!(describe_lengths(&[9, 10]), "9 or 10 digits");
+    assert_eq!(describe_lengths(&[5, 6, 7, 8]), "5 to 8 digits");
+    assert_eq!(describe_lengths(&[6, 8, 10]), "6, 8 or 10 digits");
+    assert_eq!(possible_lengths(44), vec![7, 9, 10]);
+}
+
 proptest! {
+    #[test]
+    fn every_nanp_number_with_valid_area_code_and_exchange_parses(area in "[2-9][0-9]{2}", exchange in "[2-9][0-9]{2}", line in "[0-9]{4}") {
+        let number = format!("+1{area}{exchange}{line}");
+        let parsed = PhoneNumber::parse("to", &number).unwrap();
+        prop_assert_eq!(parsed.as_str(), number.as_str());
+    }
+
+    #[test]
+    fn nanp_numbers_with_an_area_code_or_exchange_starting_0_or_1_are_refused(area in "[0-9]{3}", exchange in "[0-9]{3}", line in "[0-9]{4}") {
+        prop_assume!(area.starts_with(['0', '1']) || exchange.starts_with(['0', '1']));
+        let refused = matches!(PhoneNumber::parse("to", &format!("+1{area}{exchange}{line}")), Err(PhoneError::NotNanp { .. }));
+        prop_assert!(refused);
+    }
+
     #[test]
     fn any_input_is_either_a_canonical_e164_number_or_a_named_error(input in any::<String>()) {
         match PhoneNumber::parse("To", &input) {
@@ -127,7 +210,7 @@ proptest! {
     }
 
     #[test]
-    fn masked_never_shows_the_middle_digits(area in "[2-9][0-9]{2}", middle in "[0-9]{3}", line in "[0-9]{4}") {
+    fn masked_never_shows_the_middle_digits(area in "[2-9][0-9]{2}", middle in "[2-9][0-9]{2}", line in "[0-9]{4}") {
         let number = PhoneNumber::parse("To", &format!("+1{area}{middle}{line}")).unwrap();
         let masked = number.masked();
         prop_assert_eq!(masked, format!("+1{area}•••{line}"));

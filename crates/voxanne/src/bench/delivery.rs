@@ -113,7 +113,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
     let mut rss_peak = rss_idle_kib;
     for i in 0..total {
         ticker.tick().await;
-        let phone = format!("+1628{:07}", 1_000_000 + i);
+        let phone = format!("+1628{:07}", 2_000_000 + i);
         let request = http
             .post(format!("{service_url}/api/messages/hot-lead"))
             .bearer_auth(api_key.expose_secret())
@@ -159,7 +159,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
             id: MessageId::generate(),
             credential_id: credential_id.clone(),
             kind: MessageKind::HotLead,
-            to: format!("+1629{:07}", 1_000_000 + i % 5_000),
+            to: format!("+1629{:07}", 2_000_000 + i % 5_000),
             sender: CLINIC_NUMBER.to_owned(),
             body: body.clone(),
             segments: 1,

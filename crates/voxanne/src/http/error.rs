@@ -95,6 +95,21 @@ pub enum ApiError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// Every phone field of the API answers the same way: the field as named to the parser, the
+/// parser's sentence (which ends with the fix), and a reminder of the form.
+impl From<crate::phone::PhoneError> for FieldError {
+    fn from(err: crate::phone::PhoneError) -> Self {
+        FieldError::new("invalid_phone_number", err.field().to_owned(), format!("{err}."))
+            .with_hint("Write the number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
+    }
+}
+
+impl From<crate::phone::PhoneError> for ApiError {
+    fn from(err: crate::phone::PhoneError) -> Self {
+        ApiError::Invalid(err.into())
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(err: FieldError) -> Self {
         ApiError::Invalid(err)

@@ -56,10 +56,7 @@ fn validated(body: OrgSettingsIn) -> Result<OrgSettings, ApiError> {
     let mut recipients: Vec<String> = Vec::with_capacity(body.alert_recipients.len());
     for (index, raw) in body.alert_recipients.iter().enumerate() {
         let field = format!("alert_recipients[{index}]");
-        let number = PhoneNumber::parse(&field, raw).map_err(|err| {
-            FieldError::new("invalid_phone_number", field.clone(), format!("{err}."))
-                .with_hint("Write each number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
-        })?;
+        let number = PhoneNumber::parse(&field, raw)?;
         if !recipients.iter().any(|seen| seen == number.as_str()) {
             recipients.push(number.as_str().to_owned());
         }

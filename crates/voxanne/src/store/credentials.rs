@@ -362,25 +362,45 @@ impl Store {
         self.get_credential(org, id).await
     }
 
-    /// Deletes a credential; its secret rows are deleted with it (not flagged).
+    /// Deletes a credential; its secret rows are deleted with it (not flagged). When it was the
+    /// primary of its type, the oldest remaining active credential of that type becomes primary in
+    /// the same transaction, so an organization with a usable credential always has a primary.
     #[instrument(skip_all, fields(org_id = %org, credential_id = %id))]
     pub async fn delete_credential(
         &self,
         org: &OrgId,
         id: &CredentialId,
     ) -> Result<(), StoreError> {
+        let at = now();
         let deleted = in_transaction!(&self.db, tx => {
+            if !lock_org!(tx, org) {
+                return Err(StoreError::NotFound { what: "credential" });
+            }
             sqlx::query("DELETE FROM credential_secrets WHERE org_id = $1 AND credential_id = $2")
                 .bind(org)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM credentials WHERE org_id = $1 AND id = $2")
+            let gone: Option<(CredentialType, bool)> = sqlx::query_as(
+                "DELETE FROM credentials WHERE org_id = $1 AND id = $2 RETURNING type, is_primary",
+            )
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((kind, true)) = gone {
+                sqlx::query(
+                    "UPDATE credentials SET is_primary = TRUE, updated_at = $3 WHERE id = \
+                     (SELECT id FROM credentials WHERE org_id = $1 AND type = $2 AND is_active = TRUE \
+                      ORDER BY created_at, id LIMIT 1)",
+                )
                 .bind(org)
-                .bind(id)
+                .bind(kind)
+                .bind(at)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected()
+                .await?;
+            }
+            u64::from(gone.is_some())
         });
         if deleted == 0 {
             return Err(StoreError::NotFound { what: "credential" });

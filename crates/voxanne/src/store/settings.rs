@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use crate::phone::PhoneNumber;
 
 /// Settings a clinic can change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OrgSettings {
-    /// Phone numbers (E.164, e.g. `+15551234567`) that receive hot-lead alerts.
+    /// Phone numbers (E.164, e.g. `+14155552671`) that receive hot-lead alerts.
     pub alert_recipients: Vec<String>,
     /// The clinic's IANA time zone, e.g. `America/New_York`.
     pub timezone: String,
@@ -40,7 +41,7 @@ impl OrgSettings {
                 return Err(StoreError::invalid(
                     "alert_recipients",
                     format!(
-                        "`{}` is not an E.164 number: write `+`, the country code and the number, digits only (e.g. +15551234567)",
+                        "`{}` is not an E.164 number: write `+`, the country code and the number, digits only (e.g. +14155552671)",
                         number.chars().take(32).collect::<String>()
                     ),
                 ));
@@ -59,19 +60,13 @@ impl OrgSettings {
     }
 }
 
-/// `+`, a non-zero digit, then 7 to 14 more digits (ITU-T E.164: at most 15 digits).
+/// The same rule as every number the API takes ([`PhoneNumber::parse`]), in canonical form.
 fn is_e164(number: &str) -> bool {
-    number.strip_prefix('+').is_some_and(|digits| {
-        (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0')
-    })
+    PhoneNumber::parse("alert_recipients", number).is_ok_and(|parsed| parsed.as_str() == number)
 }
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
 
     #[test]
@@ -89,18 +84,13 @@ mod tests {
         assert!(err.to_string().contains("timezone"), "{err}");
     }
 
-    proptest! {
-        #[test]
-        fn e164_accepts_plus_and_8_to_15_digits(digits in "[1-9][0-9]{7,14}") {
-            let number = format!("+{digits}");
-            prop_assert!(is_e164(&number));
-        }
-
-        #[test]
-        fn e164_refuses_anything_without_the_shape(text in "\\PC{0,20}") {
-            let ok = text.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len())
-                && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'));
-            prop_assert_eq!(is_e164(&text), ok);
-        }
+    #[test]
+    fn stored_recipients_follow_the_api_number_rule() {
+        assert!(is_e164("+14155552671"));
+        assert!(is_e164("+15005550006"));
+        assert!(!is_e164(" +14155552671"));
+        assert!(!is_e164("+1415555019"));
+        assert!(!is_e164("+04155550100"));
+        assert!(!is_e164("+4930123"));
     }
 }

@@ -15,8 +15,9 @@ use crate::store::{
 };
 
 const DEFAULT_LABEL: &str = "Twilio";
-/// Longest secret we accept from a clinic (Twilio's are 32 characters).
-const MAX_SECRET_LEN: usize = 256;
+/// Twilio's Auth Tokens (live and test) are 32 lower-case hex digits; API key secrets are 32
+/// letters and digits. Anything else cannot authenticate, so it is refused before it is stored.
+const SECRET_LEN: usize = 32;
 
 fn sid<T>(
     field: &str,
@@ -37,10 +38,7 @@ fn sid<T>(
 }
 
 fn phone(field: &str, value: &str) -> Result<PhoneNumber, FieldError> {
-    PhoneNumber::parse(field, value).map_err(|err| {
-        FieldError::new("invalid_phone_number", field, format!("{err}."))
-            .with_hint("Write the number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
-    })
+    Ok(PhoneNumber::parse(field, value)?)
 }
 
 fn secret(
@@ -48,22 +46,52 @@ fn secret(
     value: SecretString,
     kind: SecretField,
 ) -> Result<SecretValue, FieldError> {
-    // Only the shape is read here, never logged.
+    // Only the shape is read here, never logged or echoed.
     let text = value.expose_secret();
-    if text.is_empty()
-        || text.len() > MAX_SECRET_LEN
-        || text.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    let (well_formed, shape, fix) = match kind {
+        SecretField::ApiKeySecret => (
+            text.len() == SECRET_LEN && text.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "32 letters and digits",
+            "Paste the secret shown once when the API key was created (Twilio console > Account > API keys); \
+             if it was lost, create a new key and send its SID and secret.",
+        ),
+        _ => (
+            text.len() == SECRET_LEN
+                && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "32 characters: digits and the letters a-f",
+            "Copy the 32-character Auth Token from the Twilio console (Account Info on the dashboard, \
+             \"Show\"), without spaces or line breaks.",
+        ),
+    };
+    if !well_formed {
         return Err(FieldError::new(
             "invalid_secret",
             field,
-            format!("`{field}` must be 1 to {MAX_SECRET_LEN} characters without spaces."),
+            format!(
+                "`{field}` is not a Twilio {}: it must be {shape} ({} given).",
+                if kind == SecretField::ApiKeySecret {
+                    "API key secret"
+                } else {
+                    "Auth Token"
+                },
+                describe_given(text),
+            ),
         )
-        .with_hint(
-            "Copy it again from the Twilio console, without surrounding spaces or line breaks.",
-        ));
+        .with_hint(fix));
     }
     Ok(SecretValue::new(kind, value))
+}
+
+/// What was wrong with a secret's shape, without revealing any of it.
+fn describe_given(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars != SECRET_LEN {
+        format!("{chars} characters")
+    } else if text.chars().any(char::is_whitespace) {
+        "it contains spaces".to_owned()
+    } else {
+        "it contains other characters".to_owned()
+    }
 }
 
 fn missing(field: &str, hint: &str) -> FieldError {
@@ -189,18 +217,28 @@ pub fn credential_patch(
     let mut display = current.display.clone();
     let mut display_changed = false;
     let mut secrets = Vec::new();
-    let touches_twilio = body.auth_token.is_some()
-        || body.api_key_sid.is_some()
-        || body.api_key_secret.is_some()
-        || body.from_number.is_some()
-        || body.messaging_service_sid.is_some();
-    if touches_twilio && current.kind != CredentialType::Twilio {
+    // The first Twilio-only field the request carries, named in the refusal.
+    let twilio_field_sent = [
+        ("auth_token", body.auth_token.is_some()),
+        ("api_key_sid", body.api_key_sid.is_some()),
+        ("api_key_secret", body.api_key_secret.is_some()),
+        ("from_number", body.from_number.is_some()),
+        (
+            "messaging_service_sid",
+            body.messaging_service_sid.is_some(),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(field, sent)| sent.then_some(field));
+    if let Some(field) = twilio_field_sent
+        && current.kind != CredentialType::Twilio
+    {
         return Err(FieldError::new(
             "not_applicable",
-            "auth_token",
+            field,
             "Twilio fields cannot be set on a Google Calendar credential.",
         )
-        .with_hint("Send only `label`, `is_active` or `is_primary` for this credential.")
+        .with_hint(format!("Leave `{field}` out: send only `label`, `is_active` or `is_primary` for this credential."))
         .into());
     }
     match (body.api_key_sid, body.api_key_secret) {

@@ -26,14 +26,15 @@ pub struct CreateTwilioCredentialIn {
     /// The Account SID: `AC` followed by 32 hex digits.
     #[schema(pattern = "^AC[0-9a-fA-F]{32}$")]
     pub account_sid: String,
-    /// The account's Auth Token. Required unless an API key is given; beside an API key it is
-    /// used only to validate Twilio's callbacks.
-    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    /// The account's Auth Token (32 lower-case hex digits, from the Twilio console). Required
+    /// unless an API key is given; beside an API key it is used only to validate Twilio's callbacks.
+    #[schema(value_type = Option<String>, format = Password, min_length = 32, max_length = 32, pattern = "^[0-9a-f]{32}$")]
     pub auth_token: Option<SecretString>,
     /// An API key SID (`SK` + 32 hex digits), with `api_key_secret`.
     #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
     pub api_key_sid: Option<String>,
-    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    /// The API key's secret (32 letters and digits, shown once when the key is created).
+    #[schema(value_type = Option<String>, format = Password, min_length = 32, max_length = 32, pattern = "^[A-Za-z0-9]{32}$")]
     pub api_key_secret: Option<SecretString>,
     /// The number messages are sent from, in E.164 form (`+14155552671`); or give
     /// `messaging_service_sid` instead.
@@ -64,12 +65,12 @@ pub struct UpdateCredentialIn {
     /// stops being primary in the same transaction.
     pub is_primary: Option<bool>,
     /// A new Auth Token (for an API-key credential: the callback-validation token).
-    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(value_type = Option<String>, format = Password, min_length = 32, max_length = 32, pattern = "^[0-9a-f]{32}$")]
     pub auth_token: Option<SecretString>,
     /// A new API key; give `api_key_secret` with it.
     #[schema(pattern = "^SK[0-9a-fA-F]{32}$")]
     pub api_key_sid: Option<String>,
-    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 256, pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(value_type = Option<String>, format = Password, min_length = 32, max_length = 32, pattern = "^[A-Za-z0-9]{32}$")]
     pub api_key_secret: Option<SecretString>,
     /// A new From number (replaces a Messaging Service).
     #[schema(example = "+14155552671", pattern = "^\\+[1-9][0-9]{7,14}$")]

@@ -124,7 +124,7 @@ async fn post_hot_lead(
     get, path = "/api/messages/{id}", tag = "messages",
     params(("id" = String, Path, description = "msg_…")),
     responses(
-        (status = 200, body = MessageDetailOut),
+        (status = 200, description = "The message and its delivery timeline", body = MessageDetailOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 404, description = "No such message in this organization", body = ErrorBody),
     ),
@@ -144,7 +144,7 @@ async fn get_message(
 #[utoipa::path(
     get, path = "/api/messages", tag = "messages", params(ListQuery),
     responses(
-        (status = 200, body = MessageListOut),
+        (status = 200, description = "A page of messages, newest first; `next_cursor` fetches the next", body = MessageListOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid filter", body = ErrorBody),
     ),

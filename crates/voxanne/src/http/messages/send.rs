@@ -66,13 +66,7 @@ pub fn checked_body(body: &str) -> Result<String, ApiError> {
 
 /// Parses a phone field into E.164, naming the field in the error.
 pub fn phone(field: &str, raw: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(field, raw).map_err(|err| {
-        ApiError::Invalid(FieldError::new(
-            "invalid_phone_number",
-            err.field().to_owned(),
-            err.to_string(),
-        ))
-    })
+    Ok(PhoneNumber::parse(field, raw)?)
 }
 
 /// A message ready to queue, and how it reads back in the 202 answer.

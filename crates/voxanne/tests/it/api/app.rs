@@ -67,9 +67,12 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
 }
 
-/// A random US number outside the sandbox's scenario and magic ranges.
+/// A random US number outside the sandbox's scenario and magic ranges (a valid NANP exchange).
 pub fn random_number() -> String {
-    format!("+1415{:07}", rand::rng().random_range(0..10_000_000))
+    format!(
+        "+1415{:07}",
+        rand::rng().random_range(2_000_000..10_000_000)
+    )
 }
 
 impl TestApp {

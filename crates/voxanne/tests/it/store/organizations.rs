@@ -57,7 +57,7 @@ async fn settings_are_validated_then_stored() {
     let t = TestStore::new().await;
     let org = t.store.create_organization("Clinic").await.unwrap();
     let wanted = OrgSettings {
-        alert_recipients: vec!["+15550100002".into(), "+447700900123".into()],
+        alert_recipients: vec!["+15555550102".into(), "+447700900123".into()],
         timezone: "America/New_York".into(),
     };
 
