@@ -368,6 +368,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
+        if response.status() == reqwest::StatusCode::BAD_REQUEST {
+            // The sandbox refuses to list a number that is not E.164: Twilio could not have
+            // delivered anything to it either.
+            return Vec::new();
+        }
         response.json().await.unwrap()
     }
 

@@ -114,7 +114,7 @@ async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
         account_check["message"]
             .as_str()
             .unwrap()
-            .starts_with("Twilio rejected the credentials"),
+            .starts_with("Twilio rejected the credentials: check the Auth Token"),
         "{account_check}"
     );
     assert!(
