@@ -189,6 +189,7 @@ impl Dispatcher {
                             due_at: now_ms(),
                             cause: "credential not looked up".to_owned(),
                             attempted: false,
+                            code: None,
                         },
                     };
                     (claim, outcome)
@@ -197,7 +198,7 @@ impl Dispatcher {
                     task.await.unwrap_or_else(|err| {
                         // A panicked attempt may have reached Twilio: ask before sending again.
                         tracing::error!(message_id = %fallback.message_id, error = %err, "send attempt panicked");
-                        let outcome = Outcome::Reconcile { due_at: now_ms(), cause: "internal error during the attempt".to_owned(), attempted: true };
+                        let outcome = Outcome::Reconcile { due_at: now_ms(), cause: "internal error during the attempt".to_owned(), attempted: true, code: None };
                         (fallback, outcome)
                     })
                 }
@@ -246,6 +247,7 @@ impl Dispatcher {
                 due_at: now_ms().saturating_add(1000),
                 cause: reason,
                 attempted: false,
+                code: None,
             };
         }
         if unusable.is_final() {
