@@ -33,10 +33,12 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
     if api.code == 20003 {
         return SendFailure::Unauthorized;
     }
+    // A body without a Twilio code (a proxy's 502 page) leaves `code` at the HTTP status.
+    let twilio_code = (api.code != u32::from(api.http_status)).then_some(api.code);
     if api.http_status == 429 || api.code == 20429 {
         return SendFailure::RateLimited {
             retry_after: api.retry_after,
-            code: Some(api.code),
+            code: twilio_code,
         };
     }
     // A 500, 502 or 504 may be answered after Twilio created the message (an internal error,
@@ -47,7 +49,7 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
                 "Twilio answered HTTP {} (code {}), which may come after the message was created",
                 api.http_status, api.code
             ),
-            code: Some(api.code),
+            code: twilio_code,
         };
     }
     match api.retry_class() {
@@ -60,7 +62,7 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
                 "Twilio answered HTTP {} (code {})",
                 api.http_status, api.code
             ),
-            code: Some(api.code),
+            code: twilio_code,
         },
         twilio::RetryClass::Permanent | twilio::RetryClass::NeedsConfiguration => {
             SendFailure::Permanent {

@@ -5,6 +5,11 @@
 //! fencing token. Tests drive it step by step with [`Dispatcher::dispatch_once`]; the service
 //! runs [`Dispatcher::start`], whose workers sleep until [`Dispatcher::wake`] (called when a
 //! message is queued) or the next due time.
+//!
+//! Failed sends are sorted by [`retry`]: "not processed" answers (429, 503, a refused
+//! connection) are retried with backoff; ambiguous ones (500, 502, 504, a timeout or reset after
+//! the request was written) are reconciled against the account's message list before anything
+//! is sent again; refusals fail at once with their reason.
 
 pub mod accounts;
 mod attempt;

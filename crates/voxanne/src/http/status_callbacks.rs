@@ -148,6 +148,20 @@ pub async fn receive(
                 callback_sid = theirs,
                 "status callback ignored: it reports another Twilio message than this one"
             );
+            let detail = format!("callback ignored: it was for another SID ({theirs}), not {ours}");
+            if let Err(err) = delivery
+                .outbox()
+                .note(
+                    org_id.as_str(),
+                    message_id.as_str(),
+                    "ignored",
+                    &detail,
+                    now_ms(),
+                )
+                .await
+            {
+                tracing::warn!(error = ?anyhow::Error::new(err), "status callback: cannot note the ignored report");
+            }
             return StatusCode::NO_CONTENT.into_response();
         }
     }

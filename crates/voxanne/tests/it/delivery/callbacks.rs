@@ -262,7 +262,16 @@ async fn a_signed_callback_about_another_twilio_message_changes_nothing() {
         "the other SID moved nothing"
     );
     assert_eq!(after_other.error_code, None);
-    assert_eq!(world.timeline(&clinic, &id).await.len(), before.len() + 1);
+    let timeline = world.timeline(&clinic, &id).await;
+    assert_eq!(timeline.len(), before.len() + 2, "{timeline:?}");
+    assert!(
+        timeline[before.len()].0 == "ignored"
+            && timeline[before.len()]
+                .1
+                .as_deref()
+                .is_some_and(|d| d.contains(&other_sid)),
+        "the ignored report is noted: {timeline:?}"
+    );
     assert_eq!(
         world.message(&clinic, &id).await.status,
         MessageStatus::Delivered,
