@@ -10,17 +10,19 @@ use super::accounts::Account;
 use super::retry::{Decision, SendFailure};
 use crate::outbox::{Claim, MessageStatus, Outcome, millis, now_ms};
 
-/// Sorts a client error into the policy's classes.
+/// Sorts a client error into the policy's classes (see [`super::retry`] for what each means).
 pub fn classify(err: &twilio::Error) -> SendFailure {
     if err.is_ambiguous() {
         return SendFailure::Ambiguous {
             cause: err.to_string(),
+            code: None,
         };
     }
     let Some(api) = err.api() else {
         return match err.retry_class() {
             twilio::RetryClass::Transient => SendFailure::Transient {
                 cause: err.to_string(),
+                code: None,
             },
             _ => SendFailure::Permanent {
                 code: None,
@@ -31,9 +33,23 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
     if api.code == 20003 {
         return SendFailure::Unauthorized;
     }
+    // A body without a Twilio code (a proxy's 502 page) leaves `code` at the HTTP status.
+    let twilio_code = (api.code != u32::from(api.http_status)).then_some(api.code);
     if api.http_status == 429 || api.code == 20429 {
         return SendFailure::RateLimited {
             retry_after: api.retry_after,
+            code: twilio_code,
+        };
+    }
+    // A 500, 502 or 504 may be answered after Twilio created the message (an internal error,
+    // a gateway that lost the answer): as unknown as a timeout. A 503 means "not processed".
+    if matches!(api.http_status, 500 | 502 | 504) {
+        return SendFailure::Ambiguous {
+            cause: format!(
+                "Twilio answered HTTP {} (code {}), which may come after the message was created",
+                api.http_status, api.code
+            ),
+            code: twilio_code,
         };
     }
     match api.retry_class() {
@@ -46,6 +62,7 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
                 "Twilio answered HTTP {} (code {})",
                 api.http_status, api.code
             ),
+            code: twilio_code,
         },
         twilio::RetryClass::Permanent | twilio::RetryClass::NeedsConfiguration => {
             SendFailure::Permanent {
@@ -71,6 +88,9 @@ impl Dispatcher {
         if claim.must_reconcile {
             return self.reconcile(claim, account).await;
         }
+        if let Some(expired) = self.expired(claim) {
+            return expired;
+        }
         self.send(claim, account).await
     }
 
@@ -93,6 +113,24 @@ impl Dispatcher {
         }
     }
 
+    /// A message that waited past its max age (a paused credential, a long outage) without
+    /// reaching Twilio fails rather than reaching the staff long after the lead went cold.
+    fn expired(&self, claim: &Claim) -> Option<Outcome> {
+        let max_age = self.config().retry.max_age;
+        let age = now_ms().saturating_sub(claim.created_at);
+        if age <= millis(max_age) {
+            return None;
+        }
+        Some(Outcome::Failed {
+            code: None,
+            reason: format!(
+                "Not handed to Twilio within {} of being accepted; it was dropped rather than sent late",
+                super::retry::age_in_words(max_age)
+            ),
+            attempted: false,
+        })
+    }
+
     /// Applies the retry policy to a failure.
     pub(super) fn decide(&self, claim: &Claim, failure: &SendFailure, attempted: bool) -> Outcome {
         let now = now_ms();
@@ -106,10 +144,11 @@ impl Dispatcher {
             .retry
             .decide(failure, attempts, age, &mut rand::rng());
         match decision {
-            Decision::Retry { delay, cause } => Outcome::Retry {
+            Decision::Retry { delay, cause, code } => Outcome::Retry {
                 due_at: now.saturating_add(millis(delay)),
                 cause,
                 attempted,
+                code,
             },
             Decision::Fail { code, reason } => Outcome::Failed {
                 code,
@@ -117,10 +156,11 @@ impl Dispatcher {
                 attempted,
             },
             Decision::PauseCredential { reason } => Outcome::PauseCredential { reason, attempted },
-            Decision::Reconcile { cause } => Outcome::Reconcile {
+            Decision::Reconcile { cause, code } => Outcome::Reconcile {
                 due_at: now.saturating_add(millis(self.config().reconcile_delay)),
                 cause: format!("{cause}; checking with Twilio before sending again"),
                 attempted,
+                code,
             },
         }
     }
@@ -176,6 +216,7 @@ impl Dispatcher {
                 tracing::warn!(message_id = %claim.message_id, error = %err, "cannot read known SIDs; reconciling later");
                 let failure = SendFailure::Transient {
                     cause: "database unavailable while reconciling".to_owned(),
+                    code: None,
                 };
                 return self.reconcile_again(claim, &failure);
             }
@@ -186,6 +227,9 @@ impl Dispatcher {
             .collect();
         match unknown.as_slice() {
             [] => {
+                if let Some(expired) = self.expired(claim) {
+                    return expired;
+                }
                 tracing::info!(message_id = %claim.message_id, "not in Twilio's records: sending again");
                 self.send(claim, account).await
             }
@@ -210,6 +254,11 @@ impl Dispatcher {
         tracing::info!(message_id = %claim.message_id, error = %err, "listing messages for reconciliation failed");
         match classify(err) {
             SendFailure::Unauthorized => self.decide(claim, &SendFailure::Unauthorized, false),
+            // Listing changes nothing at Twilio, so a list that failed ambiguously is simply
+            // tried again.
+            SendFailure::Ambiguous { cause, code } => {
+                self.reconcile_again(claim, &SendFailure::Transient { cause, code })
+            }
             failure => self.reconcile_again(claim, &failure),
         }
     }
@@ -218,7 +267,9 @@ impl Dispatcher {
     /// (failing it could hide a text that did go out).
     fn reconcile_again(&self, claim: &Claim, failure: &SendFailure) -> Outcome {
         let cause = match failure {
-            SendFailure::Transient { cause } | SendFailure::Ambiguous { cause } => cause.clone(),
+            SendFailure::Transient { cause, .. } | SendFailure::Ambiguous { cause, .. } => {
+                cause.clone()
+            }
             SendFailure::RateLimited { .. } => "Twilio answered 429".to_owned(),
             SendFailure::Later { code, .. }
             | SendFailure::Permanent {
@@ -228,10 +279,16 @@ impl Dispatcher {
             SendFailure::Unauthorized => "Twilio rejected the credentials".to_owned(),
         };
         match self.decide(claim, failure, false) {
-            Outcome::Retry { due_at, cause, .. } => Outcome::Reconcile {
+            Outcome::Retry {
+                due_at,
+                cause,
+                code,
+                ..
+            } => Outcome::Reconcile {
                 due_at,
                 cause,
                 attempted: false,
+                code,
             },
             _ => Outcome::NeedsAttention {
                 reason: format!(

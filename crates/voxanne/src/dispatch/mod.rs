@@ -5,6 +5,11 @@
 //! fencing token. Tests drive it step by step with [`Dispatcher::dispatch_once`]; the service
 //! runs [`Dispatcher::start`], whose workers sleep until [`Dispatcher::wake`] (called when a
 //! message is queued) or the next due time.
+//!
+//! Failed sends are sorted by [`retry`]: "not processed" answers (429, 503, a refused
+//! connection) are retried with backoff; ambiguous ones (500, 502, 504, a timeout or reset after
+//! the request was written) are reconciled against the account's message list before anything
+//! is sent again; refusals fail at once with their reason.
 
 pub mod accounts;
 mod attempt;
@@ -189,6 +194,7 @@ impl Dispatcher {
                             due_at: now_ms(),
                             cause: "credential not looked up".to_owned(),
                             attempted: false,
+                            code: None,
                         },
                     };
                     (claim, outcome)
@@ -197,7 +203,7 @@ impl Dispatcher {
                     task.await.unwrap_or_else(|err| {
                         // A panicked attempt may have reached Twilio: ask before sending again.
                         tracing::error!(message_id = %fallback.message_id, error = %err, "send attempt panicked");
-                        let outcome = Outcome::Reconcile { due_at: now_ms(), cause: "internal error during the attempt".to_owned(), attempted: true };
+                        let outcome = Outcome::Reconcile { due_at: now_ms(), cause: "internal error during the attempt".to_owned(), attempted: true, code: None };
                         (fallback, outcome)
                     })
                 }
@@ -246,6 +252,7 @@ impl Dispatcher {
                 due_at: now_ms().saturating_add(1000),
                 cause: reason,
                 attempted: false,
+                code: None,
             };
         }
         if unusable.is_final() {

@@ -2,6 +2,18 @@
 //!
 //! The decision depends only on the failure's class, the attempt count and the message's age,
 //! so it is a pure function that tests can drive without a clock or a network.
+//!
+//! The classes of a failed Create Message:
+//! - *not processed*: 429/20429 and 503 (Twilio refused the request before acting on it), or a
+//!   connection that failed before the request was written. Safe to send again: after
+//!   `Retry-After` for a 429, with jittered backoff otherwise.
+//! - *ambiguous*: 500, 502 and 504 (an error that may come after the message was created), a
+//!   timeout or a reset after the request was written. Never resent blindly: the account's
+//!   messages are listed (`To`, `From`, `DateSent`) and the match adopted; the message is sent
+//!   again only if provably absent, and handed to a person if several candidates exist.
+//! - *permanent*: Twilio's refusal codes (21211, 21408, 21610, 21612, 21614, …) fail at once
+//!   with their plain reason and code; 20003 pauses the credential's queue instead.
+//! - a message still not handed to Twilio after `max_age` fails with the last error.
 
 use std::time::Duration;
 
@@ -13,30 +25,39 @@ use crate::outbox::reason;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendFailure {
     /// 429 / 20429: Twilio did not process the request; safe to retry after `retry_after`.
-    RateLimited { retry_after: Option<Duration> },
-    /// 5xx, or a connection error before the request was written: safe to retry with backoff.
-    Transient { cause: String },
+    RateLimited {
+        retry_after: Option<Duration>,
+        code: Option<u32>,
+    },
+    /// 503, or a connection error before the request was written: safe to retry with backoff.
+    /// `code` is Twilio's error code when Twilio answered.
+    Transient { cause: String, code: Option<u32> },
     /// Twilio answered with a code that retrying later may fix (21611 queue full).
     Later { code: u32, message: Option<String> },
     /// Twilio refused the message for good (21211, 21610, 21614, …).
     Permanent { code: Option<u32>, message: String },
     /// 20003: the credential itself is wrong; every message through it would fail.
     Unauthorized,
-    /// The request may have reached Twilio (timeout or reset after it was written).
-    Ambiguous { cause: String },
+    /// The request may have reached Twilio (500/502/504, or a timeout or reset after it was
+    /// written).
+    Ambiguous { cause: String, code: Option<u32> },
 }
 
 /// What the dispatcher does next with the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Try again after `delay`; `cause` goes on the timeline.
-    Retry { delay: Duration, cause: String },
+    /// Try again after `delay`; `cause` (and Twilio's `code`, if any) go on the timeline.
+    Retry {
+        delay: Duration,
+        cause: String,
+        code: Option<u32>,
+    },
     /// Give up: the message becomes `failed` with this code and reason.
     Fail { code: Option<u32>, reason: String },
     /// Mark the credential `failed` and hold every queued message that uses it.
     PauseCredential { reason: String },
     /// Find out from Twilio whether the message exists before doing anything else.
-    Reconcile { cause: String },
+    Reconcile { cause: String, code: Option<u32> },
 }
 
 /// Retry timing and limits. Tests shrink the durations; production uses [`RetryPolicy::default`].
@@ -91,12 +112,13 @@ impl RetryPolicy {
                     reason,
                 };
             }
-            SendFailure::Ambiguous { cause } => {
+            SendFailure::Ambiguous { cause, code } => {
                 return Decision::Reconcile {
                     cause: cause.clone(),
+                    code: *code,
                 };
             }
-            SendFailure::RateLimited { retry_after } => {
+            SendFailure::RateLimited { retry_after, .. } => {
                 let delay = match retry_after {
                     Some(wait) => (*wait).clamp(self.retry_after_min, self.retry_after_max),
                     None => self.backoff(attempts, rng).max(self.retry_after_min),
@@ -109,7 +131,7 @@ impl RetryPolicy {
                     ),
                 )
             }
-            SendFailure::Transient { cause } => {
+            SendFailure::Transient { cause, .. } => {
                 let delay = self.backoff(attempts, rng);
                 (
                     delay,
@@ -129,13 +151,17 @@ impl RetryPolicy {
             return Decision::Fail {
                 code: None,
                 reason: format!(
-                    "Not handed to Twilio within {} minutes; last error: {}",
-                    self.max_age.as_secs().div_ceil(60),
+                    "Not handed to Twilio within {}; last error: {}",
+                    age_in_words(self.max_age),
                     cause_before_retry(&cause)
                 ),
             };
         }
-        Decision::Retry { delay, cause }
+        Decision::Retry {
+            delay,
+            cause,
+            code: failure.twilio_code(),
+        }
     }
 
     /// Full-jitter exponential backoff: a random wait below `min(cap, base * 2^(attempts-1))`,
@@ -148,6 +174,29 @@ impl RetryPolicy {
             .unwrap_or(u64::MAX)
             .max(1);
         Duration::from_millis(rng.random_range(0..=ceiling_ms)).max(floor)
+    }
+}
+
+impl SendFailure {
+    /// Twilio's error code, when Twilio answered with one.
+    pub fn twilio_code(&self) -> Option<u32> {
+        match self {
+            SendFailure::RateLimited { code, .. }
+            | SendFailure::Transient { code, .. }
+            | SendFailure::Ambiguous { code, .. }
+            | SendFailure::Permanent { code, .. } => *code,
+            SendFailure::Later { code, .. } => Some(*code),
+            SendFailure::Unauthorized => Some(20003),
+        }
+    }
+}
+
+/// A max age for a reason: whole minutes, or milliseconds when shorter (tests).
+pub fn age_in_words(age: Duration) -> String {
+    if age >= Duration::from_secs(60) {
+        format!("{} minutes", age.as_secs().div_ceil(60))
+    } else {
+        format!("{} ms", age.as_millis())
     }
 }
 
@@ -175,6 +224,7 @@ mod tests {
     fn a_429_waits_for_its_retry_after() {
         let failure = SendFailure::RateLimited {
             retry_after: Some(Duration::from_secs(3)),
+            code: Some(20429),
         };
         let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
         assert!(
@@ -186,6 +236,7 @@ mod tests {
     fn a_huge_retry_after_is_clamped() {
         let failure = SendFailure::RateLimited {
             retry_after: Some(Duration::from_secs(86_400)),
+            code: Some(20429),
         };
         let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
         assert!(
@@ -237,6 +288,7 @@ mod tests {
     fn an_ambiguous_send_is_reconciled_never_resent_blindly() {
         let failure = SendFailure::Ambiguous {
             cause: "timed out".into(),
+            code: None,
         };
         let decision = policy().decide(&failure, 1, young(), &mut StdRng::seed_from_u64(1));
         assert!(matches!(decision, Decision::Reconcile { .. }));
@@ -246,6 +298,7 @@ mod tests {
     fn a_message_past_its_max_age_fails_with_the_last_error() {
         let failure = SendFailure::Transient {
             cause: "Twilio answered 503".into(),
+            code: Some(20503),
         };
         let age = policy().max_age;
         let decision = policy().decide(&failure, 9, age, &mut StdRng::seed_from_u64(1));

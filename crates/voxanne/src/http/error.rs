@@ -194,7 +194,7 @@ impl ApiError {
             ApiError::NotFound { what } => plain(
                 "not_found",
                 format!("No {what} with this id exists in your organization."),
-                Some("List them with GET /api/organization/credentials.".to_owned()),
+                Some(listing_hint(what).to_owned()),
             ),
             ApiError::NoRoute => plain(
                 "no_such_endpoint",
@@ -324,5 +324,14 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::Unexpected(anyhow::Error::new(other)),
         }
+    }
+}
+
+/// Where to list the objects of a 404, so the caller can find the right id.
+fn listing_hint(what: &str) -> &'static str {
+    match what {
+        "message" => "List them with GET /api/messages.",
+        "credential" => "List them with GET /api/organization/credentials.",
+        _ => "Check the id in the path.",
     }
 }

@@ -10,7 +10,10 @@
 //!    to Twilio inside the StatusCallback URL.
 //!
 //! Anything that fails (unknown org or message included, so the endpoint is no oracle)
-//! answers 403 and changes nothing. Accepted reports are deduplicated (per message and
+//! answers 403 and changes nothing. An authentic report about another Twilio message (its
+//! `MessageSid` differs from the SID Twilio gave this message) changes nothing either and
+//! answers 204 so Twilio stops retrying; before the SID is recorded (the callback raced the
+//! send's settlement) the report applies. Accepted reports are deduplicated (per message and
 //! status) and can only move a message forward; replays and late reports answer 204 too, so
 //! Twilio stops retrying.
 
@@ -136,6 +139,32 @@ pub async fn receive(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
+    if let Some(ours) = stored.twilio_sid.as_deref() {
+        let theirs = param("MessageSid").or(param("SmsSid")).unwrap_or("");
+        if theirs != ours {
+            tracing::warn!(
+                org_id = %org_id,
+                message_id = %message_id,
+                callback_sid = theirs,
+                "status callback ignored: it reports another Twilio message than this one"
+            );
+            let detail = format!("callback ignored: it was for another SID ({theirs}), not {ours}");
+            if let Err(err) = delivery
+                .outbox()
+                .note(
+                    org_id.as_str(),
+                    message_id.as_str(),
+                    "ignored",
+                    &detail,
+                    now_ms(),
+                )
+                .await
+            {
+                tracing::warn!(error = ?anyhow::Error::new(err), "status callback: cannot note the ignored report");
+            }
+            return StatusCode::NO_CONTENT.into_response();
+        }
+    }
     let Some(status) = param("MessageStatus")
         .or(param("SmsStatus"))
         .and_then(|s| s.parse::<MessageStatus>().ok())

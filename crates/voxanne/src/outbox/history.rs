@@ -247,6 +247,33 @@ impl Outbox {
         })
     }
 
+    /// Adds an informational entry (`kind`, `detail`) to the timeline of `org`'s message `id`,
+    /// changing nothing else; a message of another organization gets nothing.
+    pub async fn note(
+        &self,
+        org: &str,
+        id: &str,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), OutboxError> {
+        with_db!(&self.db, |pool, pg| {
+            sqlx::query(
+                "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) \
+                 SELECT id, $3, $4, NULL, $5, NULL FROM messages WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(now)
+            .bind(kind)
+            .bind(detail)
+            .execute(pool)
+            .await
+            .map_err(db_err("noting a timeline event"))?;
+            Ok(())
+        })
+    }
+
     /// Marks a message as looked at now, so the reconciler waits before fetching it again.
     pub async fn touch(&self, id: &str, now: i64) -> Result<(), OutboxError> {
         with_db!(&self.db, |pool, pg| {

@@ -51,11 +51,12 @@ pub enum Outcome {
         attempted: bool,
         adopted: bool,
     },
-    /// Try again at `due_at`.
+    /// Try again at `due_at` (`code`: Twilio's error code, for the timeline).
     Retry {
         due_at: i64,
         cause: String,
         attempted: bool,
+        code: Option<u32>,
     },
     /// Give up.
     Failed {
@@ -68,6 +69,7 @@ pub enum Outcome {
         due_at: i64,
         cause: String,
         attempted: bool,
+        code: Option<u32>,
     },
     /// Twilio's records do not settle it; a person must decide.
     NeedsAttention { reason: String },
@@ -344,9 +346,11 @@ impl Outbox {
                             let (kind, detail) = accepted_event(sid, *adopted);
                             (kind, Some(status.as_str()), detail, None)
                         }
-                        Outcome::Retry { cause, .. } => ("retry", None, cause.clone(), None),
-                        Outcome::Reconcile { cause, .. } => {
-                            ("reconciling", None, cause.clone(), None)
+                        Outcome::Retry { cause, code, .. } => {
+                            ("retry", None, cause.clone(), code.map(i64::from))
+                        }
+                        Outcome::Reconcile { cause, code, .. } => {
+                            ("reconciling", None, cause.clone(), code.map(i64::from))
                         }
                         Outcome::Failed { code, reason, .. } => {
                             advance!(

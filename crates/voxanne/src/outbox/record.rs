@@ -147,7 +147,7 @@ impl TryFrom<MessageRow> for MessageRecord {
 pub struct EventRecord {
     pub at: i64,
     /// `accepted`, `sent_to_twilio`, `status`, `retry`, `reconciling`, `adopted`, `failed`,
-    /// `needs_attention`, `paused`, `resumed`.
+    /// `needs_attention`, `paused`, `resumed`, `ignored`.
     pub kind: String,
     pub status: Option<String>,
     pub detail: Option<String>,

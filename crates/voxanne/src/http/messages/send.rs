@@ -230,6 +230,15 @@ pub async fn send_hot_lead(
         call_id: input.lead.call_id.clone(),
     };
     let explicit = match &input.to {
+        Some(list) if list.is_empty() => {
+            return Err(FieldError::new(
+                "no_recipients",
+                "to",
+                "`to` is an empty list: it must name at least one number",
+            )
+            .with_hint("Pass \"to\": [\"+1…\"], or omit `to` to alert the organization's alert_recipients.")
+            .into());
+        }
         Some(list) => Some(
             list.iter()
                 .enumerate()

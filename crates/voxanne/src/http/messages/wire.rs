@@ -77,7 +77,7 @@ pub struct EventOut {
     /// RFC 3339.
     pub at: String,
     /// `accepted`, `sent_to_twilio`, `status`, `retry`, `reconciling`, `adopted`, `failed`,
-    /// `needs_attention`, `paused`.
+    /// `needs_attention`, `paused`, `ignored` (a status callback for another Twilio SID).
     pub kind: String,
     pub status: Option<String>,
     pub detail: Option<String>,

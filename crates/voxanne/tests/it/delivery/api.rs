@@ -196,6 +196,44 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
 }
 
 #[tokio::test]
+async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients() {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    let settings = app
+        .put_settings(
+            &org.key,
+            &json!({"alert_recipients": [random_number()], "timezone": "America/New_York"}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+
+    let answer = post(
+        &app,
+        &org,
+        "/api/messages/hot-lead",
+        &json!({"lead": {"name": "A", "phone": "+14155550123", "reason": "x"}, "to": []}),
+        None,
+    )
+    .await;
+
+    assert_eq!(
+        (answer.status, answer.error_field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+    );
+    let message = answer.error()["message"].as_str().unwrap();
+    assert!(message.contains("at least one"), "{}", answer.text);
+    assert!(!message.contains("no alert_recipients"), "{}", answer.text);
+    assert!(
+        answer.error()["hint"]
+            .as_str()
+            .unwrap()
+            .contains("alert_recipients")
+    );
+    let listed = get(&app, &org, "/api/messages").await;
+    assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
+}
+
+#[tokio::test]
 async fn another_organizations_message_is_not_found() {
     let app = TestApp::spawn().await;
     let owner = ready_org(&app).await;
@@ -219,6 +257,13 @@ async fn another_organizations_message_is_not_found() {
 
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(theirs.body["error"]["code"], missing.body["error"]["code"]);
+    assert!(
+        missing.body["error"]["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains("GET /api/messages")),
+        "{}",
+        missing.text
+    );
     assert_eq!(no_key.status, StatusCode::UNAUTHORIZED);
     assert_eq!(their_list.body["messages"], json!([]));
 }

@@ -10,7 +10,8 @@ use voxanne::store::{
 
 use super::world::{Clinic, World, phone};
 
-/// Posts a callback as Twilio would: form body, signed with `token` over the exact URL.
+/// Posts a callback as Twilio would: form body, signed with `token` over the exact URL, for
+/// the message's own Twilio SID (a fresh one while it has none yet).
 async fn post_callback(
     world: &World,
     clinic: &Clinic,
@@ -19,13 +20,39 @@ async fn post_callback(
     status: &str,
     sign_with: Option<&str>,
 ) -> u16 {
+    let stored = world
+        .delivery
+        .outbox()
+        .get(clinic.org.as_str(), id.as_str())
+        .await
+        .unwrap();
+    let sid = stored
+        .and_then(|message| message.twilio_sid)
+        .unwrap_or_else(random_message_sid);
+    post_callback_for(world, clinic, id, query, status, sign_with, &sid).await
+}
+
+fn random_message_sid() -> String {
+    format!("SM{:032x}", rand::random::<u128>())
+}
+
+/// [`post_callback`] reporting about the Twilio message `sid`.
+async fn post_callback_for(
+    world: &World,
+    clinic: &Clinic,
+    id: &MessageId,
+    query: &str,
+    status: &str,
+    sign_with: Option<&str>,
+    sid: &str,
+) -> u16 {
     let mut url = format!("{}/twilio/status/{}/{}", world.public_url, clinic.org, id);
     if !query.is_empty() {
         url.push('?');
         url.push_str(query);
     }
     let params = vec![
-        ("MessageSid".to_owned(), "SM0123".to_owned()),
+        ("MessageSid".to_owned(), sid.to_owned()),
         ("MessageStatus".to_owned(), status.to_owned()),
         ("AccountSid".to_owned(), clinic.account_sid.clone()),
         ("To".to_owned(), "+15550000000".to_owned()),
@@ -189,5 +216,66 @@ async fn an_api_key_credential_without_auth_token_authenticates_callbacks_by_the
     world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
     assert_eq!(world.wait_for_inbox(&to, 1).await.len(), 1);
     running.stop().await;
+    world.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_signed_callback_about_another_twilio_message_changes_nothing() {
+    // No StatusCallback given to Twilio: only the callbacks this test posts arrive.
+    let world = World::start(|config| config.public_url = None).await;
+    let clinic = world.clinic("Clinic").await;
+    let id = world.queue(&clinic, &phone(), "hello").await;
+    let report = world.delivery.dispatcher().dispatch_once().await.unwrap();
+    assert_eq!(report.accepted, 1, "{report:?}");
+    let sent = world.message(&clinic, &id).await;
+    let own_sid = sent.twilio_sid.clone().unwrap();
+    let query = callback_query(&world, &clinic, &id).await;
+    let token = clinic.auth_token.clone();
+    let before = world.timeline(&clinic, &id).await;
+
+    let other_sid = random_message_sid();
+    let other = post_callback_for(
+        &world,
+        &clinic,
+        &id,
+        &query,
+        "undelivered",
+        Some(&token),
+        &other_sid,
+    )
+    .await;
+    let after_other = world.message(&clinic, &id).await;
+    let own = post_callback_for(
+        &world,
+        &clinic,
+        &id,
+        &query,
+        "delivered",
+        Some(&token),
+        &own_sid,
+    )
+    .await;
+
+    assert_eq!((other, own), (204, 204), "Twilio is told to stop retrying");
+    assert_eq!(
+        after_other.status, sent.status,
+        "the other SID moved nothing"
+    );
+    assert_eq!(after_other.error_code, None);
+    let timeline = world.timeline(&clinic, &id).await;
+    assert_eq!(timeline.len(), before.len() + 2, "{timeline:?}");
+    assert!(
+        timeline[before.len()].0 == "ignored"
+            && timeline[before.len()]
+                .1
+                .as_deref()
+                .is_some_and(|d| d.contains(&other_sid)),
+        "the ignored report is noted: {timeline:?}"
+    );
+    assert_eq!(
+        world.message(&clinic, &id).await.status,
+        MessageStatus::Delivered,
+        "its own SID still applies"
+    );
     world.shutdown().await;
 }

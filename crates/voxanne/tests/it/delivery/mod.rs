@@ -7,5 +7,6 @@ mod db;
 mod dispatch;
 mod outbox_store;
 mod processes;
+mod retry_classes;
 mod settling;
 mod world;
