@@ -16,7 +16,7 @@ use voxanne::store::{
 };
 use voxanne::vault::{Keyring, MasterKey};
 
-use super::world::{phone, urlencode};
+use super::world::{distinct_phones, phone, urlencode};
 use crate::support::database::TestDb;
 
 /// One `voxanne serve` child process; killed (SIGKILL) when dropped.
@@ -313,7 +313,7 @@ async fn a_server_killed_mid_burst_loses_nothing_and_sends_nothing_twice_after_r
     let fleet = Fleet::new().await;
     let port = free_port();
     let first = fleet.serve(port);
-    let recipients: Vec<String> = (0..120).map(|_| phone()).collect();
+    let recipients = distinct_phones(120);
 
     // Some sends take effect at Twilio but their answer never arrives, so the killed server
     // leaves messages whose fate only Twilio knows.
@@ -369,7 +369,7 @@ async fn two_servers_on_one_postgres_deliver_a_thousand_messages_without_duplica
     }
     let fleet = Fleet::new().await;
     let (a, b) = (fleet.serve(free_port()), fleet.serve(free_port()));
-    let recipients: Vec<String> = (0..1000).map(|_| phone()).collect();
+    let recipients = distinct_phones(1000);
 
     let (via_a, via_b) = tokio::join!(
         fleet.burst(&a, &recipients[..500], 8),
