@@ -87,7 +87,8 @@ pub async fn run(args: Args) -> ExitCode {
                         };
                         println!(
                             "delivery ({}, sandbox step {} ms): hot lead accept→phone at {}/s: \
-                             p50 {} ms, p99 {} ms, max {} ms ({}/{} received); backlog {} drained \
+                             p50 {} ms, p99 {} ms, max {} ms (from the client's request: p50 {} ms, \
+                             p99 {} ms) ({}/{} received); backlog {} drained \
                              {} in {:.1} s = {:.0} msg/s; RSS idle {}, peak {}",
                             f.backend,
                             f.step_delay_ms,
@@ -95,6 +96,8 @@ pub async fn run(args: Args) -> ExitCode {
                             f.latency_p50_ms,
                             f.latency_p99_ms,
                             f.latency_max_ms,
+                            f.request_latency_p50_ms,
+                            f.request_latency_p99_ms,
                             f.received,
                             f.sent,
                             f.backlog,
