@@ -129,7 +129,12 @@ impl Scheduler {
                 break;
             };
             if self.advance(&due.account, due.seq) {
-                self.push(now + self.step_delay, due.account, due.seq);
+                // From the step's scheduled time, not from now: the timer wakes up to a
+                // millisecond late, and a carrier's schedule should not drift by that at every
+                // step. A scheduler that fell behind runs the next step a millisecond on (not
+                // in this same pass, so one message never skips through its life at once).
+                let next = (due.at + self.step_delay).max(now + Duration::from_millis(1));
+                self.push(next, due.account, due.seq);
             }
         }
     }
