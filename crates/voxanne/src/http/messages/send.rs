@@ -42,6 +42,33 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Ap
         .map_err(|err| invalid(err.to_string()))
 }
 
+/// Longest lead field accepted; the alert shortens fields anyway, this only refuses junk.
+const MAX_LEAD_FIELD: usize = 500;
+
+/// A lead field as given (the alert template cleans it): required ones must not be blank, and
+/// none may be longer than [`MAX_LEAD_FIELD`] characters.
+fn lead_text(field: &str, value: &str, required: bool) -> Result<String, ApiError> {
+    if required && value.trim().is_empty() {
+        return Err(FieldError::new(
+            "missing_lead_field",
+            field,
+            format!("{field} is empty: the staff need it to call back"),
+        )
+        .with_hint("Send what the receptionist learned, e.g. \"name\": \"Maria Lopez\".")
+        .into());
+    }
+    let chars = value.chars().count();
+    if chars > MAX_LEAD_FIELD {
+        return Err(FieldError::new(
+            "lead_field_too_long",
+            field,
+            format!("{field} has {chars} characters; at most {MAX_LEAD_FIELD} are accepted"),
+        )
+        .into());
+    }
+    Ok(value.to_owned())
+}
+
 /// Checks a body: not blank, at most 1,600 characters.
 pub fn checked_body(body: &str) -> Result<String, ApiError> {
     if body.trim().is_empty() {
@@ -223,11 +250,21 @@ pub async fn send_hot_lead(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers)?;
     let lead = Lead {
-        name: input.lead.name.clone(),
+        name: lead_text("lead.name", &input.lead.name, true)?,
         phone: phone("lead.phone", &input.lead.phone)?,
-        reason: input.lead.reason.clone(),
-        preferred_time: input.lead.preferred_time.clone(),
-        call_id: input.lead.call_id.clone(),
+        reason: lead_text("lead.reason", &input.lead.reason, true)?,
+        preferred_time: input
+            .lead
+            .preferred_time
+            .as_deref()
+            .map(|t| lead_text("lead.preferred_time", t, false))
+            .transpose()?,
+        call_id: input
+            .lead
+            .call_id
+            .as_deref()
+            .map(|c| lead_text("lead.call_id", c, false))
+            .transpose()?,
     };
     let explicit = match &input.to {
         Some(list) if list.is_empty() => {

@@ -33,15 +33,20 @@ pub struct HotLeadIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadIn {
+    /// The caller's name; other scripts are transliterated in the text (王小明 → Wang Xiao Ming).
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     /// The caller's number in E.164 form (staff call it back).
     pub phone: String,
     /// Why they called, in a few words.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub preferred_time: Option<String>,
     /// The receptionist's call reference, shown in the text so staff can find the transcript.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub call_id: Option<String>,
 }
 

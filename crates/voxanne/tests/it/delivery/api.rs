@@ -234,6 +234,44 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
 }
 
 #[tokio::test]
+async fn a_blank_lead_name_or_reason_and_an_oversized_field_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    let to = random_number();
+    for (lead, field) in [
+        (
+            json!({"name": " ", "phone": "+14155550123", "reason": "x"}),
+            "lead.name",
+        ),
+        (
+            json!({"name": "Ann", "phone": "+14155550123", "reason": ""}),
+            "lead.reason",
+        ),
+        (
+            json!({"name": "Ann", "phone": "+14155550123", "reason": "x", "call_id": "c".repeat(501)}),
+            "lead.call_id",
+        ),
+    ] {
+        let answer = post(
+            &app,
+            &org,
+            "/api/messages/hot-lead",
+            &json!({"lead": lead, "to": [to]}),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.error_field()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{}",
+            answer.text
+        );
+    }
+    let listed = get(&app, &org, "/api/messages").await;
+    assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
+}
+
+#[tokio::test]
 async fn another_organizations_message_is_not_found() {
     let app = TestApp::spawn().await;
     let owner = ready_org(&app).await;
