@@ -37,10 +37,6 @@ fn sid<T>(
     })
 }
 
-fn phone(field: &str, value: &str) -> Result<PhoneNumber, FieldError> {
-    Ok(PhoneNumber::parse(field, value)?)
-}
-
 fn secret(
     field: &'static str,
     value: SecretString,
@@ -110,7 +106,7 @@ fn sender(
             "Give either `from_number` or `messaging_service_sid`, not both.",
         )
         .with_hint("Keep `from_number` to send from one number, or `messaging_service_sid` to send through a Messaging Service.")),
-        (Some(number), None) => Ok((Some(phone("from_number", number)?.as_str().to_owned()), None)),
+        (Some(number), None) => Ok((Some(PhoneNumber::parse("from_number", number)?.as_str().to_owned()), None)),
         (None, Some(service)) => {
             let service = sid("messaging_service_sid", service, twilio::MessagingServiceSid::parse, "Messaging Service SID (MG…)")?;
             Ok((None, Some(service.as_str().to_owned())))
@@ -313,5 +309,7 @@ pub fn credential_patch(
 
 /// Parses the optional `test_to` of a verify request.
 pub fn test_to(value: Option<&str>) -> Result<Option<PhoneNumber>, ApiError> {
-    Ok(value.map(|number| phone("test_to", number)).transpose()?)
+    Ok(value
+        .map(|number| PhoneNumber::parse("test_to", number))
+        .transpose()?)
 }

@@ -4,12 +4,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 
-use super::send::phone;
 use super::wire::{EventOut, ListQuery, MessageDetailOut, MessageListOut, MessageOut};
 use crate::delivery::Delivery;
 use crate::http::error::{ApiError, FieldError};
 use crate::ids::{MessageId, OrgId};
 use crate::outbox::{ListFilter, MessageStatus};
+use crate::phone::PhoneNumber;
 
 fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ApiError {
     ApiError::Unexpected(anyhow::Error::new(err).context(doing))
@@ -76,7 +76,7 @@ fn filter_of(query: ListQuery) -> Result<ListFilter, ApiError> {
     let to = query
         .to
         .as_deref()
-        .map(|raw| phone("to", raw))
+        .map(|raw| PhoneNumber::parse("to", raw))
         .transpose()?;
     let since = query
         .since

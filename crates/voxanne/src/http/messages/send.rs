@@ -91,11 +91,6 @@ pub fn checked_body(body: &str) -> Result<String, ApiError> {
     Ok(body.to_owned())
 }
 
-/// Parses a phone field into E.164, naming the field in the error.
-pub fn phone(field: &str, raw: &str) -> Result<PhoneNumber, ApiError> {
-    Ok(PhoneNumber::parse(field, raw)?)
-}
-
 /// A message ready to queue, and how it reads back in the 202 answer.
 fn prepare(
     kind: MessageKind,
@@ -212,7 +207,7 @@ pub async fn send_message(
     input: MessageIn,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers)?;
-    let to = phone("to", &input.to)?;
+    let to = PhoneNumber::parse("to", &input.to)?;
     let body = checked_body(&input.body)?;
     let named = input.credential_id.as_deref().map(str::trim);
     let fingerprint = idempotency::fingerprint(
@@ -251,7 +246,7 @@ pub async fn send_hot_lead(
     let key = idempotency_key(headers)?;
     let lead = Lead {
         name: lead_text("lead.name", &input.lead.name, true)?,
-        phone: phone("lead.phone", &input.lead.phone)?,
+        phone: PhoneNumber::parse("lead.phone", &input.lead.phone)?,
         reason: lead_text("lead.reason", &input.lead.reason, true)?,
         preferred_time: input
             .lead
@@ -279,7 +274,7 @@ pub async fn send_hot_lead(
         Some(list) => Some(
             list.iter()
                 .enumerate()
-                .map(|(i, raw)| phone(&format!("to[{i}]"), raw))
+                .map(|(i, raw)| PhoneNumber::parse(&format!("to[{i}]"), raw))
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         None => None,
@@ -308,7 +303,7 @@ pub async fn send_hot_lead(
                 .alert_recipients
                 .iter()
                 .enumerate()
-                .map(|(i, raw)| phone(&format!("alert_recipients[{i}]"), raw))
+                .map(|(i, raw)| PhoneNumber::parse(&format!("alert_recipients[{i}]"), raw))
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
