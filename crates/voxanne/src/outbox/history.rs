@@ -157,69 +157,71 @@ impl Outbox {
         report: &StatusReport,
         now: i64,
     ) -> Result<StatusApplied, OutboxError> {
-        if let super::Db::Postgres(pool) = &self.db {
-            return super::pg_batch::apply_status(pool, org, id, report, now).await;
-        }
-        with_db!(&self.db, |pool, pg| {
-            let mut tx = pool
-                .begin_with(begin_write(pg))
-                .await
-                .map_err(db_err("opening a transaction"))?;
-            // The dedup row goes first: on SQLite it takes the write lock before any read.
-            let fresh = sqlx::query(
-                "INSERT INTO status_callbacks (message_id, dedup_key, received_at) \
+        // PostgreSQL has its one-statement version; this one is SQLite's.
+        let pool = match &self.db {
+            super::Db::Postgres(pool) => {
+                return super::pg_batch::apply_status(pool, org, id, report, now).await;
+            }
+            super::Db::Sqlite(pool) => pool,
+        };
+        let mut tx = pool
+            .begin_with(begin_write(false))
+            .await
+            .map_err(db_err("opening a transaction"))?;
+        // The dedup row goes first: on SQLite it takes the write lock before any read.
+        let fresh = sqlx::query(
+            "INSERT INTO status_callbacks (message_id, dedup_key, received_at) \
                  SELECT id, $3, $4 FROM messages WHERE org_id = $1 AND id = $2 \
                  ON CONFLICT (message_id, dedup_key) DO NOTHING",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(&report.dedup_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("recording a status report"))?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            let exists = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM messages WHERE org_id = $1 AND id = $2",
             )
             .bind(org)
             .bind(id)
-            .bind(&report.dedup_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err("reading a message"))?;
+            tx.rollback()
+                .await
+                .map_err(db_err("ending the transaction"))?;
+            return Ok(if exists == 0 {
+                StatusApplied::Unknown
+            } else {
+                StatusApplied::Duplicate
+            });
+        }
+        let code = report.error_code.map(i64::from);
+        let moved = advance!(tx, id, report.status, code, report.reason.as_deref(), now)?;
+        let (moved_detail, ignored_detail) = status_details(report);
+        let detail = if moved { moved_detail } else { ignored_detail };
+        sqlx::query(INSERT_EVENT)
+            .bind(id)
             .bind(now)
+            .bind("status")
+            .bind(report.status.as_str())
+            .bind(detail)
+            .bind(code)
             .execute(&mut *tx)
             .await
-            .map_err(db_err("recording a status report"))?
-            .rows_affected()
-                == 1;
-            if !fresh {
-                let exists = sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM messages WHERE org_id = $1 AND id = $2",
-                )
-                .bind(org)
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err("reading a message"))?;
-                tx.rollback()
-                    .await
-                    .map_err(db_err("ending the transaction"))?;
-                return Ok(if exists == 0 {
-                    StatusApplied::Unknown
-                } else {
-                    StatusApplied::Duplicate
-                });
-            }
-            let code = report.error_code.map(i64::from);
-            let moved = advance!(tx, id, report.status, code, report.reason.as_deref(), now)?;
-            let (moved_detail, ignored_detail) = status_details(report);
-            let detail = if moved { moved_detail } else { ignored_detail };
-            sqlx::query(INSERT_EVENT)
-                .bind(id)
-                .bind(now)
-                .bind("status")
-                .bind(report.status.as_str())
-                .bind(detail)
-                .bind(code)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err("recording a timeline event"))?;
-            tx.commit()
-                .await
-                .map_err(db_err("committing a status report"))?;
-            Ok(if moved {
-                StatusApplied::Advanced
-            } else {
-                StatusApplied::NotForward
-            })
+            .map_err(db_err("recording a timeline event"))?;
+        tx.commit()
+            .await
+            .map_err(db_err("committing a status report"))?;
+        Ok(if moved {
+            StatusApplied::Advanced
+        } else {
+            StatusApplied::NotForward
         })
     }
 
