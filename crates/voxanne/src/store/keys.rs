@@ -244,41 +244,44 @@ impl Store {
                 .await?
         });
         let mut sweep = UndecryptableSweep::default();
+        let mut unopenable = std::collections::HashSet::new();
         for (org, wrapped) in keys {
-            if DataKey::unwrap(&self.keyring, &org, &wrapped).is_err() {
-                let marked = on_pool!(&self.db, pool => {
-                    sqlx::query(
-                        "UPDATE credentials SET verification_status = $2, updated_at = $3 \
-                         WHERE org_id = $1 AND verification_status <> $2",
-                    )
-                    .bind(&org)
-                    .bind(super::VerificationStatus::Undecryptable)
-                    .bind(now())
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-                });
-                if marked > 0 {
-                    tracing::warn!(org_id = %org, marked, "no configured master key opens this organization's data key; its credentials are undecryptable");
-                }
-                sweep.marked += marked;
+            if DataKey::unwrap(&self.keyring, &org, &wrapped).is_ok() {
                 continue;
             }
-            let stuck: Vec<CredentialId> = on_pool!(&self.db, pool => {
-                sqlx::query_scalar(
-                    "SELECT id FROM credentials WHERE org_id = $1 AND verification_status = $2",
+            let marked = on_pool!(&self.db, pool => {
+                sqlx::query(
+                    "UPDATE credentials SET verification_status = $2, updated_at = $3 \
+                     WHERE org_id = $1 AND verification_status <> $2",
                 )
                 .bind(&org)
                 .bind(super::VerificationStatus::Undecryptable)
+                .bind(now())
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            if marked > 0 {
+                tracing::warn!(org_id = %org, marked, "no configured master key opens this organization's data key; its credentials are undecryptable");
+            }
+            sweep.marked += marked;
+            unopenable.insert(org);
+        }
+        // One query for all orgs: normally it finds nothing.
+        let stuck: Vec<(OrgId, CredentialId)> = on_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT org_id, id FROM credentials WHERE verification_status = $1")
+                .bind(super::VerificationStatus::Undecryptable)
                 .fetch_all(pool)
                 .await?
-            });
-            for id in stuck {
-                match self.open_credential_secrets(&org, &id).await {
-                    Ok(_) => sweep.restored += 1,
-                    Err(StoreError::Undecryptable { .. }) => {}
-                    Err(other) => return Err(other),
-                }
+        });
+        for (org, id) in stuck {
+            if unopenable.contains(&org) {
+                continue;
+            }
+            match self.open_credential_secrets(&org, &id).await {
+                Ok(_) => sweep.restored += 1,
+                Err(StoreError::Undecryptable { .. }) => {}
+                Err(other) => return Err(other),
             }
         }
         Ok(sweep)
