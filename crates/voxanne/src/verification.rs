@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{Credential, VerificationStatus};
 
-/// Outcome of one check.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// Outcome of one check. (Its OpenAPI schema, `CheckStatusOut`, is derived here so the JSON API
+/// shows the stored shape as it is.)
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CheckStatusOut)]
 pub enum Outcome {
     Pass,
     Fail,
@@ -20,7 +22,8 @@ pub enum Outcome {
 }
 
 /// One check of a verification.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CheckOut)]
 pub struct Check {
     /// e.g. `account`, `phone`, `generic_sms`, `hot_lead_sms`, `token`, `calendar_list`.
     pub id: String,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::field::FieldError;
+use crate::field::{FieldError, plain_text};
 use crate::hot_lead::{self, Lead};
 use crate::ids::{CredentialId, MessageId};
 use crate::outbox::idempotency::{self, IdempotencyKey};
@@ -16,7 +16,7 @@ use crate::outbox::{
 use crate::phone::{PhoneError, PhoneNumber};
 use crate::services::Services;
 use crate::sms;
-use crate::store::{Credential, CredentialType, StoreError};
+use crate::store::{Credential, CredentialType, MAX_ALERT_RECIPIENTS, StoreError};
 use crate::tenant::Caller;
 use crate::twilio_account::{self, Unusable, sender_label};
 
@@ -119,6 +119,7 @@ fn unexpected(
 /// A lead field as given (the alert template cleans it): required ones must not be blank, and
 /// none may be longer than [`MAX_LEAD_FIELD`] characters.
 fn lead_text(field: &str, value: &str, required: bool) -> Result<String, FieldError> {
+    plain_text(field, value)?;
     if required && value.trim().is_empty() {
         return Err(FieldError::new(
             "missing_lead_field",
@@ -140,6 +141,7 @@ fn lead_text(field: &str, value: &str, required: bool) -> Result<String, FieldEr
 
 /// Checks a body: not blank, at most 1,600 characters.
 pub fn checked_body(body: &str) -> Result<String, FieldError> {
+    plain_text("body", body)?;
     if body.trim().is_empty() {
         return Err(
             FieldError::new("empty_body", "body", "the message body is empty")
@@ -272,6 +274,12 @@ async fn queue(
     }
 }
 
+/// What identifies a request for idempotency: its scope and its normalised fields.
+fn fingerprint(scope: &str, request: &impl Serialize) -> Result<String, SendError> {
+    idempotency::fingerprint(scope, request)
+        .map_err(|err| unexpected(err, "fingerprinting the request"))
+}
+
 /// The normalised request that the fingerprint covers.
 #[derive(Serialize)]
 struct SmsFingerprint<'a> {
@@ -290,15 +298,14 @@ pub async fn send_sms(
     let to = PhoneNumber::parse("to", &request.to)?;
     let body = checked_body(&request.body)?;
     let named = request.credential_id.as_deref().map(str::trim);
-    let fingerprint = idempotency::fingerprint(
+    let fingerprint = fingerprint(
         SMS_SCOPE,
         &SmsFingerprint {
             to: to.as_str(),
             body: &body,
             credential_id: named,
         },
-    )
-    .map_err(|err| unexpected(err, "fingerprinting the request"))?;
+    )?;
     let (credential, sender) = sending_credential(services, caller, named).await?;
     let now = now_ms();
     let message = prepare(MessageKind::Sms, &credential, &sender, &to, body, now);
@@ -359,10 +366,22 @@ pub async fn send_hot_lead(
             .with_hint("Pass \"to\": [\"+1…\"], or omit `to` to alert the organization's alert_recipients.")
             .into());
         }
+        Some(list) if list.len() > MAX_ALERT_RECIPIENTS => {
+            return Err(FieldError::new(
+                "too_many_recipients",
+                "to",
+                format!(
+                    "`to` names {} numbers; at most {MAX_ALERT_RECIPIENTS} are alerted at once",
+                    list.len()
+                ),
+            )
+            .with_hint("Alert the staff who must call back now; the organization's alert recipients are capped the same way.")
+            .into());
+        }
         Some(list) => Some(numbers("to", list)?),
         None => None,
     };
-    let fingerprint = idempotency::fingerprint(
+    let fingerprint = fingerprint(
         HOT_LEAD_SCOPE,
         &HotLeadFingerprint {
             name: &lead.name,
@@ -374,8 +393,7 @@ pub async fn send_hot_lead(
                 .as_ref()
                 .map(|list| list.iter().map(PhoneNumber::as_str).collect()),
         },
-    )
-    .map_err(|err| unexpected(err, "fingerprinting the request"))?;
+    )?;
     let store = &services.store;
     let org = caller.org();
     let recipients = match explicit {
