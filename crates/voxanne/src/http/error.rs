@@ -316,9 +316,7 @@ impl From<StoreError> for ApiError {
                 message: "This credential's secrets cannot be decrypted with the master keys the server is configured with, so it cannot be used or verified.".to_owned(),
                 hint: Some("Re-enter its secrets with PATCH (or delete it and add it again), or ask the operator to configure the master key it was stored under.".to_owned()),
             },
-            StoreError::Database(
-                ref source @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
-            ) => {
+            StoreError::Unavailable { ref source } => {
                 tracing::warn!(error = %source, "the database is not reachable");
                 ApiError::Unavailable { message: "The database is not reachable right now." }
             }

@@ -159,6 +159,12 @@ impl Db {
         Ok(())
     }
 
+    /// Runs a trivial query: whether the database answers right now.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
     pub(crate) async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
