@@ -9,6 +9,7 @@ use super::db::{begin_write, with_db};
 use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
 use super::record::MessageKind;
 use super::status::MessageStatus;
+use super::timeline::INSERT_EVENT;
 use super::{Outbox, OutboxError, db_err, millis};
 use crate::ids::{CredentialId, MessageId, OrgId};
 
@@ -70,7 +71,6 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, k
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12)";
 const INSERT_OUTBOX: &str =
     "INSERT INTO outbox (message_id, org_id, credential_id, due_at) VALUES ($1, $2, $3, $4)";
-pub(crate) const INSERT_EVENT: &str = "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) VALUES ($1, $2, $3, $4, $5, $6)";
 
 impl Outbox {
     /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.

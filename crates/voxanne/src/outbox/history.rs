@@ -4,10 +4,10 @@
 use sqlx::QueryBuilder;
 
 use super::db::{advance, begin_write, with_db};
-use super::enqueue::INSERT_EVENT;
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
-use super::{Outbox, OutboxError, db_err};
+use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, status_details};
+use super::{Outbox, OutboxError, db_err, pg_batch};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -26,36 +26,6 @@ pub struct ListFilter {
 pub struct MessagePage {
     pub messages: Vec<MessageRecord>,
     pub next: Option<(i64, String)>,
-}
-
-/// A status Twilio reported, from a callback or a fetch.
-#[derive(Debug, Clone)]
-pub struct StatusReport {
-    pub status: MessageStatus,
-    pub error_code: Option<u32>,
-    pub reason: Option<String>,
-    /// A report already applied under the same key is a duplicate. Callers key by status
-    /// (`status:delivered`): a status is applied once per message, which also covers Twilio
-    /// retrying one webhook (its retries repeat the status; their `I-Twilio-Idempotency-Token`
-    /// would only tell retries from a forged replay that a fresh token disguises, which the
-    /// status key refuses anyway). The schema comment of migration 0010 predates this choice;
-    /// applied migrations are not edited.
-    pub dedup_key: String,
-    /// Where it came from, for the timeline (`callback`, `reconciler`).
-    pub source: &'static str,
-}
-
-/// What [`Outbox::apply_status`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusApplied {
-    /// The status moved forward.
-    Advanced,
-    /// Recorded on the timeline, but the message already had this or a later status.
-    NotForward,
-    /// The same report was applied before; nothing was written.
-    Duplicate,
-    /// No such message in this organization.
-    Unknown,
 }
 
 /// A message Twilio has but that has not reached a final status for a while.
@@ -160,7 +130,7 @@ impl Outbox {
         // PostgreSQL has its one-statement version; this one is SQLite's.
         let pool = match &self.db {
             super::Db::Postgres(pool) => {
-                return super::pg_batch::apply_status(pool, org, id, report, now).await;
+                return pg_batch::apply_status(pool, org, id, report, now).await;
             }
             super::Db::Sqlite(pool) => pool,
         };
@@ -310,17 +280,4 @@ impl Outbox {
                 .map_err(db_err("reading known SIDs"))
         })
     }
-}
-
-/// The timeline detail of a status report: `(if it moved the status, if it was ignored)`.
-pub(super) fn status_details(report: &StatusReport) -> (String, String) {
-    let moved = match report.reason.as_deref() {
-        Some(reason) => format!("{}: {reason}", report.source),
-        None => report.source.to_owned(),
-    };
-    let ignored = format!(
-        "{}: ignored, the message already has this or a later status",
-        report.source
-    );
-    (moved, ignored)
 }

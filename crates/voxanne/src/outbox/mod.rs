@@ -8,6 +8,7 @@
 //!
 //! All times are Unix milliseconds, stored as `BIGINT` in both backends.
 
+mod claim;
 mod db;
 mod enqueue;
 mod history;
@@ -17,14 +18,16 @@ mod queue;
 pub mod reason;
 mod record;
 pub mod status;
+mod timeline;
 mod upkeep;
 
+pub use claim::{Claim, Outcome};
 pub use db::Db;
 pub use enqueue::{Enqueued, IdempotentRequest, NewMessage, StoredResponse};
-pub use history::{ListFilter, MessagePage, StatusApplied, StatusReport, StuckMessage};
-pub use queue::{Claim, Outcome};
+pub use history::{ListFilter, MessagePage, StuckMessage};
 pub use record::{EventRecord, MessageKind, MessageRecord};
 pub use status::MessageStatus;
+pub use timeline::{StatusApplied, StatusReport};
 
 /// Why an outbox operation failed. Always a storage problem: bad input is refused before.
 #[derive(Debug, thiserror::Error)]
