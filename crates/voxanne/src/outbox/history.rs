@@ -3,11 +3,11 @@
 
 use sqlx::QueryBuilder;
 
-use super::db::{advance, begin_write, with_db};
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
-use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, status_details};
+use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, advance, status_details};
 use super::{Outbox, OutboxError, db_err, pg_batch};
+use crate::store::backend::{BeginWrite, Db, on_pool};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,7 @@ impl Outbox {
     /// One message of `org`, or `None` (also when it belongs to another organization).
     #[tracing::instrument(skip_all, fields(org_id = org, message_id = id))]
     pub async fn get(&self, org: &str, id: &str) -> Result<Option<MessageRecord>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = $1 AND id = $2"
             ));
@@ -57,7 +57,7 @@ impl Outbox {
 
     /// The timeline of one message of `org`, oldest first.
     pub async fn events(&self, org: &str, id: &str) -> Result<Vec<EventRecord>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query_as::<_, EventRecord>(
                 "SELECT e.at, e.kind, e.status, e.detail, e.twilio_code FROM message_events e \
                  JOIN messages m ON m.id = e.message_id \
@@ -75,7 +75,7 @@ impl Outbox {
     #[tracing::instrument(skip_all, fields(org_id = org))]
     pub async fn list(&self, org: &str, filter: &ListFilter) -> Result<MessagePage, OutboxError> {
         let limit = filter.limit.clamp(1, 500);
-        let rows: Vec<MessageRow> = with_db!(&self.db, |pool, pg| {
+        let rows: Vec<MessageRow> = on_pool!(&self.db, pool => {
             let mut query = QueryBuilder::new(format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = "
             ));
@@ -129,13 +129,13 @@ impl Outbox {
     ) -> Result<StatusApplied, OutboxError> {
         // PostgreSQL has its one-statement version; this one is SQLite's.
         let pool = match &self.db {
-            super::Db::Postgres(pool) => {
+            Db::Postgres(pool) => {
                 return pg_batch::apply_status(pool, org, id, report, now).await;
             }
-            super::Db::Sqlite(pool) => pool,
+            Db::Sqlite(pool) => pool,
         };
         let mut tx = pool
-            .begin_with(begin_write(false))
+            .begin_write()
             .await
             .map_err(db_err("opening a transaction"))?;
         // The dedup row goes first: on SQLite it takes the write lock before any read.
@@ -203,7 +203,7 @@ impl Outbox {
         created_after: i64,
         limit: u32,
     ) -> Result<Vec<StuckMessage>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query_as::<_, StuckMessage>(
                 "SELECT id, org_id, credential_id, twilio_sid FROM messages \
                  WHERE status_rank < 4 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
@@ -229,7 +229,7 @@ impl Outbox {
         detail: &str,
         now: i64,
     ) -> Result<(), OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) \
                  SELECT id, $3, $4, NULL, $5, NULL FROM messages WHERE org_id = $1 AND id = $2",
@@ -248,7 +248,7 @@ impl Outbox {
 
     /// Marks a message as looked at now, so the reconciler waits before fetching it again.
     pub async fn touch(&self, id: &str, now: i64) -> Result<(), OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query("UPDATE messages SET updated_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
@@ -265,7 +265,7 @@ impl Outbox {
         if sids.is_empty() {
             return Ok(Vec::new());
         }
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE org_id = ");
             query.push_bind(org.to_owned()).push(" AND twilio_sid IN (");
             let mut list = query.separated(", ");

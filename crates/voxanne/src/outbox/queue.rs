@@ -4,11 +4,11 @@
 use sqlx::QueryBuilder;
 
 use super::claim::{Claim, Outcome};
-use super::db::{advance, begin_write, with_db};
 use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
-use super::timeline::{INSERT_EVENT, accepted_event};
-use super::{Db, Outbox, OutboxError, db_err};
+use super::timeline::{INSERT_EVENT, accepted_event, advance};
+use super::{Outbox, OutboxError, db_err};
+use crate::store::backend::{Backend, BeginWrite, Db, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
@@ -60,9 +60,13 @@ impl Outbox {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<Claim>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        let claim = match self.db.backend() {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        on_pool!(&self.db, pool => {
             let rows =
-                sqlx::query_as::<_, ClaimedRow>(if pg { CLAIM_POSTGRES } else { CLAIM_SQLITE })
+                sqlx::query_as::<_, ClaimedRow>(claim)
                     .bind(worker)
                     .bind(lease_until)
                     .bind(now)
@@ -172,9 +176,9 @@ impl Outbox {
         outcomes: &[&(Claim, Outcome)],
         now: i64,
     ) -> Result<Vec<bool>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let mut tx = pool
-                .begin_with(begin_write(pg))
+                .begin_write()
                 .await
                 .map_err(db_err("opening a transaction"))?;
             let mut applied = Vec::with_capacity(outcomes.len());

@@ -63,3 +63,27 @@ pub(super) fn status_details(report: &StatusReport) -> (String, String) {
     );
     (moved, ignored)
 }
+
+/// Moves a message's status forward (never back); sets the error code and reason when given.
+/// Evaluates to whether the status changed. A macro so it runs on either backend's transaction.
+macro_rules! advance {
+    ($tx:expr, $message_id:expr, $status:expr, $error_code:expr, $reason:expr, $now:expr) => {{
+        let status: $crate::outbox::MessageStatus = $status;
+        sqlx::query(
+            "UPDATE messages SET status = $2, status_rank = $3, error_code = COALESCE($4, error_code), \
+               reason = COALESCE($5, reason), updated_at = $6 \
+             WHERE id = $1 AND status_rank < $3",
+        )
+        .bind($message_id)
+        .bind(status.as_str())
+        .bind(i64::from(status.rank()))
+        .bind($error_code)
+        .bind($reason)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::outbox::db_err("advancing a message's status"))
+        .map(|done| done.rows_affected() == 1)
+    }};
+}
+pub(super) use advance;

@@ -214,27 +214,10 @@ impl Store {
         self.db.ping().await
     }
 
-    /// The pool, for crate modules that keep their own tables in this database and run one SQL
-    /// text on both backends with `store::backend::{on_pool, in_transaction}`.
-    #[allow(dead_code)] // for the modules built in parallel (outbox)
+    /// The database, for the crate's other persistence module (the outbox), which keeps its own
+    /// tables here and runs its SQL through the same [`backend`] layer.
     pub(crate) fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// The SQLite pool, for parts that share this database (e.g. the outbox); `None` on PostgreSQL.
-    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
-        match &self.db {
-            Db::Sqlite(pool) => Some(pool),
-            Db::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL pool, for parts that share this database; `None` on SQLite.
-    pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
-        match &self.db {
-            Db::Postgres(pool) => Some(pool),
-            Db::Sqlite(_) => None,
-        }
     }
 }
 

@@ -124,8 +124,7 @@ async fn the_database_itself_refuses_a_second_primary_of_a_type() {
         .await
         .unwrap();
 
-    let bypassing_the_store =
-        crate::support::raw::force_primary(&t.store, second.id.as_str()).await;
+    let bypassing_the_store = crate::support::raw::force_primary(&t.db, second.id.as_str()).await;
 
     let err = bypassing_the_store.unwrap_err();
     assert!(
