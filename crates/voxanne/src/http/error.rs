@@ -303,11 +303,7 @@ impl From<StoreError> for ApiError {
                 hint: "Send `Authorization: Bearer <your organization's API key>`.",
             },
             StoreError::Undecryptable { .. } => ApiError::undecryptable(),
-            StoreError::Database(
-                ref source @ (sqlx::Error::PoolTimedOut
-                | sqlx::Error::Io(_)
-                | sqlx::Error::PoolClosed),
-            ) => {
+            StoreError::Unavailable { ref source } => {
                 tracing::warn!(error = %source, "the database is not reachable");
                 ApiError::Unavailable {
                     message: "The database is not reachable right now.",

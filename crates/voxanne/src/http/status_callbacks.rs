@@ -70,7 +70,10 @@ pub async fn post_status_callback(
                 error = format!("{err:#}"),
                 "status callback: store unavailable"
             );
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            ApiError::Unavailable {
+                message: "The status report could not be recorded right now; Twilio will retry.",
+            }
+            .into_response()
         }
     }
 }

@@ -5,12 +5,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-use super::db::{begin_write, with_db};
 use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
 use super::record::MessageKind;
 use super::status::MessageStatus;
+use super::timeline::INSERT_EVENT;
 use super::{Outbox, OutboxError, db_err, millis};
 use crate::ids::{CredentialId, MessageId, OrgId};
+use crate::store::backend::{BeginWrite, on_pool};
 
 /// A message to queue, already validated (E.164 `to`, non-empty body) and rendered.
 #[derive(Clone)]
@@ -70,7 +71,6 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, k
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12)";
 const INSERT_OUTBOX: &str =
     "INSERT INTO outbox (message_id, org_id, credential_id, due_at) VALUES ($1, $2, $3, $4)";
-pub(crate) const INSERT_EVENT: &str = "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) VALUES ($1, $2, $3, $4, $5, $6)";
 
 impl Outbox {
     /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.
@@ -86,9 +86,9 @@ impl Outbox {
         idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
         now: i64,
     ) -> Result<Enqueued, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let mut tx = pool
-                .begin_with(begin_write(pg))
+                .begin_write()
                 .await
                 .map_err(db_err("opening a transaction"))?;
             if let Some((request, _)) = idempotency {
@@ -183,7 +183,7 @@ impl Outbox {
 
     /// Deletes idempotency keys past their 24 hours; returns how many.
     pub async fn purge_expired_keys(&self, now: i64) -> Result<u64, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
                 .bind(now)
                 .execute(pool)

@@ -305,6 +305,12 @@ impl Store {
             // credential of its type takes over, as on delete, so sending never finds none while
             // one could send. Unmarking the only active one would leave none: refused.
             if was_primary && !current.is_primary {
+                // Unmarked first: one primary per type is a unique index.
+                sqlx::query("UPDATE credentials SET is_primary = FALSE WHERE org_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 let promoted = sqlx::query(
                     "UPDATE credentials SET is_primary = TRUE, updated_at = $4 WHERE id = \
                      (SELECT id FROM credentials WHERE org_id = $1 AND type = $2 AND is_active = TRUE \

@@ -19,7 +19,7 @@ async fn no_secret_appears_in_the_database_files_or_dump_and_api_keys_are_stored
 
     assert!(copy.len() > 1000, "the copy is empty: nothing was checked");
     planted.assert_absent(&copy, "the database files");
-    let hashes = raw::api_key_hashes(&t.store).await;
+    let hashes = raw::api_key_hashes(&t.db).await;
     for key in &planted.api_keys {
         let hash = hex::encode(Sha256::digest(key.text().as_bytes()));
         assert!(

@@ -379,27 +379,7 @@ impl TestApp {
     /// Puts the sealed secrets of credential `from` onto credential `onto`, as a botched restore or
     /// an attacker with database access would: the blobs are bound to `from`, so `onto` no longer opens.
     pub async fn move_secrets(&self, from: &str, onto: &str) {
-        const SQL: &str = "UPDATE credential_secrets SET ciphertext = \
-            (SELECT s.ciphertext FROM credential_secrets s WHERE s.credential_id = $1 AND s.field = credential_secrets.field) \
-            WHERE credential_id = $2";
-        let changed = if let Some(pool) = self.store.sqlite_pool() {
-            sqlx::query(SQL)
-                .bind(from)
-                .bind(onto)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected()
-        } else {
-            let pool = self.store.postgres_pool().unwrap();
-            sqlx::query(SQL)
-                .bind(from)
-                .bind(onto)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected()
-        };
+        let changed = crate::support::raw::move_secrets(&self.db, from, onto).await;
         assert!(changed > 0);
     }
 

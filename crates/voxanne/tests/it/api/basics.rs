@@ -287,3 +287,43 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after_while_other_keys_go
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     assert_eq!(other.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_database_outage_is_a_503_on_readiness_and_on_requests() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+
+    app.store.close().await;
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/organization/credentials",
+            Some(&org.key),
+            None,
+        )
+        .await;
+
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        (
+            &ready.body["error"]["code"],
+            &ready.body["error"]["message"]
+        ),
+        (
+            &json!("unavailable"),
+            &json!("The database is not reachable.")
+        )
+    );
+    assert_eq!(listed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        (
+            &listed.body["error"]["code"],
+            &listed.body["error"]["message"]
+        ),
+        (
+            &json!("unavailable"),
+            &json!("The database is not reachable right now.")
+        )
+    );
+}

@@ -5,19 +5,14 @@ use std::collections::HashSet;
 use voxanne::ids::{CredentialId, MessageId, OrgId};
 use voxanne::outbox::idempotency::{IdempotencyKey, fingerprint};
 use voxanne::outbox::{
-    Db, Enqueued, IdempotentRequest, ListFilter, MessageKind, MessageStatus, NewMessage, Outbox,
+    Enqueued, IdempotentRequest, ListFilter, MessageKind, MessageStatus, NewMessage, Outbox,
     Outcome, StatusApplied, StatusReport, StoredResponse, now_ms,
 };
 
 use super::db::{TestDb, test_db};
 
 pub(super) fn outbox_of(db: &TestDb) -> Outbox {
-    let pool = match (db.store.sqlite_pool(), db.store.postgres_pool()) {
-        (Some(pool), _) => Db::Sqlite(pool.clone()),
-        (None, Some(pool)) => Db::Postgres(pool.clone()),
-        _ => unreachable!(),
-    };
-    Outbox::new(pool)
+    Outbox::new(&db.store)
 }
 
 pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {

@@ -45,7 +45,7 @@ async fn an_expired_state_is_refused_and_nothing_is_stored() {
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let state = param(&callback, "state").unwrap();
-    raw::expire_oauth_state(&app.store, &voxanne::store::state_hash(&state)).await;
+    raw::expire_oauth_state(&app.db, &voxanne::store::state_hash(&state)).await;
 
     let answer = follow(&app, &callback, true, None).await;
 
@@ -108,7 +108,7 @@ async fn a_state_lives_only_hashed_in_the_database() {
     let url = authorization_url(&app, &org, json!({})).await;
     let state = param(&url, "state").unwrap();
 
-    let hashes = raw::oauth_state_hashes(&app.store).await;
+    let hashes = raw::oauth_state_hashes(&app.db).await;
 
     assert_eq!(hashes, vec![voxanne::store::state_hash(&state)]);
     crate::support::Sentinel::from_text(&state).assert_absent(&app.db.raw_copy(), "the database");

@@ -289,15 +289,6 @@ async fn deleting_a_credential_destroys_its_secret_rows() {
         t.store.delete_credential(&org.id, &cred.id).await,
         Err(StoreError::NotFound { .. })
     ));
-    let rows: i64 = match t.store.sqlite_pool() {
-        Some(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-        None => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
-            .fetch_one(t.store.postgres_pool().unwrap())
-            .await
-            .unwrap(),
-    };
+    let rows = crate::support::raw::secret_row_count(&t.db).await;
     assert_eq!(rows, 0);
 }

@@ -142,3 +142,23 @@ async fn deleting_an_organization_removes_everything_it_owns() {
         "{usage:?}"
     );
 }
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_is_unavailable_not_a_database_error() {
+    let t = TestStore::new().await;
+    t.store.ping().await.unwrap();
+
+    t.store.close().await;
+
+    assert!(
+        matches!(t.store.ping().await, Err(StoreError::Unavailable { .. })),
+        "the readiness ping"
+    );
+    assert!(
+        matches!(
+            t.store.list_organizations().await,
+            Err(StoreError::Unavailable { .. })
+        ),
+        "a use case"
+    );
+}

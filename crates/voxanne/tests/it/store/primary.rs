@@ -55,12 +55,14 @@ async fn making_another_credential_primary_switches_in_one_step() {
         .await
         .unwrap();
     assert!(!unset.is_primary);
-    assert!(
+    assert_eq!(
         t.store
             .get_primary_credential(&org.id, CredentialType::Twilio)
             .await
             .unwrap()
-            .is_none()
+            .map(|primary| primary.id),
+        Some(first.id.clone()),
+        "unmarking the primary hands over to the oldest other active credential"
     );
 }
 
@@ -124,8 +126,7 @@ async fn the_database_itself_refuses_a_second_primary_of_a_type() {
         .await
         .unwrap();
 
-    let bypassing_the_store =
-        crate::support::raw::force_primary(&t.store, second.id.as_str()).await;
+    let bypassing_the_store = crate::support::raw::force_primary(&t.db, second.id.as_str()).await;
 
     let err = bypassing_the_store.unwrap_err();
     assert!(

@@ -27,8 +27,8 @@ async fn after_an_organization_is_deleted_a_copy_of_the_database_and_the_master_
         .await
         .unwrap();
     // What an attacker may have kept from before: the org's ciphertexts and wrapped key.
-    let gone_blob = raw::secret_blob(&t.store, gone_cred.id.as_str(), "auth_token").await;
-    let gone_wrapped = raw::wrapped_keys(&t.store)
+    let gone_blob = raw::secret_blob(&t.db, gone_cred.id.as_str(), "auth_token").await;
+    let gone_wrapped = raw::wrapped_keys(&t.db)
         .await
         .into_iter()
         .find(|(o, _, _)| o == gone.id.as_str())
@@ -49,7 +49,7 @@ async fn after_an_organization_is_deleted_a_copy_of_the_database_and_the_master_
         );
     }
     let ring = Keyring::new(vec![t.key.clone()]).unwrap();
-    for (org, _, wrapped) in raw::wrapped_keys(&t.store).await {
+    for (org, _, wrapped) in raw::wrapped_keys(&t.db).await {
         assert_ne!(org, gone.id.as_str());
         // No remaining data key, in the deleted org's context or its own, opens the old blob.
         let context = SecretContext {

@@ -22,14 +22,14 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
         .insert_credential(&org.id, twilio_credential("main", token.secret()))
         .await
         .unwrap();
-    let blob = raw::secret_blob(&t.store, cred.id.as_str(), "auth_token").await;
-    let wrapped = raw::wrapped_keys(&t.store).await.remove(0).2;
+    let blob = raw::secret_blob(&t.db, cred.id.as_str(), "auth_token").await;
+    let wrapped = raw::wrapped_keys(&t.db).await.remove(0).2;
 
     for position in 0..blob.len() {
         let mut tampered = blob.clone();
         tampered[position] ^= 0xA5;
         raw::put_secret_blob(
-            &t.store,
+            &t.db,
             org.id.as_str(),
             cred.id.as_str(),
             "auth_token",
@@ -43,7 +43,7 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
         );
     }
     raw::put_secret_blob(
-        &t.store,
+        &t.db,
         org.id.as_str(),
         cred.id.as_str(),
         "auth_token",
@@ -53,7 +53,7 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
     for position in 0..wrapped.len() {
         let mut tampered = wrapped.clone();
         tampered[position] ^= 0xA5;
-        raw::put_wrapped_key(&t.store, org.id.as_str(), &tampered).await;
+        raw::put_wrapped_key(&t.db, org.id.as_str(), &tampered).await;
         let opened = t.store.open_credential_secrets(&org.id, &cred.id).await;
         assert!(
             undecryptable(opened),
@@ -69,7 +69,7 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
         VerificationStatus::Undecryptable
     );
 
-    raw::put_wrapped_key(&t.store, org.id.as_str(), &wrapped).await;
+    raw::put_wrapped_key(&t.db, org.id.as_str(), &wrapped).await;
     let opened = t
         .store
         .open_credential_secrets(&org.id, &cred.id)
@@ -96,11 +96,11 @@ async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
         Sentinel::new().secret(),
     ));
     let source = t.store.insert_credential(&org.id, new).await.unwrap();
-    let blob = raw::secret_blob(&t.store, source.id.as_str(), "auth_token").await;
+    let blob = raw::secret_blob(&t.db, source.id.as_str(), "auth_token").await;
 
     // Another field of the same record.
     raw::put_secret_blob(
-        &t.store,
+        &t.db,
         org.id.as_str(),
         source.id.as_str(),
         "api_key_secret",
@@ -122,7 +122,7 @@ async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
         .await
         .unwrap();
     raw::put_secret_blob(
-        &t.store,
+        &t.db,
         org.id.as_str(),
         sibling.id.as_str(),
         "auth_token",
@@ -144,7 +144,7 @@ async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
         .await
         .unwrap();
     raw::put_secret_blob(
-        &t.store,
+        &t.db,
         other_org.id.as_str(),
         foreign.id.as_str(),
         "auth_token",
@@ -161,12 +161,12 @@ async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
     );
 
     // The other org's wrapped data key, moved onto this org, does not unwrap either.
-    let keys = raw::wrapped_keys(&t.store).await;
+    let keys = raw::wrapped_keys(&t.db).await;
     let theirs = keys
         .iter()
         .find(|(o, _, _)| o == other_org.id.as_str())
         .unwrap();
-    raw::put_wrapped_key(&t.store, org.id.as_str(), &theirs.2).await;
+    raw::put_wrapped_key(&t.db, org.id.as_str(), &theirs.2).await;
     assert!(
         undecryptable(t.store.open_credential_secrets(&org.id, &sibling.id).await),
         "moved key"
