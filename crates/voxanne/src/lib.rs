@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+pub mod backoff;
 pub mod bench;
 pub mod check;
 pub mod cli;
