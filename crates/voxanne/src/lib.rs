@@ -13,6 +13,7 @@
 
 pub mod api_key;
 pub mod app;
+pub mod backoff;
 pub mod bench;
 pub mod calendar;
 pub mod check;

@@ -203,10 +203,11 @@ impl Outbox {
         created_after: i64,
         limit: u32,
     ) -> Result<Vec<StuckMessage>, OutboxError> {
+        // Rank 6 and above is final (`MessageStatus::is_final`; a status test checks it).
         on_pool!(&self.db, pool => {
             sqlx::query_as::<_, StuckMessage>(
                 "SELECT id, org_id, credential_id, twilio_sid FROM messages \
-                 WHERE status_rank < 4 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
+                 WHERE status_rank < 6 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
                    AND needs_attention = 0 \
                  ORDER BY updated_at LIMIT $3",
             )

@@ -437,3 +437,57 @@ async fn the_list_pages_newest_first_and_filters_by_status() {
     assert_eq!(bodies, ["m4", "m3", "m2", "m1"]);
     assert!(delivered.messages.is_empty());
 }
+
+#[tokio::test]
+async fn the_stuck_query_finds_unfinished_messages_at_any_rank_and_no_final_one() {
+    let db = test_db().await;
+    let outbox = outbox_of(&db);
+    let org = org(&db).await;
+    let credential = CredentialId::generate();
+    let statuses = [
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::PartiallyDelivered,
+        MessageStatus::Delivered,
+        MessageStatus::Undelivered,
+        MessageStatus::Read,
+    ];
+    let news: Vec<NewMessage> = statuses
+        .iter()
+        .map(|status| message(&credential, status.as_str()))
+        .collect();
+    let now = now_ms();
+    outbox.enqueue(&org, &news, None, now).await.unwrap();
+    let claims = outbox.claim_due("a", now, now + 60_000, 10).await.unwrap();
+    let settled: Vec<_> = claims
+        .iter()
+        .map(|claim| (claim.clone(), accepted(&format!("SM{}", claim.body))))
+        .collect();
+    outbox.settle(&settled, now_ms()).await.unwrap();
+    for (new, status) in news.iter().zip(statuses) {
+        let report = StatusReport {
+            status,
+            error_code: None,
+            reason: None,
+            dedup_key: format!("status:{status}"),
+            source: "callback",
+        };
+        outbox
+            .apply_status(org.as_str(), new.id.as_str(), &report, now_ms())
+            .await
+            .unwrap();
+    }
+
+    let stuck = outbox.stuck(now_ms() + 1_000, 0, 100).await.unwrap();
+
+    let mut found: Vec<&str> = stuck
+        .iter()
+        .map(|m| {
+            let new = news.iter().find(|n| n.id.as_str() == m.id).unwrap();
+            new.body.as_str()
+        })
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, ["partially_delivered", "queued", "sending", "sent"]);
+}
