@@ -6,11 +6,6 @@
 //! URL-safe and survive case-folding systems.
 
 use rand::Rng;
-use sqlx::Database;
-use sqlx::decode::Decode;
-use sqlx::encode::{Encode, IsNull};
-use sqlx::error::BoxDynError;
-use sqlx::types::Type;
 
 /// Number of random characters after the prefix: 26 × log2(36) ≈ 134 bits.
 pub const BODY_LEN: usize = 26;
@@ -56,7 +51,7 @@ fn validate(kind: &'static str, prefix: &'static str, value: &str) -> Result<(),
 }
 
 /// An id type per kind, on the workspace's one typed-id facility, plus what only stored ids
-/// need: a prefix, generation, and sqlx encoding.
+/// need: a prefix and generation. (Their database encoding is the store's: `store::id_columns`.)
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $prefix:literal) => {
         // Ids are not secret: Debug shows the id itself, which is what a log reader needs.
@@ -75,41 +70,6 @@ macro_rules! prefixed_id {
             /// A new random id.
             pub fn generate() -> Self {
                 Self(format!("{}{}", $prefix, random_body()))
-            }
-        }
-
-        impl<DB: Database> Type<DB> for $name
-        where
-            String: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <String as Type<DB>>::type_info()
-            }
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <String as Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<'q, DB: Database> Encode<'q, DB> for $name
-        where
-            String: Encode<'q, DB>,
-        {
-            fn encode_by_ref(
-                &self,
-                buf: &mut <DB as Database>::ArgumentBuffer,
-            ) -> Result<IsNull, BoxDynError> {
-                <String as Encode<'q, DB>>::encode_by_ref(&self.0, buf)
-            }
-        }
-
-        // Decoding validates too, so a corrupted row surfaces as an error, not as a bad id.
-        impl<'r, DB: Database> Decode<'r, DB> for $name
-        where
-            String: Decode<'r, DB>,
-        {
-            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-                let raw = <String as Decode<'r, DB>>::decode(value)?;
-                Ok(Self::parse(&raw)?)
             }
         }
     };

@@ -8,6 +8,7 @@
 mod api_keys;
 pub mod backend;
 mod credentials;
+mod id_columns;
 mod keys;
 mod model;
 mod oauth_states;
