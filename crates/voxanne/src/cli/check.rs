@@ -5,6 +5,7 @@
 //! missing or malformed credentials or SIDs (nothing is sent to Twilio then; with `--json` the
 //! error is printed as `{"error": {"code": "usage", "message"}}`). A From or To number that is not
 //! E.164 is a failed check, not a usage error: the report still says what else is right.
+//! A test text passes once Twilio reports it delivered within `--deliver-within` seconds.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use secrecy::SecretString;
 use twilio::{AccountSid, ApiKeySid, Credentials, MessagingServiceSid};
 
 use super::EXIT_USAGE;
-use crate::check::{AuthKind, CheckPlan, CheckResult, CheckStatus, Report, Sender};
+use crate::check::{AuthKind, CheckPlan, CheckResult, CheckStatus, Delivery, Report, Sender};
 use crate::phone::PhoneNumber;
 
 const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
@@ -62,7 +63,15 @@ pub struct TwilioArgs {
     /// Seconds to wait for each Twilio answer.
     #[arg(long, default_value_t = 15)]
     timeout_secs: u64,
-    /// Print the report as JSON instead of one line per check.
+    /// Seconds each test text has, from its request, to be reported delivered (the plan's target
+    /// is 5); a text still `sent` then fails as not confirmed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    deliver_within: u64,
+    /// Stop at Twilio's acceptance instead of following the test texts to delivery.
+    #[arg(long, conflicts_with = "deliver_within")]
+    no_wait: bool,
+    /// Print the results as JSON instead of one line per check.
     #[arg(long)]
     json: bool,
 }
@@ -172,10 +181,13 @@ fn prepare(args: &TwilioArgs) -> Result<(twilio::Client, CheckPlan), String> {
     };
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     let client = twilio::Client::new(credentials, config).map_err(|e| e.to_string())?;
-    Ok((
-        client,
-        CheckPlan::new(auth, sender, to, args.clinic_name.clone()),
-    ))
+    let mut plan = CheckPlan::new(auth, sender, to, args.clinic_name.clone());
+    plan.delivery = if args.no_wait {
+        Delivery::NoWait
+    } else {
+        Delivery::Within(Duration::from_secs(args.deliver_within))
+    };
+    Ok((client, plan))
 }
 
 /// One line per check: `PASS account       …`; failures end with the fix and Twilio's code.

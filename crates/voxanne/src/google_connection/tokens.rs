@@ -181,6 +181,8 @@ impl GoogleConnections {
                 twilio_code: None,
                 message_sid: None,
                 segments: None,
+                final_status: None,
+                delivery_ms: None,
             }],
         };
         let value = serde_json::to_value(&report).map_err(|source| StoreError::Corrupt {

@@ -24,6 +24,8 @@ fn check(id: &str, status: CheckStatusOut, message: String, hint: Option<String>
         twilio_code: None,
         message_sid: None,
         segments: None,
+        final_status: None,
+        delivery_ms: None,
     }
 }
 

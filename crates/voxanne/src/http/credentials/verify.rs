@@ -99,6 +99,8 @@ fn check_out(result: &check::CheckResult) -> CheckOut {
         twilio_code: result.twilio_code,
         message_sid: result.message_sid.clone(),
         segments: result.segments,
+        final_status: result.final_status.map(|s| s.as_str().to_owned()),
+        delivery_ms: result.delivery_ms,
     }
 }
 

@@ -156,6 +156,14 @@ pub struct CheckOut {
     /// Segments of a test message that was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u32>,
+    /// A test message's last status: `delivered`, `undelivered`, `failed`, or the status it had
+    /// when the 5 s delivery deadline passed (`sent`: the carrier confirmed nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "delivered")]
+    pub final_status: Option<String>,
+    /// Milliseconds from sending a test message to Twilio reporting it delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_ms: Option<u64>,
 }
 
 /// The result of `POST …/verify`, also kept as the credential's `last_verification`.
