@@ -10,6 +10,7 @@
 mod carrier;
 mod delivery;
 mod explain;
+mod results;
 mod retry;
 mod steps;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 pub use self::carrier::explain_delivery;
 pub use self::delivery::{DEFAULT_DELIVER_WITHIN, Delivery, seconds};
 pub use self::explain::{Context, Explanation, explain};
+pub use self::results::{LocalTime, TestResults};
 pub use self::retry::{Attempted, RetryPolicy, may_retry, retrying};
 use crate::phone::{PhoneError, PhoneNumber};
 

@@ -174,4 +174,5 @@ async fn a_one_second_deadline_fails_against_a_sandbox_stepping_once_a_second() 
     assert_eq!(generic["final_status"], "queued");
     assert!(generic["delivery_ms"].is_null());
     assert_eq!(results["checks"][3]["status"], "skip");
+    assert_eq!(results["deliver_within_ms"], 1000);
 }

@@ -6,6 +6,7 @@ mod command;
 mod delivery;
 mod library;
 mod process;
+mod results;
 
 use std::time::Duration;
 
