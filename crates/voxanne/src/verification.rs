@@ -41,6 +41,14 @@ pub struct Check {
     /// Segments of a test message that was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u32>,
+    /// A test message's last status: `delivered`, `undelivered`, `failed`, or the status it had
+    /// when the 5 s delivery deadline passed (`sent`: the carrier confirmed nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "delivered")]
+    pub final_status: Option<String>,
+    /// Milliseconds from sending a test message to Twilio reporting it delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_ms: Option<u64>,
 }
 
 impl Check {
@@ -54,6 +62,8 @@ impl Check {
             twilio_code: None,
             message_sid: None,
             segments: None,
+            final_status: None,
+            delivery_ms: None,
         }
     }
 }

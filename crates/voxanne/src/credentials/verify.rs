@@ -137,6 +137,8 @@ fn check_record(result: &check::CheckResult) -> Check {
         twilio_code: result.twilio_code,
         message_sid: result.message_sid.clone(),
         segments: result.segments,
+        final_status: result.final_status.map(|s| s.as_str().to_owned()),
+        delivery_ms: result.delivery_ms,
     }
 }
 

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use crate::check::mask_sid;
 use crate::credentials::{CredentialChanges, NewTwilioAccount};
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
 use crate::verification::Verification;
@@ -174,22 +175,6 @@ pub struct CredentialOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialListOut {
     pub credentials: Vec<CredentialOut>,
-}
-
-/// Hides all but the last 4 characters of a SID, keeping its 2-letter prefix.
-pub fn mask_sid(sid: &str) -> String {
-    let chars: Vec<char> = sid.chars().collect();
-    if chars.len() <= 6 {
-        return "•".repeat(chars.len());
-    }
-    let (prefix, rest) = chars.split_at(2);
-    let (hidden, shown) = rest.split_at(rest.len() - 4);
-    format!(
-        "{}{}{}",
-        prefix.iter().collect::<String>(),
-        "•".repeat(hidden.len()),
-        shown.iter().collect::<String>()
-    )
 }
 
 impl From<crate::store::VerificationStatus> for VerificationStatusOut {
