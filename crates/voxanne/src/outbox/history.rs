@@ -260,15 +260,16 @@ impl Outbox {
         })
     }
 
-    /// The Twilio SIDs of `org`'s messages among `sids`: a SID already ours cannot be adopted
-    /// by another message.
-    pub async fn known_sids(&self, org: &str, sids: &[String]) -> Result<Vec<String>, OutboxError> {
+    /// The Twilio SIDs among `sids` that a message (of any organization) already holds: such a
+    /// SID cannot be adopted by another message.
+    pub async fn known_sids(&self, sids: &[String]) -> Result<Vec<String>, OutboxError> {
         if sids.is_empty() {
             return Ok(Vec::new());
         }
         on_pool!(&self.db, pool => {
-            let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE org_id = ");
-            query.push_bind(org.to_owned()).push(" AND twilio_sid IN (");
+            // Across every organization: two clinics may share one Twilio account, and a SID
+            // adopted by one message must never be adopted by another, whoever owns it.
+            let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE twilio_sid IN (");
             let mut list = query.separated(", ");
             for sid in sids {
                 list.push_bind(sid.clone());

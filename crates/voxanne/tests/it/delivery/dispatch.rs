@@ -40,14 +40,14 @@ async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
 }
 
 #[tokio::test]
-async fn a_server_error_is_retried_with_backoff_then_sent() {
+async fn a_server_error_is_checked_against_twilios_records_then_sent_once() {
     let world = World::start(|_| {}).await;
     let clinic = world.clinic("Clinic").await;
     let to = phone();
     world
         .fault(&clinic, json!({"fault": "503", "count": 1}))
         .await;
-    let id = world.queue(&clinic, &to, "retry me").await;
+    let id = world.queue(&clinic, &to, "check, then send me").await;
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
     let mut sent = 0;
@@ -63,11 +63,15 @@ async fn a_server_error_is_retried_with_backoff_then_sent() {
             .accepted;
     }
 
-    assert_eq!((first.claimed, first.retried), (1, 1));
+    assert_eq!(
+        (first.claimed, first.retried, first.reconciling),
+        (1, 0, 1),
+        "a 5xx may have created the message: it is reconciled, not resent blindly"
+    );
     assert_eq!(sent, 1);
     let timeline = world.timeline(&clinic, &id).await;
     assert!(
-        timeline.iter().any(|(kind, detail)| kind == "retry"
+        timeline.iter().any(|(kind, detail)| kind == "reconciling"
             && detail.as_deref().is_some_and(|d| d.contains("503"))),
         "{timeline:?}"
     );
