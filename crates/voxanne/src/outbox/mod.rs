@@ -20,6 +20,7 @@ mod record;
 pub mod status;
 mod timeline;
 mod upkeep;
+mod workers;
 
 pub use claim::{Claim, Outcome};
 pub use enqueue::{Enqueued, IdempotentRequest, NewMessage, StoredResponse};

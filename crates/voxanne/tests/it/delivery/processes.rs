@@ -114,8 +114,23 @@ impl Fleet {
         }
     }
 
-    /// Starts `voxanne serve` on `port` and waits for its "listening" line.
+    /// Starts `voxanne serve` on `port` with short leases and delays, and waits for its
+    /// "listening" line.
     fn serve(&self, port: u16) -> Server {
+        self.serve_with(
+            port,
+            &[
+                ("VOXANNE_TWILIO_TIMEOUT_SECS", "1"),
+                ("VOXANNE_DISPATCH_LEASE_SECS", "2"),
+                ("VOXANNE_DISPATCH_RECONCILE_DELAY_MS", "200"),
+                ("VOXANNE_DISPATCH_STUCK_AFTER_SECS", "1"),
+                ("VOXANNE_DISPATCH_STUCK_INTERVAL_SECS", "1"),
+            ],
+        )
+    }
+
+    /// Starts `voxanne serve` on `port` with `timings` (production defaults for the rest).
+    fn serve_with(&self, port: u16, timings: &[(&str, &str)]) -> Server {
         let url = format!("http://127.0.0.1:{port}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
             .args([
@@ -129,13 +144,9 @@ impl Fleet {
             // Exposed only to hand the child process its master key.
             .env("VOXANNE_MASTER_KEY", self.key.expose_secret())
             .env("VOXANNE_TWILIO_BASE_URL", self.sandbox.url())
-            .env("VOXANNE_TWILIO_TIMEOUT_SECS", "1")
             .env("VOXANNE_RATE_LIMIT_PER_SECOND", "100000")
             .env("VOXANNE_RATE_LIMIT_BURST", "100000")
-            .env("VOXANNE_DISPATCH_LEASE_SECS", "2")
-            .env("VOXANNE_DISPATCH_RECONCILE_DELAY_MS", "200")
-            .env("VOXANNE_DISPATCH_STUCK_AFTER_SECS", "1")
-            .env("VOXANNE_DISPATCH_STUCK_INTERVAL_SECS", "1")
+            .envs(timings.iter().copied())
             .env("VOXANNE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -241,17 +252,26 @@ impl Fleet {
     }
 
     async fn status(&self, server: &Server, id: &str) -> String {
-        let answer: Value = self
-            .http
-            .get(format!("{}/api/messages/{id}", server.url))
-            .bearer_auth(&self.api_key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["status"].as_str().unwrap_or_default().to_owned()
+        self.message(server, id).await["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// `GET /api/messages/{id}` on `server`.
+    async fn message(&self, server: &Server, id: &str) -> Value {
+        let request = || {
+            self.http
+                .get(format!("{}/api/messages/{id}", server.url))
+                .bearer_auth(&self.api_key)
+                .send()
+        };
+        // A pooled connection to a killed server fails once; the retry opens a fresh one.
+        let response = match request().await {
+            Ok(response) => response,
+            Err(_) => request().await.unwrap(),
+        };
+        response.json().await.unwrap()
     }
 
     /// Waits until every message is delivered; returns the ones that are not.
@@ -357,6 +377,49 @@ async fn a_server_killed_mid_burst_loses_nothing_and_sends_nothing_twice_after_r
     for to in &recipients {
         assert!(fleet.inbox_len(to).await <= 1, "{to} got a duplicate");
     }
+}
+
+#[tokio::test]
+async fn with_production_leases_a_send_in_flight_at_a_kill_goes_out_once_within_seconds_of_the_restart()
+ {
+    let fleet = Fleet::new().await;
+    let port = free_port();
+    // Production timings: a 60 s lease and a 10 minute stuck threshold, which before heartbeats
+    // held a crashed server's claims for a minute.
+    let first = fleet.serve_with(port, &[]);
+    // Twilio creates the text, then its answer hangs: the send is in flight when the kill comes.
+    fleet
+        .arm(json!({"fault": "hang", "process": true, "count": 1}))
+        .await;
+    let to = distinct_phones(1);
+    let accepted = fleet.burst(&first, &to, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first);
+
+    let second = fleet.serve_with(port, &[]);
+    let restarted = Instant::now();
+    let undelivered = fleet
+        .wait_delivered(&second, &accepted, Duration::from_secs(10))
+        .await;
+    // Settled means the claim was taken over and reconciled: the Twilio SID is recorded (a
+    // status callback alone does not record it).
+    let (id, _) = &accepted[0];
+    let mut settled = false;
+    while !settled && restarted.elapsed() < Duration::from_secs(10) {
+        settled = fleet.message(&second, id).await["twilio_sid"].is_string();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    assert!(
+        undelivered.is_empty(),
+        "not delivered within 10 s of the restart: {undelivered:?}"
+    );
+    assert!(
+        settled,
+        "the dead server's claim was not taken over within 10 s"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fleet.inbox_len(&to[0]).await, 1, "adopted, not sent twice");
 }
 
 #[tokio::test]
