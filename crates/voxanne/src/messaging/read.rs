@@ -13,6 +13,9 @@ use crate::services::Services;
 use crate::tenant::Caller;
 
 fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ReadError {
+    if err.is_outage() {
+        return ReadError::Unavailable(err);
+    }
     ReadError::Unexpected(anyhow::Error::new(err).context(doing))
 }
 

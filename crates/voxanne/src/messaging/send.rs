@@ -93,6 +93,9 @@ pub enum SendError {
     NoRecipients,
     #[error("the idempotency key was already used with a different request in the last 24 hours")]
     IdempotencyKeyReused,
+    /// The database cannot be reached right now: nothing was queued.
+    #[error("nothing could be queued right now")]
+    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -114,6 +117,39 @@ fn unexpected(
     doing: &'static str,
 ) -> SendError {
     SendError::Unexpected(anyhow::Error::new(err).context(doing))
+}
+
+/// A store or outbox failure: an outage when the database is out of reach (retry later),
+/// otherwise a bug.
+fn storage(err: impl Into<Storage>, doing: &'static str) -> SendError {
+    match err.into() {
+        Storage::Store(StoreError::Unavailable { source }) => {
+            SendError::Unavailable(anyhow::Error::new(source).context(doing))
+        }
+        Storage::Outbox(err) if err.is_outage() => {
+            SendError::Unavailable(anyhow::Error::new(err).context(doing))
+        }
+        Storage::Store(err) => unexpected(err, doing),
+        Storage::Outbox(err) => unexpected(err, doing),
+    }
+}
+
+/// Either persistence module's error, for [`storage`].
+enum Storage {
+    Store(StoreError),
+    Outbox(crate::outbox::OutboxError),
+}
+
+impl From<StoreError> for Storage {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+impl From<crate::outbox::OutboxError> for Storage {
+    fn from(err: crate::outbox::OutboxError) -> Self {
+        Self::Outbox(err)
+    }
 }
 
 /// A lead field as given (the alert template cleans it): required ones must not be blank, and
@@ -176,13 +212,13 @@ async fn sending_credential(
             match store.get_credential(org, &id).await {
                 Ok(credential) => credential,
                 Err(StoreError::NotFound { .. }) => return Err(SendError::CredentialNotFound(id)),
-                Err(err) => return Err(unexpected(err, "reading the credential")),
+                Err(err) => return Err(storage(err, "reading the credential")),
             }
         }
         None => store
             .get_primary_credential(org, CredentialType::Twilio)
             .await
-            .map_err(|err| unexpected(err, "reading the primary credential"))?
+            .map_err(|err| storage(err, "reading the primary credential"))?
             .ok_or(SendError::NoPrimaryCredential)?,
     };
     twilio_account::usable(&credential).map_err(SendError::Unusable)?;
@@ -191,7 +227,7 @@ async fn sending_credential(
         .get(org, &credential.id)
         .await
         .map_err(|err| match err {
-            Unusable::Store(err) => unexpected(err, "opening the credential"),
+            Unusable::Store(err) => storage(err, "opening the credential"),
             other => SendError::Unusable(other),
         })?;
     let sender = sender_label(&account.sender);
@@ -262,7 +298,7 @@ async fn queue(
         .outbox()
         .enqueue(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now)
         .await
-        .map_err(|err| unexpected(err, "queueing messages"))?;
+        .map_err(|err| storage(err, "queueing messages"))?;
     match enqueued {
         Enqueued::Created => {
             delivery.dispatcher().wake();
@@ -402,7 +438,7 @@ pub async fn send_hot_lead(
             let settings = store
                 .get_settings(org)
                 .await
-                .map_err(|err| unexpected(err, "reading the settings"))?;
+                .map_err(|err| storage(err, "reading the settings"))?;
             numbers("alert_recipients", &settings.alert_recipients)?
         }
     };
@@ -413,7 +449,7 @@ pub async fn send_hot_lead(
     let clinic = store
         .get_organization(org)
         .await
-        .map_err(|err| unexpected(err, "reading the organization"))?
+        .map_err(|err| storage(err, "reading the organization"))?
         .name;
     let text = hot_lead::render(&lead, &clinic);
     let now = now_ms();

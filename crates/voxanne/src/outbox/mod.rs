@@ -23,7 +23,10 @@ mod upkeep;
 mod workers;
 
 pub use claim::{Claim, Outcome};
-pub use enqueue::{Enqueued, IdempotentRequest, NewMessage, StoredResponse};
+pub use enqueue::{
+    Enqueued, IdempotentRequest, NewMessage, StoredResponse, callback_token_hash,
+    callback_token_matches,
+};
 pub use history::{ListFilter, MessagePage, StuckMessage};
 pub use record::{EventRecord, MessageKind, MessageRecord};
 pub use status::MessageStatus;
@@ -47,6 +50,13 @@ pub enum OutboxError {
         field: &'static str,
         value: String,
     },
+}
+
+impl OutboxError {
+    /// The database could not be reached (an outage, not a bug): retry later.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::Database { source, .. } if crate::store::is_outage(source))
+    }
 }
 
 /// Wraps a sqlx error with what we were doing.

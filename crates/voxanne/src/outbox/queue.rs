@@ -78,7 +78,11 @@ impl Outbox {
                 return Ok(Vec::new());
             }
             let mut select = QueryBuilder::new(
-                "SELECT id, to_number, sender, body, callback_token, created_at FROM messages WHERE id IN (",
+                // The token is in the queue row (the message keeps only its hash); rows queued
+                // before that kept it in the message.
+                "SELECT m.id, m.to_number, m.sender, m.body, \
+                   COALESCE(o.callback_token, m.callback_token) AS callback_token, m.created_at \
+                 FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.id IN (",
             );
             let mut ids = select.separated(", ");
             for row in &rows {
@@ -201,10 +205,12 @@ impl Outbox {
                             .execute(&mut *tx)
                             .await
                     }
-                    Outcome::Retry { due_at, cause, .. } => {
+                    // Both wait until `due_at`; a reconcile asks Twilio before sending again.
+                    Outcome::Retry { due_at, cause, .. } | Outcome::Reconcile { due_at, cause, .. } => {
+                        let reconcile = i64::from(matches!(outcome, Outcome::Reconcile { .. }));
                         sqlx::query(
                             "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
-                               lease_owner = NULL, lease_until = 0, reconcile = 0 \
+                               lease_owner = NULL, lease_until = 0, reconcile = $6 \
                              WHERE message_id = $1 AND fence = $2",
                         )
                         .bind(&claim.message_id)
@@ -212,20 +218,7 @@ impl Outbox {
                         .bind(due_at)
                         .bind(attempts)
                         .bind(cause)
-                        .execute(&mut *tx)
-                        .await
-                    }
-                    Outcome::Reconcile { due_at, cause, .. } => {
-                        sqlx::query(
-                            "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
-                               lease_owner = NULL, lease_until = 0, reconcile = 1 \
-                             WHERE message_id = $1 AND fence = $2",
-                        )
-                        .bind(&claim.message_id)
-                        .bind(claim.fence)
-                        .bind(due_at)
-                        .bind(attempts)
-                        .bind(cause)
+                        .bind(reconcile)
                         .execute(&mut *tx)
                         .await
                     }

@@ -30,6 +30,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres
 /// (503): an outage must answer within seconds, not hang every request (sqlx's default is 30 s).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the readiness ping waits for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How long a SQLite connection waits for a lock before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -194,9 +197,17 @@ impl Db {
     }
 
     /// Runs a trivial query: whether the database answers right now.
+    /// Answers within [`PING_TIMEOUT`]: a readiness probe must not hang for the pool's full
+    /// acquire timeout while the database is away.
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
-        Ok(())
+        let ping =
+            async { on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)) };
+        match tokio::time::timeout(PING_TIMEOUT, ping).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(StoreError::Unavailable {
+                source: sqlx::Error::PoolTimedOut,
+            }),
+        }
     }
 
     pub(crate) async fn close(&self) {

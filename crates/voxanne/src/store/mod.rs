@@ -126,13 +126,21 @@ pub enum StoreError {
 /// failures are an outage ([`StoreError::Unavailable`]) and which are anything else.
 impl From<sqlx::Error> for StoreError {
     fn from(source: sqlx::Error) -> Self {
-        match source {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Self::Unavailable { source }
-            }
-            source => Self::Database(source),
+        if is_outage(&source) {
+            Self::Unavailable { source }
+        } else {
+            Self::Database(source)
         }
     }
+}
+
+/// Whether a database error means the database cannot be reached now (rather than a bad query):
+/// the store and the outbox both answer such errors as an outage.
+pub(crate) fn is_outage(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    )
 }
 
 impl StoreError {

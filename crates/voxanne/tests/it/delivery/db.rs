@@ -6,6 +6,8 @@ use voxanne::vault::{Keyring, MasterKey};
 
 pub struct TestDb {
     pub store: Store,
+    /// Its address, for tests that look under the store.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     drop_pg: Option<(String, String)>,
 }
@@ -22,6 +24,7 @@ pub async fn test_db() -> TestDb {
             let store = Store::open(&url, keyring).await.unwrap();
             TestDb {
                 store,
+                url,
                 _dir: Some(dir),
                 drop_pg: None,
             }
@@ -39,6 +42,7 @@ pub async fn test_db() -> TestDb {
             let store = Store::open(&url, keyring).await.unwrap();
             TestDb {
                 store,
+                url,
                 _dir: None,
                 drop_pg: Some((admin, name)),
             }
