@@ -34,6 +34,12 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
     assert_eq!(stored["verification_status"], "verified");
     assert_eq!(stored["verified_at"], answer.body["verified_at"]);
     assert_eq!(stored["last_verification"]["checks"], answer.body["checks"]);
+    assert!(
+        !answer.text.contains(account.sid.as_str())
+            && !stored.to_string().contains(account.sid.as_str()),
+        "the report shows the Account SID masked, as the credential does: {}",
+        answer.text
+    );
     let mut received = Vec::new();
     for _ in 0..200 {
         received = app.inbox(&to).await;
