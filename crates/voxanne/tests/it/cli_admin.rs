@@ -158,10 +158,7 @@ async fn a_key_file_works_like_the_variable() {
 async fn keys_rotate_drives_old_references_to_zero_and_status_counts_them_per_key() {
     let t = TestStore::new().await;
     for n in 0..3 {
-        t.store
-            .create_organization(&format!("Clinic {n}"))
-            .await
-            .unwrap();
+        t.org(&format!("Clinic {n}")).await;
     }
     let new_key = MasterKey::generate();
     let both = key_env(&[&new_key, &t.key]);
@@ -232,7 +229,7 @@ async fn a_sqlite_url_in_a_folder_that_does_not_exist_yet_is_created_by_migrate(
 #[tokio::test]
 async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_key() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let org = t.org("Clinic").await;
     let key = key_env(&[&t.key]);
     let env = [
         ("VOXANNE_MASTER_KEY", key.as_str()),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::support::Fetch;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -40,12 +41,8 @@ impl Stand {
         let client: Value = http
             .post(format!("{url}/sandbox/google/clients"))
             .json(&json!({"redirect_uris": [redirect.as_str()]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         let stand = Self {
             client_id: client["client_id"].as_str().unwrap().to_owned(),
             client_secret: client["client_secret"].as_str().unwrap().to_owned(),
@@ -73,19 +70,11 @@ impl Stand {
 
     async fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let response = self
-            .http
+        self.http
             .request(method, format!("{}{path}", self.url))
             .json(&body)
-            .send()
+            .expect_json(path)
             .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
     }
 
     /// Opens `authorization_url` like a browser, ticks only `keep` on the consent page, submits,

@@ -15,6 +15,7 @@ use voxanne::store::Store;
 use voxanne::vault::MasterKey;
 
 use crate::support::database::TestDb;
+use crate::support::twilio_sandbox::TwilioSandbox;
 
 /// An answer: status, headers and the JSON body (`Value::Null` when there is none).
 #[derive(Debug)]
@@ -33,6 +34,24 @@ impl Answer {
 
     pub fn error_field(&self) -> Option<&str> {
         self.body["error"]["field"].as_str()
+    }
+
+    /// Asserts a 422 whose error names `field`.
+    #[track_caller]
+    pub fn assert_invalid(&self, field: &str) {
+        assert_eq!(
+            (self.status, self.error_field()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{}",
+            self.text
+        );
+    }
+
+    /// Asserts an error answer with this status and error code.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.error()["code"], code, "{}", self.text);
     }
 }
 
@@ -55,7 +74,7 @@ pub struct TwilioAccount {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
-    pub sandbox: sandbox::Sandbox,
+    pub sandbox: TwilioSandbox,
     pub store: Store,
     /// Every response body seen, for the secret sentinel checks.
     pub seen: std::sync::Mutex<Vec<String>>,
@@ -93,9 +112,7 @@ impl TestApp {
 
     async fn spawn_configured(tweak: impl FnOnce(&mut ServerSettings), google: bool) -> Self {
         let db = TestDb::new().await;
-        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
-            .await
-            .unwrap();
+        let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let mut server = ServerSettings {
@@ -278,6 +295,12 @@ impl TestApp {
         .await
     }
 
+    /// An Auth Token credential of `org` for a fresh, active, full sandbox account; its id.
+    pub async fn credential(&self, org: &TestOrg) -> String {
+        let account = self.full_account().await;
+        self.add_token_credential(org, &account).await
+    }
+
     /// Adds an Auth Token credential for `account` and returns its id.
     pub async fn add_token_credential(&self, org: &TestOrg, account: &TwilioAccount) -> String {
         let answer = self
@@ -290,52 +313,27 @@ impl TestApp {
         answer.body["id"].as_str().unwrap().to_owned()
     }
 
-    async fn sandbox_post(&self, path: &str, body: &Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.sandbox.url()))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "sandbox {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
-    }
-
     /// A sandbox account (`"Full"`/`"Trial"`, `"active"`/`"suspended"`) with one SMS number.
     pub async fn twilio_account(&self, kind: &str, status: &str) -> TwilioAccount {
-        let created = self
-            .sandbox_post(
-                "/sandbox/accounts",
-                &json!({"type": kind, "status": status}),
-            )
-            .await;
-        let sid = created["account_sid"].as_str().unwrap().to_owned();
         let number = random_number();
-        self.sandbox_post(
-            &format!("/sandbox/accounts/{sid}/numbers"),
-            &json!({"phone_number": number, "sms": true}),
-        )
-        .await;
+        let body = json!({"type": kind, "status": status});
+        let created = self.sandbox.account_with_number(body, &number).await;
         TwilioAccount {
-            sid,
-            token: created["auth_token"].as_str().unwrap().to_owned(),
+            sid: created.account_sid,
+            token: created.auth_token,
             number,
         }
     }
 
+    /// An active, full (not trial) sandbox account with one SMS number.
+    pub async fn full_account(&self) -> TwilioAccount {
+        self.twilio_account("Full", "active").await
+    }
+
     /// A new API key (SK…) of a sandbox account: (sid, secret).
     pub async fn twilio_api_key(&self, account: &TwilioAccount) -> (String, String) {
-        let key = self
-            .sandbox_post(
-                &format!("/sandbox/accounts/{}/keys", account.sid),
-                &json!({}),
-            )
-            .await;
+        let path = format!("/accounts/{}/keys", account.sid);
+        let key = self.sandbox.control(Method::POST, &path, json!({})).await;
         (
             key["sid"].as_str().unwrap().to_owned(),
             key["secret"].as_str().unwrap().to_owned(),
@@ -343,18 +341,9 @@ impl TestApp {
     }
 
     pub async fn suspend(&self, account: &TwilioAccount) {
-        let response = self
-            .client
-            .patch(format!(
-                "{}/sandbox/accounts/{}",
-                self.sandbox.url(),
-                account.sid
-            ))
-            .json(&json!({"status": "suspended"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+        let path = format!("/accounts/{}", account.sid);
+        let body = json!({"status": "suspended"});
+        self.sandbox.control(Method::PATCH, &path, body).await;
     }
 
     /// What a sandbox phone received.
@@ -382,24 +371,7 @@ impl TestApp {
         const SQL: &str = "UPDATE credential_secrets SET ciphertext = \
             (SELECT s.ciphertext FROM credential_secrets s WHERE s.credential_id = $1 AND s.field = credential_secrets.field) \
             WHERE credential_id = $2";
-        let changed = if let Some(pool) = self.store.sqlite_pool() {
-            sqlx::query(SQL)
-                .bind(from)
-                .bind(onto)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected()
-        } else {
-            let pool = self.store.postgres_pool().unwrap();
-            sqlx::query(SQL)
-                .bind(from)
-                .bind(onto)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected()
-        };
+        let changed = crate::support::raw::execute(&self.store, SQL, from, onto).await;
         assert!(changed > 0);
     }
 

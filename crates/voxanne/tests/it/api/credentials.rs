@@ -10,7 +10,7 @@ use super::app::TestApp;
 async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
 
     let answer = app
         .create_twilio(
@@ -50,7 +50,7 @@ async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view
 async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_in_api_key_mode() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let service = format!("MG{}", "ab12".repeat(8));
 
@@ -84,12 +84,8 @@ async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_i
 async fn only_the_first_credential_is_primary_and_making_another_primary_clears_the_first() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let first = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
-    let second = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let first = app.credential(&org).await;
+    let second = app.credential(&org).await;
     assert_eq!(
         app.get_credential(&org.key, &second).await.body["is_primary"],
         false
@@ -119,9 +115,7 @@ async fn only_the_first_credential_is_primary_and_making_another_primary_clears_
 async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_primary() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .patch_credential(
@@ -138,8 +132,7 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
     let refused = app
         .patch_credential(&org.key, &id, &json!({"is_primary": true}))
         .await;
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "inactive_primary");
+    refused.assert_error(StatusCode::CONFLICT, "inactive_primary");
     let revived = app
         .patch_credential(
             &org.key,
@@ -160,9 +153,7 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
 async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let id = app.credential(&org).await;
 
     let answer = app.delete_credential(&org.key, &id).await;
 
@@ -187,9 +178,7 @@ async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
 async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let id = app.credential(&org).await;
 
     let twilio = app.list_credentials(&org.key, "?type=twilio").await;
     let google = app
@@ -200,21 +189,15 @@ async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
 
     assert_eq!(twilio.body["credentials"][0]["id"], id.as_str());
     assert_eq!(google.body["credentials"].as_array().unwrap().len(), 0);
-    assert_eq!(
-        (bad.status, bad.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("type"))
-    );
-    assert_eq!(
-        (unknown.status, unknown.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
-    );
+    bad.assert_invalid("type");
+    unknown.assert_invalid("kind");
 }
 
 #[tokio::test]
 async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     assert_eq!(
         app.verify(&org.key, &id, &json!({})).await.body["status"],
@@ -241,7 +224,7 @@ async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
 async fn no_secret_appears_in_any_response_raw_base64_or_hex() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let token_id = app.add_token_credential(&org, &account).await;
     let key_answer = app

@@ -108,7 +108,7 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
     let app = TestApp::spawn().await;
     let (owner, stranger) = (app.org().await, app.org().await);
     let revoked = app.revoked_key(&owner).await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&owner, &account).await;
     let missing = voxanne::ids::CredentialId::generate().to_string();
 

@@ -26,7 +26,7 @@ async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of
     let org = app.org().await;
     let mut ids = Vec::new();
     for _ in 0..4 {
-        let account = app.twilio_account("Full", "active").await;
+        let account = app.full_account().await;
         ids.push(app.add_token_credential(&org, &account).await);
     }
     let [first, second, third, fourth] = [&ids[0], &ids[1], &ids[2], &ids[3]];

@@ -28,7 +28,7 @@ async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming
  {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let (key_sid, _) = app.twilio_api_key(&account).await;
     let credential = app.add_token_credential(&org, &account).await;
     let token = hex32();
@@ -73,12 +73,7 @@ async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming
             app.patch_credential(&org.key, &credential, &body).await
         };
 
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
         assert_eq!(answer.error()["code"], "invalid_secret");
         assert!(
             answer.error()["message"].as_str().unwrap().contains("32"),
@@ -136,9 +131,7 @@ async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_t
         .unwrap()
         .id
         .to_string();
-    let (key_sid, _) = app
-        .twilio_api_key(&app.twilio_account("Full", "active").await)
-        .await;
+    let (key_sid, _) = app.twilio_api_key(&app.full_account().await).await;
 
     for (field, body) in [
         ("from_number", json!({"from_number": "+14155550100"})),
@@ -157,12 +150,7 @@ async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_t
     ] {
         let answer = app.patch_credential(&org.key, &google, &body).await;
 
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
         assert_eq!(answer.error()["code"], "not_applicable");
         assert!(answer.error()["hint"].as_str().unwrap().contains(field));
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use voxanne::vault::MasterKey;
 
+use crate::support::Fetch;
 use crate::support::database::TestDb;
 
 fn serve(db_url: &str, master_key: Option<&str>) -> Command {
@@ -151,12 +152,8 @@ async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
     let account: serde_json::Value = control
         .post(format!("{}/sandbox/accounts", sandbox.url()))
         .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let (sid, token) = (
         account["account_sid"].as_str().unwrap(),
         account["auth_token"].as_str().unwrap(),
@@ -197,12 +194,8 @@ async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
         .post(format!("{url}/api/organization/credentials/twilio"))
         .bearer_auth(&api_key)
         .json(&serde_json::json!({"account_sid": sid, "auth_token": token, "from_number": from}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = created["id"].as_str().unwrap();
     let verified = http
         .post(format!("{url}/api/organization/credentials/{id}/verify"))

@@ -53,25 +53,10 @@ async fn a_bad_recipient_or_time_zone_is_refused_naming_the_field() {
         )
         .await;
 
-    assert_eq!(
-        (number.status, number.error_field()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("alert_recipients[1]")
-        )
-    );
-    assert_eq!(
-        (zone.status, zone.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
-    );
-    assert_eq!(
-        (missing.status, missing.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
-    );
-    assert_eq!(
-        (crowd.status, crowd.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("alert_recipients"))
-    );
+    number.assert_invalid("alert_recipients[1]");
+    zone.assert_invalid("timezone");
+    missing.assert_invalid("timezone");
+    crowd.assert_invalid("alert_recipients");
     assert!(
         zone.error()["hint"]
             .as_str()

@@ -18,7 +18,7 @@ fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
 async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persisted_as_verified() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     let to = random_number();
 
@@ -53,9 +53,7 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
 async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still_verifies() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .call(
@@ -76,7 +74,7 @@ async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still
 async fn an_api_key_credential_verifies() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let created = app
         .create_twilio(
@@ -99,7 +97,7 @@ async fn an_api_key_credential_verifies() {
 async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let mut account = app.twilio_account("Full", "active").await;
+    let mut account = app.full_account().await;
     account.token = format!("{:032x}", rand::random::<u128>());
     let id = app.add_token_credential(&org, &account).await;
 
@@ -134,7 +132,7 @@ async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
 async fn a_suspended_account_fails_the_account_check() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     app.suspend(&account).await;
 
@@ -152,7 +150,7 @@ async fn a_suspended_account_fails_the_account_check() {
 async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let mut account = app.twilio_account("Full", "active").await;
+    let mut account = app.full_account().await;
     account.number = random_number();
     let id = app.add_token_credential(&org, &account).await;
 
@@ -187,9 +185,7 @@ async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
 async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .verify(&org.key, &id, &json!({"test_to": "(415) 555-2671"}))
@@ -217,18 +213,13 @@ async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
 async fn a_credential_whose_secrets_no_longer_decrypt_is_reported_plainly_and_never_used() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let broken = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
-    let donor = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let broken = app.credential(&org).await;
+    let donor = app.credential(&org).await;
     app.move_secrets(&donor, &broken).await;
 
     let answer = app.verify(&org.key, &broken, &json!({})).await;
 
-    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "credential_undecryptable");
+    answer.assert_error(StatusCode::CONFLICT, "credential_undecryptable");
     assert!(
         answer.error()["message"]
             .as_str()

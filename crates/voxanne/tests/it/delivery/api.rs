@@ -7,10 +7,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::api::app::{Answer, TestApp, TestOrg, random_number};
+use crate::support::Fetch;
 
 async fn ready_org(app: &TestApp) -> TestOrg {
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     app.add_token_credential(&org, &account).await;
     org
 }
@@ -144,7 +145,7 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
     )
     .await;
     let no_recipients = {
-        let account = app.twilio_account("Full", "active").await;
+        let account = app.full_account().await;
         app.add_token_credential(&org, &account).await;
         post(
             &app,
@@ -174,14 +175,8 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
             .unwrap()
             .contains("/api/organization/credentials/twilio")
     );
-    assert_eq!(
-        (no_recipients.status, no_recipients.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
-    assert_eq!(
-        (bad_number.status, bad_number.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
+    no_recipients.assert_invalid("to");
+    bad_number.assert_invalid("to");
     assert!(
         bad_number.error()["message"]
             .as_str()
@@ -216,10 +211,7 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
     )
     .await;
 
-    assert_eq!(
-        (answer.status, answer.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
+    answer.assert_invalid("to");
     let message = answer.error()["message"].as_str().unwrap();
     assert!(message.contains("at least one"), "{}", answer.text);
     assert!(!message.contains("no alert_recipients"), "{}", answer.text);
@@ -260,12 +252,7 @@ async fn a_blank_lead_name_or_reason_and_an_oversized_field_are_refused_naming_t
             None,
         )
         .await;
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
     }
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
@@ -356,10 +343,7 @@ async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
     );
     assert!(second.body["next_cursor"].is_null());
     assert_eq!(failed.body["messages"], json!([]));
-    assert_eq!(
-        (bad.status, bad.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
-    );
+    bad.assert_invalid("status");
 }
 
 #[tokio::test]
@@ -369,12 +353,8 @@ async fn the_openapi_document_describes_the_sending_api() {
     let doc: Value = app
         .client
         .get(format!("{}/api/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
 
     for path in [
         "/api/messages",

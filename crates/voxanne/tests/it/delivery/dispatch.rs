@@ -8,6 +8,7 @@ use voxanne::outbox::MessageStatus;
 use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
 use super::world::{World, phone};
+use crate::support::Fetch;
 
 #[tokio::test]
 async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
@@ -381,12 +382,8 @@ async fn two_clinics_with_two_accounts_never_cross() {
             .http
             .get(url)
             .basic_auth(&clinic.account_sid, Some(&clinic.auth_token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         let sids: Vec<&str> = list["messages"]
             .as_array()
             .unwrap()

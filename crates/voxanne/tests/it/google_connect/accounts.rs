@@ -2,18 +2,17 @@
 //! account and client at once, so a failed connect, a second connect, a reconnect with the wrong
 //! account or a delete must never cut off another working connection of the same account.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use url::Url;
 use voxanne::google::CALENDAR_LIST_READONLY;
 use voxanne::store::{CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue};
 
-use super::{BOTH, authorization_url, connect, consent, follow, google_user, param, stand_in};
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, connect, connected_clinic, consent, follow,
+    google_user, param, revocations,
+};
 use crate::api::app::{TestApp, TestOrg};
-
-async fn revocations(app: &TestApp) -> Value {
-    stand_in(app, Method::GET, "/sandbox/google/revocations", None).await
-}
 
 async fn google_credentials(app: &TestApp, org: &TestOrg) -> Vec<Value> {
     app.list_credentials(&org.key, "?type=google_calendar")
@@ -27,18 +26,14 @@ async fn google_credentials(app: &TestApp, org: &TestOrg) -> Vec<Value> {
 #[tokio::test]
 async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the_same_account_alone()
  {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, email, id) = connected_clinic().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "allow", &[CALENDAR_LIST_READONLY]).await;
     let refused = follow(&app, &callback, true, None).await;
     let report = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "calendar_permission_not_granted");
+    refused.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
     assert!(
         refused.error()["hint"]
             .as_str()
@@ -54,9 +49,7 @@ async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the
 
 #[tokio::test]
 async fn connecting_the_same_google_account_again_renews_its_credential_instead_of_adding_one() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let first = connect(&app, &org, &email).await;
 
     let second = connect(&app, &org, &email).await;
@@ -96,9 +89,7 @@ async fn stored_duplicate(app: &TestApp, org: &TestOrg, email: &str) -> String {
 
 #[tokio::test]
 async fn deleting_one_of_two_credentials_of_the_same_account_keeps_the_shared_grant_at_google() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let kept = connect(&app, &org, &email).await;
     let duplicate = stored_duplicate(&app, &org, &email).await;
 
@@ -139,8 +130,7 @@ async fn reconnecting_a_credential_as_another_google_account_is_refused_and_chan
     .await;
     let page = follow(&app, &consent(&url, "allow", BOTH).await, false, None).await;
 
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "google_account_mismatch");
+    refused.assert_error(StatusCode::CONFLICT, "google_account_mismatch");
     let message = refused.error()["message"].as_str().unwrap();
     assert!(
         message.contains(&expected) && message.contains(&other),

@@ -6,14 +6,14 @@ use serde_json::json;
 use url::Url;
 use voxanne::google::CALENDAR_LIST_READONLY;
 
-use super::{BOTH, authorization_url, connect, consent, follow, google_user, param, start};
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, connect, consent, follow, param, start,
+};
 use crate::api::app::TestApp;
 
 #[tokio::test]
 async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_credential() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
 
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
@@ -61,9 +61,7 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
 
 #[tokio::test]
 async fn an_api_client_finishing_the_flow_gets_the_credential_as_json() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
 
@@ -80,9 +78,7 @@ async fn an_api_client_finishing_the_flow_gets_the_credential_as_json() {
 
 #[tokio::test]
 async fn declining_on_the_consent_page_stores_nothing_and_says_so() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "deny", BOTH).await;
@@ -103,16 +99,13 @@ async fn declining_on_the_consent_page_stores_nothing_and_says_so() {
 
 #[tokio::test]
 async fn unticking_the_calendar_scope_stores_nothing_and_names_the_permission() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "allow", &[CALENDAR_LIST_READONLY]).await;
     let answer = follow(&app, &callback, true, None).await;
 
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "calendar_permission_not_granted");
+    answer.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
     assert!(
         answer.error()["message"]
             .as_str()
@@ -156,9 +149,7 @@ async fn a_malformed_connect_body_is_a_422_naming_the_field() {
 
 #[tokio::test]
 async fn the_demo_helper_connects_a_calendar_in_process() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let google = app.google.as_ref().unwrap();
 
     let credential = voxanne::google_connection::demo::connect_calendar(google, &org.id, &email)

@@ -139,3 +139,47 @@ pub async fn access_token_ttl(app: &TestApp, secs: u64) {
     )
     .await;
 }
+
+/// The user revokes this server's access from their Google account page.
+pub async fn revoke_at_google(app: &TestApp, email: &str) {
+    let path = format!("/sandbox/google/users/{email}/revoke");
+    stand_in(app, Method::POST, &path, None).await;
+}
+
+/// The stand-in's token endpoint answers the next `count` requests with a 503.
+pub async fn token_outage(app: &TestApp, count: u32) {
+    let fault = json!({"endpoint": "token", "fault": "503", "count": count});
+    stand_in(app, Method::POST, "/sandbox/google/faults", Some(fault)).await;
+}
+
+/// Every revocation the stand-in received.
+pub async fn revocations(app: &TestApp) -> Value {
+    stand_in(app, Method::GET, "/sandbox/google/revocations", None).await
+}
+
+/// A server with Google configured, an organization, and a Google user of its own (not
+/// connected yet).
+pub async fn clinic_with_google_user() -> (TestApp, TestOrg, String) {
+    let app = TestApp::spawn_with_google().await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    (app, org, email)
+}
+
+/// `clinic_with_google_user` with the user's calendar connected: the app, the organization,
+/// the user's email and the credential id.
+pub async fn connected_clinic() -> (TestApp, TestOrg, String, String) {
+    let (app, org, email) = clinic_with_google_user().await;
+    let id = connect(&app, &org, &email).await;
+    (app, org, email, id)
+}
+
+/// `connected_clinic` whose access tokens live `secs` seconds, so the server keeps refreshing.
+pub async fn connected_clinic_with_token_ttl(secs: u64) -> (TestApp, TestOrg, String, String) {
+    let app = TestApp::spawn_with_google().await;
+    access_token_ttl(&app, secs).await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    let id = connect(&app, &org, &email).await;
+    (app, org, email, id)
+}

@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use url::Url;
 
-use super::{BOTH, authorization_url, consent, follow, google_user, param};
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, consent, follow, google_user, param,
+};
 use crate::api::app::TestApp;
 use crate::support::raw;
 
@@ -20,9 +22,7 @@ async fn google_credentials(app: &TestApp, key: &str) -> usize {
 
 #[tokio::test]
 async fn a_state_used_once_is_refused_the_second_time() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let first = follow(&app, &callback, false, None).await;
@@ -39,9 +39,7 @@ async fn a_state_used_once_is_refused_the_second_time() {
 
 #[tokio::test]
 async fn an_expired_state_is_refused_and_nothing_is_stored() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let state = param(&callback, "state").unwrap();
@@ -49,8 +47,7 @@ async fn an_expired_state_is_refused_and_nothing_is_stored() {
 
     let answer = follow(&app, &callback, true, None).await;
 
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "state_expired");
+    answer.assert_error(StatusCode::BAD_REQUEST, "state_expired");
     assert_eq!(google_credentials(&app, &org.key).await, 0);
 }
 
@@ -94,8 +91,7 @@ async fn another_organizations_state_is_refused_and_stays_usable_by_its_owner() 
     let foreign = follow(&app, &callback, true, Some(&other.key)).await;
     let own = follow(&app, &callback, true, Some(&owner.key)).await;
 
-    assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.text);
-    assert_eq!(foreign.error()["code"], "foreign_state");
+    foreign.assert_error(StatusCode::BAD_REQUEST, "foreign_state");
     assert_eq!(google_credentials(&app, &other.key).await, 0);
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
     assert_eq!(google_credentials(&app, &owner.key).await, 1);

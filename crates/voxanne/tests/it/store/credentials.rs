@@ -5,35 +5,18 @@ use voxanne::store::{
     VerificationStatus,
 };
 
-use super::{google_credential, twilio_credential};
+use super::twilio_credential;
+use crate::support::store::assert_invalid;
 use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let org = t.org("Clinic").await;
 
-    let first = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    let second = t
-        .store
-        .insert_credential(
-            &org.id,
-            twilio_credential("backup", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
-    let google = t
-        .store
-        .insert_credential(
-            &org.id,
-            google_credential("calendar", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
+    let first = t.any_twilio(&org.id, "main").await;
+    let second = t.any_twilio(&org.id, "backup").await;
+    let google = t.any_google(&org.id, "calendar").await;
 
     assert!(first.is_primary && !second.is_primary && google.is_primary);
     assert_eq!(first.verification_status, VerificationStatus::Unverified);
@@ -62,19 +45,11 @@ async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() 
 #[tokio::test]
 async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let org = t.org("Clinic").await;
     let token = Sentinel::new();
 
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
+    let opened = t.open(&org.id, &cred.id).await;
 
     assert_eq!(
         opened.get(SecretField::AuthToken).unwrap().expose_secret(),
@@ -91,25 +66,16 @@ async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
 #[tokio::test]
 async fn a_secret_field_of_another_type_is_refused() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let org = t.org("Clinic").await;
     let mut new = twilio_credential("main", Sentinel::new().secret());
     new.secrets.push(SecretValue::new(
         SecretField::RefreshToken,
         Sentinel::new().secret(),
     ));
 
-    let err = t.store.insert_credential(&org.id, new).await.unwrap_err();
+    let refused = t.store.insert_credential(&org.id, new).await;
 
-    assert!(
-        matches!(
-            err,
-            StoreError::Invalid {
-                field: "secrets",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_invalid(refused, "secrets");
     assert!(
         t.store
             .list_credentials(&org.id, None)
@@ -122,12 +88,8 @@ async fn a_secret_field_of_another_type_is_refused() {
 #[tokio::test]
 async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let org = t.org("Clinic").await;
+    let cred = t.any_twilio(&org.id, "main").await;
     let report = json!({"checks": [{"id": "account_active", "result": "pass"}]});
     let verified = t
         .store
@@ -164,11 +126,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
         patched.secret_last4.as_deref(),
         Some(&new_token.text()[new_token.text().len() - 4..])
     );
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let opened = t.open(&org.id, &cred.id).await;
     assert_eq!(
         opened.get(SecretField::AuthToken).unwrap().expose_secret(),
         new_token.text()
@@ -178,12 +136,8 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
 #[tokio::test]
 async fn new_display_fields_reset_verification_and_deactivation_hides_the_primary() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let org = t.org("Clinic").await;
+    let cred = t.any_twilio(&org.id, "main").await;
     t.store
         .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
         .await
@@ -222,12 +176,8 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
 #[tokio::test]
 async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_verification() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, google_credential("cal", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let org = t.org("Clinic").await;
+    let cred = t.any_google(&org.id, "cal").await;
     t.store
         .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
         .await
@@ -250,11 +200,7 @@ async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_ver
         .await
         .unwrap();
 
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let opened = t.open(&org.id, &cred.id).await;
     let stored = opened.get_with_expiry(SecretField::AccessToken).unwrap();
     assert_eq!(stored.value.expose_secret(), access.text());
     assert_eq!(stored.expires_at, Some(expiry));
@@ -267,13 +213,9 @@ async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_ver
 #[tokio::test]
 async fn deleting_a_credential_destroys_its_secret_rows() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let org = t.org("Clinic").await;
     let token = Sentinel::new();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
 
     t.store.delete_credential(&org.id, &cred.id).await.unwrap();
 

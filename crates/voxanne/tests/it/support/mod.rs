@@ -3,10 +3,15 @@
 #![allow(dead_code, unused_imports)] // each test module uses a different subset of the fixtures
 
 pub mod database;
+pub mod fetch;
+pub mod logs;
 pub mod planted;
 pub mod raw;
 pub mod sentinel;
+pub mod store;
 pub mod twilio_sandbox;
 
-pub use database::{TestDb, TestStore};
+pub use database::TestDb;
+pub use fetch::Fetch;
 pub use sentinel::Sentinel;
+pub use store::TestStore;

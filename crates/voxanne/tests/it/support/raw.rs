@@ -1,6 +1,6 @@
 //! Direct SQL on a store's database, for tests that play the attacker (tamper, copy, inspect).
 
-use voxanne::store::Store;
+use voxanne::store::{Credential, Store};
 
 /// Runs `$body` with `$pool` bound to the store's SQLite or PostgreSQL pool.
 macro_rules! on_test_pool {
@@ -25,14 +25,14 @@ pub async fn secret_blob(store: &Store, credential: &str, field: &str) -> Vec<u8
 }
 
 /// Overwrites (or adds) one secret blob, as someone with write access to the database could.
-pub async fn put_secret_blob(store: &Store, org: &str, credential: &str, field: &str, blob: &[u8]) {
+pub async fn put_secret_blob(store: &Store, credential: &Credential, field: &str, blob: &[u8]) {
     on_test_pool!(store, pool => {
         sqlx::query(
             "INSERT INTO credential_secrets (credential_id, org_id, field, ciphertext, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (credential_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
         )
-        .bind(credential)
-        .bind(org)
+        .bind(credential.id.as_str())
+        .bind(credential.org_id.as_str())
         .bind(field)
         .bind(blob)
         .bind(chrono::Utc::now())
@@ -98,5 +98,18 @@ pub async fn expire_oauth_state(store: &Store, state_hash: &str) {
 pub async fn oauth_state_hashes(store: &Store) -> Vec<String> {
     on_test_pool!(store, pool => {
         sqlx::query_scalar("SELECT state_hash FROM oauth_states").fetch_all(pool).await.unwrap()
+    })
+}
+
+/// Runs `sql` with two text parameters; the number of rows it changed.
+pub async fn execute(store: &Store, sql: &'static str, first: &str, second: &str) -> u64 {
+    on_test_pool!(store, pool => {
+        sqlx::query(sql)
+            .bind(first)
+            .bind(second)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected()
     })
 }
