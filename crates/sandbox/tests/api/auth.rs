@@ -12,9 +12,7 @@ async fn account_sid_and_auth_token_fetch_the_account() {
         .await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_eq!(response.status(), 200);
     let account: Value = response.json().await.unwrap();
@@ -79,7 +77,7 @@ async fn missing_credentials_and_a_wrong_key_secret_are_rejected() {
     let (key, _) = sandbox.api_key(&creds.account_sid).await;
     let path = messages_path(&creds.account_sid);
 
-    let anonymous = sandbox.http.get(sandbox.url(&path)).send().await.unwrap();
+    let anonymous = sandbox.get_plain(&path).await;
     assert_twilio_error(anonymous, 401, 20003).await;
     let wrong_secret = sandbox.get(&key, "wrong", &path).await;
     assert_twilio_error(wrong_secret, 401, 20003).await;
@@ -92,11 +90,7 @@ async fn another_accounts_sid_in_the_path_is_rejected() {
     let theirs = sandbox.account_with(json!({})).await;
 
     let response = sandbox
-        .get(
-            &mine.account_sid,
-            &mine.auth_token,
-            &messages_path(&theirs.account_sid),
-        )
+        .get_as(&mine, &messages_path(&theirs.account_sid))
         .await;
 
     assert_twilio_error(response, 401, 20003).await;
@@ -111,27 +105,13 @@ async fn a_suspended_account_can_be_fetched_but_not_used() {
         .await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let account: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let account: Value = sandbox.get_json(&creds, &path).await;
     assert_eq!(account["status"], "suspended");
 
-    let send = sandbox
-        .send(
-            &creds,
-            &[("To", "+14155550100"), ("From", &from), ("Body", "hi")],
-        )
-        .await;
+    let send = sandbox.text(&creds, "+14155550100", &from, "hi").await;
     assert_twilio_error(send, 403, 20403).await;
     let list = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
+        .get_as(&creds, &messages_path(&creds.account_sid))
         .await;
     assert_twilio_error(list, 403, 20403).await;
 }
@@ -142,9 +122,7 @@ async fn a_closed_account_no_longer_authenticates() {
     let creds = sandbox.account_with(json!({"status": "closed"})).await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_twilio_error(response, 401, 20003).await;
 }

@@ -198,10 +198,7 @@ async fn no_callback_is_sent_without_a_status_callback_or_with_test_credentials(
         .await;
     assert_eq!(response.status(), 201);
     let plain: serde_json::Value = sandbox
-        .send(
-            &creds,
-            &[("To", &random_number()), ("From", &from), ("Body", "x")],
-        )
+        .text(&creds, &random_number(), &from, "x")
         .await
         .json()
         .await

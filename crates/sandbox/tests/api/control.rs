@@ -10,12 +10,7 @@ use crate::support::{random_number, start};
 async fn health_answers_ok() {
     let sandbox = start().await;
 
-    let response = sandbox
-        .http
-        .get(sandbox.url("/sandbox/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = sandbox.get_plain("/sandbox/health").await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -105,7 +100,7 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
     let to = random_number();
     let body = "<script>alert('x')</script> & more";
     let created: Value = sandbox
-        .send(&creds, &[("To", &to), ("From", &from), ("Body", body)])
+        .text(&creds, &to, &from, body)
         .await
         .json()
         .await
@@ -114,12 +109,7 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
         .wait_for_status(&creds, created["sid"].as_str().unwrap(), "delivered")
         .await;
 
-    let response = sandbox
-        .http
-        .get(sandbox.url("/sandbox/phones"))
-        .send()
-        .await
-        .unwrap();
+    let response = sandbox.get_plain("/sandbox/phones").await;
 
     assert_eq!(response.status(), 200);
     assert!(
@@ -136,11 +126,8 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
     );
     assert!(!html.contains(body));
     let inboxes: Value = sandbox
-        .http
-        .get(sandbox.url("/sandbox/inboxes"))
-        .send()
+        .get_plain("/sandbox/inboxes")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -154,7 +141,7 @@ async fn a_phone_inbox_lists_messages_newest_last() {
     let to = random_number();
     for body in ["first", "second"] {
         let created: Value = sandbox
-            .send(&creds, &[("To", &to), ("From", &from), ("Body", body)])
+            .text(&creds, &to, &from, body)
             .await
             .json()
             .await
@@ -171,11 +158,8 @@ async fn a_phone_inbox_lists_messages_newest_last() {
     assert!(inbox[0]["received_at"].is_string() && inbox[0]["to"] == to.as_str());
     assert!(sandbox.inbox(&random_number()).await.is_empty());
     let typo = sandbox
-        .http
-        .get(sandbox.url("/sandbox/phones/4155550100/messages"))
-        .send()
-        .await
-        .unwrap();
+        .get_plain("/sandbox/phones/4155550100/messages")
+        .await;
     assert_eq!(typo.status().as_u16(), 400, "a typo is not an empty inbox");
 }
 

@@ -11,14 +11,7 @@ async fn a_valid_message_is_created_queued_with_the_specs_fields() {
     let to = random_number();
 
     let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &to),
-                ("From", &from),
-                ("Body", "Hello from the clinic"),
-            ],
-        )
+        .text(&creds, &to, &from, "Hello from the clinic")
         .await;
 
     assert_eq!(response.status(), 201);
@@ -76,10 +69,7 @@ async fn num_segments_follows_gsm7_and_ucs2_rules() {
     ];
     for (body, segments) in cases {
         let message: Value = sandbox
-            .send(
-                &creds,
-                &[("To", &random_number()), ("From", &from), ("Body", &body)],
-            )
+            .text(&creds, &random_number(), &from, &body)
             .await
             .json()
             .await
@@ -191,14 +181,7 @@ async fn a_number_without_sms_capability_cannot_send() {
         .await;
 
     let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("From", &voice_only),
-                ("Body", "x"),
-            ],
-        )
+        .text(&creds, &random_number(), &voice_only, "x")
         .await;
 
     assert_twilio_error(response, 400, 21606).await;
@@ -245,19 +228,11 @@ async fn a_trial_account_texts_only_verified_numbers_with_the_trial_prefix() {
         .unwrap();
     assert_eq!(response.status(), 201);
 
-    let unverified = sandbox
-        .send(
-            &creds,
-            &[("To", &random_number()), ("From", &from), ("Body", "Hi")],
-        )
-        .await;
+    let unverified = sandbox.text(&creds, &random_number(), &from, "Hi").await;
     assert_twilio_error(unverified, 400, 21608).await;
 
     let sent: Value = sandbox
-        .send(
-            &creds,
-            &[("To", &verified), ("From", &from), ("Body", "Hi")],
-        )
+        .text(&creds, &verified, &from, "Hi")
         .await
         .json()
         .await

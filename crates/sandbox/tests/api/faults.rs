@@ -10,15 +10,8 @@ use crate::support::{
 
 async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
     let page: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&creds, &messages_path(&creds.account_sid))
+        .await;
     page["messages"].as_array().unwrap().len()
 }
 
@@ -58,18 +51,10 @@ async fn faults_500_and_503_hit_the_next_calls_in_turn() {
     let path = messages_path(&creds.account_sid);
 
     for (status, code) in [(500, 20500), (500, 20500), (503, 20503)] {
-        let response = sandbox
-            .get(&creds.account_sid, &creds.auth_token, &path)
-            .await;
+        let response = sandbox.get_as(&creds, &path).await;
         assert_twilio_error(response, status, code).await;
     }
-    assert_eq!(
-        sandbox
-            .get(&creds.account_sid, &creds.auth_token, &path)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(sandbox.get_as(&creds, &path).await.status(), 200);
 }
 
 #[tokio::test]
@@ -151,19 +136,15 @@ async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message()
     let lost = sandbox.send_raw(&creds, &form).await;
     assert!(lost.is_err());
     let page: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
+        .get_json(
+            &creds,
             &format!(
                 "{}?To={}",
                 messages_path(&creds.account_sid),
                 to.replace('+', "%2B")
             ),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         page["messages"].as_array().unwrap().len(),
         1,

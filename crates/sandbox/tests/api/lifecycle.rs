@@ -13,10 +13,7 @@ async fn a_message_goes_through_sending_and_sent_to_delivered_and_lands_in_the_i
     let (creds, from) = sandbox.account_with_number().await;
     let to = random_number();
     let created: Value = sandbox
-        .send(
-            &creds,
-            &[("To", &to), ("From", &from), ("Body", "Your lead")],
-        )
+        .text(&creds, &to, &from, "Your lead")
         .await
         .json()
         .await
@@ -49,7 +46,7 @@ async fn each_scenario_phone_ends_undelivered_with_its_error_code() {
         (scenarios::CARRIER_FILTERED, 30007),
     ] {
         let created: Value = sandbox
-            .send(&creds, &[("To", to), ("From", &from), ("Body", "x")])
+            .text(&creds, to, &from, "x")
             .await
             .json()
             .await
@@ -72,14 +69,7 @@ async fn the_no_receipt_phone_stays_sent() {
     let sandbox = start().await;
     let (creds, from) = sandbox.account_with_number().await;
     let created: Value = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", scenarios::NO_RECEIPT),
-                ("From", &from),
-                ("Body", "x"),
-            ],
-        )
+        .text(&creds, scenarios::NO_RECEIPT, &from, "x")
         .await
         .json()
         .await
@@ -98,7 +88,7 @@ async fn a_deleted_message_stops_its_life_without_harm() {
     let (creds, from) = sandbox.account_with_number().await;
     let to = random_number();
     let created: Value = sandbox
-        .send(&creds, &[("To", &to), ("From", &from), ("Body", "x")])
+        .text(&creds, &to, &from, "x")
         .await
         .json()
         .await
@@ -109,22 +99,11 @@ async fn a_deleted_message_stops_its_life_without_harm() {
         created["sid"].as_str().unwrap()
     );
 
-    let deleted = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let deleted = sandbox.delete_as(&creds, &path).await;
     assert_eq!(deleted.status(), 204);
     tokio::time::sleep(Duration::from_millis(120)).await;
 
     assert!(sandbox.inbox(&to).await.is_empty());
-    let health = sandbox
-        .http
-        .get(sandbox.url("/sandbox/health"))
-        .send()
-        .await
-        .unwrap();
+    let health = sandbox.get_plain("/sandbox/health").await;
     assert_eq!(health.status(), 200);
 }

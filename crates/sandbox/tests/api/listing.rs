@@ -19,9 +19,7 @@ async fn create(sandbox: &TestSandbox, creds: &Creds, from: &str, to: &str) -> S
 
 async fn list(sandbox: &TestSandbox, creds: &Creds, query: &str) -> Value {
     let path = format!("{}{query}", messages_path(&creds.account_sid));
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -174,31 +172,17 @@ async fn fetch_then_delete_then_fetch_gives_404_with_twilios_message() {
         sandbox.fetch_message(&creds, &sid).await["sid"],
         sid.as_str()
     );
-    let deleted = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let deleted = sandbox.delete_as(&creds, &path).await;
     assert_eq!(deleted.status(), 204);
     assert!(deleted.text().await.unwrap().is_empty());
 
-    let gone = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let gone = sandbox.get_as(&creds, &path).await;
     let body = assert_twilio_error(gone, 404, 20404).await;
     assert_eq!(
         body["message"],
         format!("The requested resource {path} was not found")
     );
-    let again = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let again = sandbox.delete_as(&creds, &path).await;
     assert_twilio_error(again, 404, 20404).await;
 }
 
@@ -213,9 +197,7 @@ async fn another_accounts_message_is_not_found() {
         theirs.account_sid
     );
 
-    let response = sandbox
-        .get(&theirs.account_sid, &theirs.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&theirs, &path).await;
 
     assert_twilio_error(response, 404, 20404).await;
 }
@@ -235,24 +217,14 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
         creds.account_sid
     );
 
-    let all: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &base)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = sandbox.get_json(&creds, &base).await;
     assert_eq!(all["incoming_phone_numbers"].as_array().unwrap().len(), 2);
 
     let path = format!(
         "{base}?PhoneNumber={}&PageSize=1",
         voice_only.replace('+', "%2B")
     );
-    let page: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = sandbox.get_json(&creds, &path).await;
     let numbers = page["incoming_phone_numbers"].as_array().unwrap();
     assert_eq!(numbers.len(), 1);
     assert_eq!(numbers[0]["phone_number"], voice_only.as_str());
@@ -266,12 +238,7 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
     );
 
     let unowned = format!("{base}?PhoneNumber={}", random_number().replace('+', "%2B"));
-    let none: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &unowned)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let none: Value = sandbox.get_json(&creds, &unowned).await;
     assert!(
         none["incoming_phone_numbers"]
             .as_array()
@@ -287,9 +254,7 @@ async fn a_path_without_json_answers_xml() {
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let path = format!("/2010-04-01/Accounts/{}/Messages/{sid}", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_eq!(response.status(), 200);
     assert!(
@@ -301,9 +266,7 @@ async fn a_path_without_json_answers_xml() {
     let xml = response.text().await.unwrap();
     assert!(xml.contains("<TwilioResponse><Message>"), "{xml}");
     assert!(xml.contains(&format!("<Sid>{sid}</Sid>")), "{xml}");
-    let missing = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &format!("{path}x"))
-        .await;
+    let missing = sandbox.get_as(&creds, &format!("{path}x")).await;
     assert_eq!(missing.status(), 404);
     assert!(
         missing

@@ -82,15 +82,8 @@ async fn the_valid_magic_from_creates_a_message_that_is_never_stored_or_sent() {
         "test credentials must not deliver"
     );
     let listed: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&creds, &messages_path(&creds.account_sid))
+        .await;
     assert_eq!(
         listed["messages"].as_array().unwrap().len(),
         0,
