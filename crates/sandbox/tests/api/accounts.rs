@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_twilio_error, start};
+use crate::support::{assert_twilio_error, start, start_with_number};
 
 #[tokio::test]
 async fn patching_an_account_changes_its_type_and_status() {
@@ -33,8 +33,7 @@ async fn patching_an_account_changes_its_type_and_status() {
 
 #[tokio::test]
 async fn a_messaging_service_is_found_by_its_account_only() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let (other, _) = sandbox.account_with_number().await;
     let service = sandbox
         .messaging_service(&creds.account_sid, &[&from])

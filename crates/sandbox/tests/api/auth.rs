@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_twilio_error, messages_path, start};
+use crate::support::{
+    assert_twilio_error, messages_path, start, start_with_account, start_with_number,
+};
 
 #[tokio::test]
 async fn account_sid_and_auth_token_fetch_the_account() {
@@ -25,8 +27,7 @@ async fn account_sid_and_auth_token_fetch_the_account() {
 
 #[tokio::test]
 async fn an_api_key_lists_messages_with_the_account_sid_in_the_path() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     let (key, secret) = sandbox.api_key(&creds.account_sid).await;
 
     let response = sandbox
@@ -38,8 +39,7 @@ async fn an_api_key_lists_messages_with_the_account_sid_in_the_path() {
 
 #[tokio::test]
 async fn an_api_key_cannot_fetch_the_account() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (key, secret) = sandbox.api_key(&creds.account_sid).await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
@@ -50,8 +50,7 @@ async fn an_api_key_cannot_fetch_the_account() {
 
 #[tokio::test]
 async fn a_wrong_token_gets_twilios_exact_401_body_and_challenge() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
     let response = sandbox
@@ -72,8 +71,7 @@ async fn a_wrong_token_gets_twilios_exact_401_body_and_challenge() {
 
 #[tokio::test]
 async fn missing_credentials_and_a_wrong_key_secret_are_rejected() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (key, _) = sandbox.api_key(&creds.account_sid).await;
     let path = messages_path(&creds.account_sid);
 
@@ -85,8 +83,7 @@ async fn missing_credentials_and_a_wrong_key_secret_are_rejected() {
 
 #[tokio::test]
 async fn another_accounts_sid_in_the_path_is_rejected() {
-    let sandbox = start().await;
-    let mine = sandbox.account_with(json!({})).await;
+    let (sandbox, mine) = start_with_account().await;
     let theirs = sandbox.account_with(json!({})).await;
 
     let response = sandbox
@@ -98,8 +95,7 @@ async fn another_accounts_sid_in_the_path_is_rejected() {
 
 #[tokio::test]
 async fn a_suspended_account_can_be_fetched_but_not_used() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .patch_account(&creds.account_sid, json!({"status": "suspended"}))
         .await;
@@ -129,8 +125,7 @@ async fn a_closed_account_no_longer_authenticates() {
 
 #[tokio::test]
 async fn test_credentials_cannot_reach_any_resource_but_create_message() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (user, token) = (
         creds.test_account_sid.as_str(),
         creds.test_auth_token.as_str(),

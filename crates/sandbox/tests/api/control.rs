@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{random_number, start};
+use crate::support::{random_number, start, start_with_account, start_with_number};
 
 #[tokio::test]
 async fn health_answers_ok() {
@@ -21,9 +21,7 @@ async fn health_answers_ok() {
 
 #[tokio::test]
 async fn new_accounts_get_distinct_twilio_shaped_credentials() {
-    let sandbox = start().await;
-
-    let a = sandbox.account_with(json!({})).await;
+    let (sandbox, a) = start_with_account().await;
     let b = sandbox
         .account_with(json!({"friendly_name": "B", "type": "Full", "status": "active"}))
         .await;
@@ -42,8 +40,7 @@ async fn new_accounts_get_distinct_twilio_shaped_credentials() {
 
 #[tokio::test]
 async fn bad_control_input_names_the_field() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let numbers = sandbox.url(&format!("/sandbox/accounts/{}/numbers", creds.account_sid));
 
     let wrong_type = sandbox
@@ -95,16 +92,10 @@ async fn bad_control_input_names_the_field() {
 
 #[tokio::test]
 async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     let body = "<script>alert('x')</script> & more";
-    let created: Value = sandbox
-        .text(&creds, &to, &from, body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = sandbox.text_json(&creds, &to, &from, body).await;
     sandbox
         .wait_for_status(&creds, created["sid"].as_str().unwrap(), "delivered")
         .await;
@@ -136,16 +127,10 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
 
 #[tokio::test]
 async fn a_phone_inbox_lists_messages_newest_last() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     for body in ["first", "second"] {
-        let created: Value = sandbox
-            .text(&creds, &to, &from, body)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let created: Value = sandbox.text_json(&creds, &to, &from, body).await;
         sandbox
             .wait_for_status(&creds, created["sid"].as_str().unwrap(), "delivered")
             .await;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start,
+    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start, start_with_number,
 };
 
 async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
@@ -17,8 +17,7 @@ async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
 
 #[tokio::test]
 async fn a_429_fault_answers_20429_with_retry_after_then_the_call_succeeds() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox.arm_fault(json!({"account_sid": creds.account_sid, "fault": "429", "retry_after": 3, "process": true})).await;
     let form = [
         ("To", "+14155550123"),
@@ -40,8 +39,7 @@ async fn a_429_fault_answers_20429_with_retry_after_then_the_call_succeeds() {
 
 #[tokio::test]
 async fn faults_500_and_503_hit_the_next_calls_in_turn() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "500", "count": 2}))
         .await;
@@ -59,8 +57,7 @@ async fn faults_500_and_503_hit_the_next_calls_in_turn() {
 
 #[tokio::test]
 async fn a_hang_holds_the_request_past_the_client_timeout() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
         .await;
@@ -88,8 +85,7 @@ async fn a_hang_holds_the_request_past_the_client_timeout() {
 
 #[tokio::test]
 async fn a_hang_ends_by_dropping_the_connection_after_hang_for() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
         .await;
@@ -114,8 +110,7 @@ async fn a_hang_ends_by_dropping_the_connection_after_hang_for() {
 
 #[tokio::test]
 async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     let form = [("To", to.as_str()), ("From", from.as_str()), ("Body", "x")];
 
@@ -154,8 +149,7 @@ async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message()
 
 #[tokio::test]
 async fn a_500_with_process_true_still_created_the_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "500", "process": true}))
         .await;

@@ -1,10 +1,11 @@
 //! Fetch, List (filters and paging), Delete, and the IncomingPhoneNumbers list.
 
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::support::{
-    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start,
+    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start_with_account,
+    start_with_number,
 };
 
 async fn create(sandbox: &TestSandbox, creds: &Creds, from: &str, to: &str) -> String {
@@ -35,8 +36,7 @@ fn sids(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn paging_walks_three_pages_newest_first_with_page_tokens() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let mut created = Vec::new();
     for _ in 0..7 {
         created.push(create(&sandbox, &creds, &from, &random_number()).await);
@@ -100,8 +100,7 @@ async fn paging_walks_three_pages_newest_first_with_page_tokens() {
 
 #[tokio::test]
 async fn to_and_from_filters_keep_only_matching_messages_and_stay_in_the_uris() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let other_from = random_number();
     sandbox
         .add_number(&creds.account_sid, &other_from, true)
@@ -132,8 +131,7 @@ async fn to_and_from_filters_keep_only_matching_messages_and_stay_in_the_uris() 
 
 #[tokio::test]
 async fn date_sent_filters_compare_by_day() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let today = Utc::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
@@ -160,8 +158,7 @@ async fn date_sent_filters_compare_by_day() {
 
 #[tokio::test]
 async fn fetch_then_delete_then_fetch_gives_404_with_twilios_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let path = format!(
         "/2010-04-01/Accounts/{}/Messages/{sid}.json",
@@ -188,8 +185,7 @@ async fn fetch_then_delete_then_fetch_gives_404_with_twilios_message() {
 
 #[tokio::test]
 async fn another_accounts_message_is_not_found() {
-    let sandbox = start().await;
-    let (mine, from) = sandbox.account_with_number().await;
+    let (sandbox, mine, from) = start_with_number().await;
     let (theirs, _) = sandbox.account_with_number().await;
     let sid = create(&sandbox, &mine, &from, &random_number()).await;
     let path = format!(
@@ -204,8 +200,7 @@ async fn another_accounts_message_is_not_found() {
 
 #[tokio::test]
 async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let sms = random_number();
     let voice_only = random_number();
     sandbox.add_number(&creds.account_sid, &sms, true).await;
@@ -249,8 +244,7 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
 
 #[tokio::test]
 async fn a_path_without_json_answers_xml() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let path = format!("/2010-04-01/Accounts/{}/Messages/{sid}", creds.account_sid);
 
@@ -279,8 +273,7 @@ async fn a_path_without_json_answers_xml() {
 
 #[tokio::test]
 async fn a_page_size_above_1000_is_capped() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
 
     let page = list(&sandbox, &creds, "?PageSize=5000").await;
 

@@ -41,6 +41,20 @@ pub async fn start_with(step_delay: Duration) -> TestSandbox {
     TestSandbox { sandbox, http }
 }
 
+/// A sandbox and a Full, active account without numbers.
+pub async fn start_with_account() -> (TestSandbox, Creds) {
+    let sandbox = start().await;
+    let creds = sandbox.account_with(json!({})).await;
+    (sandbox, creds)
+}
+
+/// A sandbox and a Full, active account with one SMS-capable number: the number too.
+pub async fn start_with_number() -> (TestSandbox, Creds, String) {
+    let sandbox = start().await;
+    let (creds, number) = sandbox.account_with_number().await;
+    (sandbox, creds, number)
+}
+
 /// A random valid US number that is not a scenario phone.
 pub fn random_number() -> String {
     format!("+1415{:07}", rand::random::<u32>() % 10_000_000)
@@ -189,6 +203,18 @@ impl TestSandbox {
     /// Create Message of a plain SMS with live credentials.
     pub async fn text(&self, creds: &Creds, to: &str, from: &str, body: &str) -> Response {
         self.send(creds, &[("To", to), ("From", from), ("Body", body)])
+            .await
+    }
+
+    /// Create Message of a plain SMS with live credentials; the answer's JSON body.
+    pub async fn text_json(&self, creds: &Creds, to: &str, from: &str, body: &str) -> Value {
+        self.text(creds, to, from, body).await.json().await.unwrap()
+    }
+
+    /// Create Message with the account's test credentials.
+    pub async fn send_as_test(&self, creds: &Creds, form: &[(&str, &str)]) -> Response {
+        let path = messages_path(&creds.test_account_sid);
+        self.post_form(&creds.test_account_sid, &creds.test_auth_token, &path, form)
             .await
     }
 
