@@ -7,8 +7,7 @@ use super::support::{CALENDARLIST_RO, EVENTS, Stand, access};
 
 #[tokio::test]
 async fn revoking_the_refresh_token_kills_its_access_tokens_and_later_refreshes() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
 
     let revoke = stand
@@ -117,8 +116,7 @@ async fn a_request_without_a_bearer_token_gets_401() {
 
 #[tokio::test]
 async fn calendar_list_with_only_the_events_scope_gets_403_scope_insufficient() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, _, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
         .calendar_get("/users/me/calendarList?maxResults=1", access(&tokens))
@@ -138,8 +136,7 @@ async fn calendar_list_pages_and_filters_by_access_role() {
     let client = stand.client().await;
     let calendars = json!([{"summary": "Dr. A", "time_zone": "Europe/Paris"}, {"summary": "Holidays", "access_role": "reader"}]);
     stand
-        .control(
-            Method::POST,
+        .post(
             "/sandbox/google/users",
             json!({"email": "clinic@example.com", "calendars": calendars}),
         )
@@ -240,15 +237,10 @@ async fn an_event_without_an_end_is_refused_with_400() {
 
 #[tokio::test]
 async fn revoking_a_user_from_outside_turns_refresh_into_invalid_grant() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
-        .control(
-            Method::POST,
-            "/sandbox/google/users/clinic@example.com/revoke",
-            json!({}),
-        )
+        .post("/sandbox/google/users/clinic@example.com/revoke", json!({}))
         .await;
 
     assert_eq!(status, StatusCode::OK);
@@ -262,12 +254,10 @@ async fn revoking_a_user_from_outside_turns_refresh_into_invalid_grant() {
 
 #[tokio::test]
 async fn expired_refresh_tokens_get_invalid_grant_but_access_tokens_live_on() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
-        .control(
-            Method::POST,
+        .post(
             "/sandbox/google/refresh-tokens/expire",
             json!({"email": "clinic@example.com"}),
         )
@@ -291,23 +281,14 @@ async fn expired_refresh_tokens_get_invalid_grant_but_access_tokens_live_on() {
 
 #[tokio::test]
 async fn armed_faults_fail_the_next_calls_then_clear() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     let token = access(&tokens);
     stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "token", "fault": "503", "count": 2}),
-        )
+        .fault(json!({"endpoint": "token", "fault": "503", "count": 2}))
         .await;
     stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "calendar", "fault": "500"}),
-        )
+        .fault(json!({"endpoint": "calendar", "fault": "500"}))
         .await;
 
     let statuses = [
@@ -338,11 +319,7 @@ async fn a_slow_fault_holds_the_request_for_the_configured_delay() {
     let stand = Stand::start().await;
     stand.settings(json!({"slow_delay_ms": 300})).await;
     stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "revoke", "fault": "slow"}),
-        )
+        .fault(json!({"endpoint": "revoke", "fault": "slow"}))
         .await;
 
     let started = std::time::Instant::now();

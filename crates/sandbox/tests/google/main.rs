@@ -173,8 +173,7 @@ async fn an_expired_code_gets_invalid_grant() {
 
 #[tokio::test]
 async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand.refresh_grant(&client, &tokens).await;
 
@@ -215,8 +214,7 @@ async fn online_access_issues_no_refresh_token() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_gets_invalid_client_by_form_and_by_basic_auth() {
-    let (stand, client) = Stand::with_user().await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     let wrong = support::OAuthClient {
         id: client.id.clone(),
@@ -225,32 +223,16 @@ async fn a_wrong_client_secret_gets_invalid_client_by_form_and_by_basic_auth() {
 
     let (by_form, body) = stand.refresh(&wrong, refresh_token).await;
     let by_basic = stand
-        .http
-        .post(format!("{}/token", stand.url))
-        .basic_auth(&client.id, Some(&wrong.secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .refresh_by_basic_auth(&client, &wrong.secret, refresh_token)
+        .await;
     let good_basic = stand
-        .http
-        .post(format!("{}/token", stand.url))
-        .basic_auth(&client.id, Some(&client.secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .refresh_by_basic_auth(&client, &client.secret, refresh_token)
+        .await;
 
     assert_eq!(by_form, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    assert_eq!(by_basic.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(good_basic.status(), StatusCode::OK);
+    assert_eq!(by_basic, StatusCode::UNAUTHORIZED);
+    assert_eq!(good_basic, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -95,6 +95,43 @@ impl Stand {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `with_user` with a fresh grant of `scopes`: the token response too.
+    pub async fn with_grant(scopes: &[&str]) -> (Self, OAuthClient, Value) {
+        let (stand, client) = Self::with_user().await;
+        let tokens = stand.tokens(&client, scopes).await;
+        (stand, client, tokens)
+    }
+
+    /// A control-API POST: its status and JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.control(reqwest::Method::POST, path, body).await
+    }
+
+    /// Arms a fault (`endpoint`, `fault`, `count`) at the stand-in.
+    pub async fn fault(&self, fault: Value) {
+        let (status, body) = self.post("/sandbox/google/faults", fault).await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+
+    /// Refreshes with the client's id and `secret` sent by HTTP Basic auth instead of the form.
+    pub async fn refresh_by_basic_auth(
+        &self,
+        client: &OAuthClient,
+        secret: &str,
+        refresh_token: &str,
+    ) -> StatusCode {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let request = self
+            .http
+            .post(format!("{}/token", self.url))
+            .basic_auth(&client.id, Some(secret))
+            .form(&form);
+        request.send().await.unwrap().status()
+    }
+
     /// `PUT /sandbox/google/settings` (token lifetimes, delays).
     pub async fn settings(&self, settings: Value) {
         let (status, body) = self
