@@ -228,8 +228,7 @@ async fn a_sqlite_url_in_a_folder_that_does_not_exist_yet_is_created_by_migrate(
 
 #[tokio::test]
 async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_key() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let key = key_env(&[&t.key]);
     let env = [
         ("VOXANNE_MASTER_KEY", key.as_str()),

@@ -99,6 +99,13 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A running server with one organization and its API key.
+    pub async fn with_org() -> (Self, TestOrg) {
+        let app = Self::spawn().await;
+        let org = app.org().await;
+        (app, org)
+    }
+
     /// Spawns with settings adjusted by `tweak` (rate limits, body limit, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServerSettings)) -> Self {
         Self::spawn_configured(tweak, false).await

@@ -199,8 +199,7 @@ fn bad_bodies(account_sid: &str, token: &str) -> Vec<(Value, Option<&'static str
 
 #[tokio::test]
 async fn every_bad_create_body_is_a_422_naming_the_field_with_a_hint() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
 
     for (body, field, code) in bad_bodies(&account.sid, &account.token) {

@@ -8,8 +8,7 @@ use super::app::TestApp;
 
 #[tokio::test]
 async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
 
     let answer = app
@@ -48,8 +47,7 @@ async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view
 
 #[tokio::test]
 async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_in_api_key_mode() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let service = format!("MG{}", "ab12".repeat(8));
@@ -82,8 +80,7 @@ async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_i
 
 #[tokio::test]
 async fn only_the_first_credential_is_primary_and_making_another_primary_clears_the_first() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let first = app.credential(&org).await;
     let second = app.credential(&org).await;
     assert_eq!(
@@ -113,8 +110,7 @@ async fn only_the_first_credential_is_primary_and_making_another_primary_clears_
 
 #[tokio::test]
 async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_primary() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let id = app.credential(&org).await;
 
     let answer = app
@@ -151,8 +147,7 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
 
 #[tokio::test]
 async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let id = app.credential(&org).await;
 
     let answer = app.delete_credential(&org.key, &id).await;
@@ -176,8 +171,7 @@ async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
 
 #[tokio::test]
 async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let id = app.credential(&org).await;
 
     let twilio = app.list_credentials(&org.key, "?type=twilio").await;
@@ -195,8 +189,7 @@ async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
 
 #[tokio::test]
 async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     assert_eq!(
@@ -222,8 +215,7 @@ async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
 
 #[tokio::test]
 async fn no_secret_appears_in_any_response_raw_base64_or_hex() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let token_id = app.add_token_credential(&org, &account).await;

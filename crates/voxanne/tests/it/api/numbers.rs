@@ -86,8 +86,7 @@ async fn through_every_field(
 
 #[tokio::test]
 async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_field_and_the_fix() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let credential = app.add_token_credential(&org, &account).await;
 
@@ -131,8 +130,7 @@ async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_f
 
 #[tokio::test]
 async fn every_phone_field_accepts_twilio_magic_numbers_and_the_sandbox_scenario_phones() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let credential = app.add_token_credential(&org, &account).await;
 

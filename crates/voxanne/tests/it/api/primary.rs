@@ -22,8 +22,7 @@ async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of_its_type() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut ids = Vec::new();
     for _ in 0..4 {
         let account = app.full_account().await;

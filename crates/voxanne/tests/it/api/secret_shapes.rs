@@ -26,8 +26,7 @@ fn alnum(len: usize) -> String {
 #[tokio::test]
 async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming_the_field_and_the_fix()
  {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let (key_sid, _) = app.twilio_api_key(&account).await;
     let credential = app.add_token_credential(&org, &account).await;
@@ -92,8 +91,7 @@ async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming
 
 #[tokio::test]
 async fn secrets_the_sandbox_issues_and_any_32_hex_token_are_accepted() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.twilio_account("Trial", "active").await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
 
@@ -116,8 +114,7 @@ async fn secrets_the_sandbox_issues_and_any_32_hex_token_are_accepted() {
 
 #[tokio::test]
 async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_that_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let google = app
         .store
         .insert_credential(

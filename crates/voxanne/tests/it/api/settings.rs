@@ -7,8 +7,7 @@ use super::app::TestApp;
 
 #[tokio::test]
 async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_numbers() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let initial = app.get_settings(&org.key).await;
     assert_eq!(
         initial.body,
@@ -27,8 +26,7 @@ async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_number
 
 #[tokio::test]
 async fn a_bad_recipient_or_time_zone_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
     let number = app
         .put_settings(

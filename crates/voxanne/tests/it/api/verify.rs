@@ -16,8 +16,7 @@ fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persisted_as_verified() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     let to = random_number();
@@ -51,8 +50,7 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
 
 #[tokio::test]
 async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still_verifies() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let id = app.credential(&org).await;
 
     let answer = app
@@ -72,8 +70,7 @@ async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still
 
 #[tokio::test]
 async fn an_api_key_credential_verifies() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let created = app
@@ -95,8 +92,7 @@ async fn an_api_key_credential_verifies() {
 
 #[tokio::test]
 async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut account = app.full_account().await;
     account.token = format!("{:032x}", rand::random::<u128>());
     let id = app.add_token_credential(&org, &account).await;
@@ -130,8 +126,7 @@ async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
 
 #[tokio::test]
 async fn a_suspended_account_fails_the_account_check() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     app.suspend(&account).await;
@@ -148,8 +143,7 @@ async fn a_suspended_account_fails_the_account_check() {
 
 #[tokio::test]
 async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut account = app.full_account().await;
     account.number = random_number();
     let id = app.add_token_credential(&org, &account).await;
@@ -166,8 +160,7 @@ async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
 
 #[tokio::test]
 async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.twilio_account("Trial", "active").await;
     let id = app.add_token_credential(&org, &account).await;
 
@@ -183,21 +176,14 @@ async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
 
 #[tokio::test]
 async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let id = app.credential(&org).await;
 
     let answer = app
         .verify(&org.key, &id, &json!({"test_to": "(415) 555-2671"}))
         .await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error_field(), Some("test_to"));
+    answer.assert_invalid("test_to");
     assert_eq!(answer.error()["code"], "invalid_phone_number");
     assert!(
         answer.error()["message"]
@@ -211,8 +197,7 @@ async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn a_credential_whose_secrets_no_longer_decrypt_is_reported_plainly_and_never_used() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let broken = app.credential(&org).await;
     let donor = app.credential(&org).await;
     app.move_secrets(&donor, &broken).await;

@@ -133,8 +133,7 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
 
 #[tokio::test]
 async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
     let no_credential = post(
         &app,

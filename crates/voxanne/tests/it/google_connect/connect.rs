@@ -118,8 +118,7 @@ async fn unticking_the_calendar_scope_stores_nothing_and_names_the_permission() 
 
 #[tokio::test]
 async fn connect_without_google_configured_answers_503_naming_the_settings() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
     let answer = start(&app, &org.key, &json!({})).await;
 

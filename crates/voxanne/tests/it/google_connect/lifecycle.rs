@@ -227,11 +227,5 @@ async fn verifying_a_google_credential_refuses_test_to() {
         .verify(&org.key, &id, &json!({"test_to": "+14155550100"}))
         .await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error_field(), Some("test_to"));
+    answer.assert_invalid("test_to");
 }

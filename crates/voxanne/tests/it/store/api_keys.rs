@@ -7,8 +7,7 @@ use crate::support::TestStore;
 
 #[tokio::test]
 async fn a_new_api_key_authenticates_as_its_organization_and_records_its_use() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
 
     let (record, key) = t.store.create_api_key(&org.id).await.unwrap();
     let presented = ApiKey::parse(key.secret().expose_secret()).unwrap();
@@ -36,8 +35,7 @@ async fn an_unknown_well_formed_key_is_refused() {
 
 #[tokio::test]
 async fn a_revoked_key_no_longer_authenticates() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let (record, key) = t.store.create_api_key(&org.id).await.unwrap();
     let (_, other_key) = t.store.create_api_key(&org.id).await.unwrap();
 

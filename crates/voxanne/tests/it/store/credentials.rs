@@ -11,8 +11,7 @@ use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
 
     let first = t.any_twilio(&org.id, "main").await;
     let second = t.any_twilio(&org.id, "backup").await;
@@ -44,8 +43,7 @@ async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() 
 
 #[tokio::test]
 async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
 
     let cred = t.twilio(&org.id, "main", token.secret()).await;
@@ -65,8 +63,7 @@ async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
 
 #[tokio::test]
 async fn a_secret_field_of_another_type_is_refused() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let mut new = twilio_credential("main", Sentinel::new().secret());
     new.secrets.push(SecretValue::new(
         SecretField::RefreshToken,
@@ -87,8 +84,7 @@ async fn a_secret_field_of_another_type_is_refused() {
 
 #[tokio::test]
 async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_twilio(&org.id, "main").await;
     let report = json!({"checks": [{"id": "account_active", "result": "pass"}]});
     let verified = t
@@ -135,8 +131,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
 
 #[tokio::test]
 async fn new_display_fields_reset_verification_and_deactivation_hides_the_primary() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_twilio(&org.id, "main").await;
     t.store
         .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
@@ -175,8 +170,7 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
 
 #[tokio::test]
 async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_verification() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_google(&org.id, "cal").await;
     t.store
         .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
@@ -212,8 +206,7 @@ async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_ver
 
 #[tokio::test]
 async fn deleting_a_credential_destroys_its_secret_rows() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
     let cred = t.twilio(&org.id, "main", token.secret()).await;
 

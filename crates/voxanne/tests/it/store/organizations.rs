@@ -47,8 +47,7 @@ async fn an_unknown_organization_is_not_found_for_every_use_case() {
 
 #[tokio::test]
 async fn settings_are_validated_then_stored() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let wanted = OrgSettings {
         alert_recipients: vec!["+15555550102".into(), "+447700900123".into()],
         timezone: "America/New_York".into(),

@@ -7,8 +7,7 @@ use crate::support::TestStore;
 
 #[tokio::test]
 async fn making_another_credential_primary_switches_in_one_step() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let first = t.any_twilio(&org.id, "a").await;
     let second = t.any_twilio(&org.id, "b").await;
 
@@ -35,8 +34,7 @@ async fn making_another_credential_primary_switches_in_one_step() {
 
 #[tokio::test]
 async fn concurrent_primary_switches_leave_exactly_one_primary() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let mut ids = Vec::new();
     for n in 0..6 {
         let cred = t.any_twilio(&org.id, &format!("c{n}")).await;
@@ -74,8 +72,7 @@ async fn concurrent_primary_switches_leave_exactly_one_primary() {
 
 #[tokio::test]
 async fn the_database_itself_refuses_a_second_primary_of_a_type() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     t.any_twilio(&org.id, "a").await;
     let second = t.any_twilio(&org.id, "b").await;
 

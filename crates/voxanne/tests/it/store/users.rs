@@ -7,8 +7,7 @@ use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn a_user_logs_in_with_their_password_and_nothing_else() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let password = Sentinel::new();
 
     let user = t
@@ -49,8 +48,7 @@ async fn a_user_logs_in_with_their_password_and_nothing_else() {
 
 #[tokio::test]
 async fn an_email_already_in_use_is_a_conflict() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let other = t.org("Other").await;
     t.store
         .create_user(
@@ -81,8 +79,7 @@ async fn an_email_already_in_use_is_a_conflict() {
 
 #[tokio::test]
 async fn bad_input_names_the_field_and_unknown_orgs_are_not_found() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let refusals = [
         ("b@clinic.example", SecretString::from("short"), "password"),
         ("not-an-email", Sentinel::new().secret(), "email"),

@@ -27,6 +27,13 @@ impl TestStore {
         Self { store, key, db }
     }
 
+    /// A store with one organization, "Clinic", in it.
+    pub async fn with_clinic() -> (Self, Organization) {
+        let t = Self::new().await;
+        let org = t.org("Clinic").await;
+        (t, org)
+    }
+
     /// Another handle on the same database with `keys` as its keyring (no start-up check).
     pub async fn reopen_with(&self, keys: Vec<MasterKey>) -> Store {
         Store::connect(&self.db.url, Keyring::new(keys).unwrap())

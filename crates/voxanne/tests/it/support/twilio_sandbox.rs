@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use twilio::{AccountSid, Client, Config, Credentials, SecretString};
 
+use super::Fetch;
+
 pub struct TwilioSandbox {
     pub sandbox: Sandbox,
     http: reqwest::Client,
@@ -70,15 +72,7 @@ impl TwilioSandbox {
         } else {
             request.json(&body)
         };
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "control {path}: {status} {text}");
-        if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        }
+        request.expect_json(&format!("control {path}")).await
     }
 
     pub async fn account(&self, kind: &str) -> AccountCreds {

@@ -40,8 +40,7 @@ fn a_missing_master_key_stops_start_up_with_a_message_naming_the_setting_and_the
 
 #[tokio::test]
 async fn a_credential_whose_master_key_is_missing_becomes_undecryptable_not_a_crash() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
     let cred = t.twilio(&org.id, "main", token.secret()).await;
     let newer = MasterKey::generate();
@@ -75,8 +74,7 @@ async fn a_credential_whose_master_key_is_missing_becomes_undecryptable_not_a_cr
 #[tokio::test]
 async fn the_start_up_sweep_lists_credentials_whose_key_is_missing_and_restores_them_when_it_is_back()
  {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_twilio(&org.id, "main").await;
     t.store
         .record_verification(

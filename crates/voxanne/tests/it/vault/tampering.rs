@@ -14,8 +14,7 @@ use crate::support::{Sentinel, TestStore, raw};
 
 #[tokio::test]
 async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
-    let t = TestStore::new().await;
-    let org = t.org("Clinic").await;
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
     let cred = t.twilio(&org.id, "main", token.secret()).await;
     let blob = raw::secret_blob(&t.store, cred.id.as_str(), "auth_token").await;
