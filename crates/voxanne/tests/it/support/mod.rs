@@ -8,6 +8,7 @@ pub mod logs;
 pub mod planted;
 pub mod raw;
 pub mod sentinel;
+pub mod serve_process;
 pub mod store;
 pub mod twilio_sandbox;
 
