@@ -7,7 +7,7 @@ use serde_json::json;
 use voxanne::outbox::MessageStatus;
 use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
-use super::world::{World, phone};
+use super::world::{FaultedSend, World, phone};
 use crate::support::Fetch;
 
 #[tokio::test]
@@ -234,16 +234,18 @@ async fn rejected_credentials_pause_the_queue_and_mark_the_credential_failed() {
 #[tokio::test]
 async fn an_ambiguous_send_that_reached_twilio_is_adopted_not_resent() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "close", "process": true}))
+    let FaultedSend {
+        clinic,
+        to,
+        id,
+        first,
+        second,
+    } = world
+        .send_through_fault(
+            json!({"fault": "close", "process": true}),
+            "exactly once please",
+        )
         .await;
-    let id = world.queue(&clinic, &to, "exactly once please").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(first.reconciling, 1, "{first:?}");
     assert_eq!(second.adopted, 1, "{second:?}");
@@ -256,16 +258,15 @@ async fn an_ambiguous_send_that_reached_twilio_is_adopted_not_resent() {
 #[tokio::test]
 async fn an_ambiguous_send_that_never_reached_twilio_is_sent_again() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "close", "process": false}))
+    let FaultedSend {
+        clinic,
+        to,
+        id,
+        first,
+        second,
+    } = world
+        .send_through_fault(json!({"fault": "close", "process": false}), "try again")
         .await;
-    let id = world.queue(&clinic, &to, "try again").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(first.reconciling, 1, "{first:?}");
     assert_eq!(second.accepted, 1, "{second:?}");
@@ -277,16 +278,15 @@ async fn an_ambiguous_send_that_never_reached_twilio_is_sent_again() {
 #[tokio::test]
 async fn a_hanging_twilio_times_out_and_is_reconciled() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "hang", "process": true}))
+    let FaultedSend {
+        clinic,
+        to,
+        id,
+        first,
+        second,
+    } = world
+        .send_through_fault(json!({"fault": "hang", "process": true}), "slow network")
         .await;
-    let id = world.queue(&clinic, &to, "slow network").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
         (first.reconciling, second.adopted),

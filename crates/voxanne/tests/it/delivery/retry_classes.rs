@@ -9,7 +9,7 @@ use voxanne::delivery::Delivery;
 use voxanne::ids::MessageId;
 use voxanne::outbox::{EventRecord, MessageStatus};
 
-use super::world::{Clinic, World, phone, test_config};
+use super::world::{Clinic, FaultedSend, World, phone, test_config};
 
 async fn events(world: &World, clinic: &Clinic, id: &MessageId) -> Vec<EventRecord> {
     world
@@ -36,16 +36,15 @@ async fn test_credentials_clinic(world: &World) -> Clinic {
 #[tokio::test]
 async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twice() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "500", "process": true}))
+    let FaultedSend {
+        clinic,
+        to,
+        id,
+        first,
+        second,
+    } = world
+        .send_through_fault(json!({"fault": "500", "process": true}), "one text only")
         .await;
-    let id = world.queue(&clinic, &to, "one text only").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
         (first.retried, first.reconciling),
@@ -71,16 +70,18 @@ async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twi
 #[tokio::test]
 async fn a_500_answered_before_anything_was_created_is_sent_after_checking() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "500", "process": false}))
+    let FaultedSend {
+        clinic,
+        to,
+        id,
+        first,
+        second,
+    } = world
+        .send_through_fault(
+            json!({"fault": "500", "process": false}),
+            "checked, then sent",
+        )
         .await;
-    let id = world.queue(&clinic, &to, "checked, then sent").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(first.reconciling, 1, "{first:?}");
     assert_eq!((second.accepted, second.adopted), (1, 0), "{second:?}");
