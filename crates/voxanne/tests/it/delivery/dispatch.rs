@@ -7,7 +7,7 @@ use serde_json::json;
 use voxanne::outbox::MessageStatus;
 use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
-use super::world::{FaultedSend, World, phone};
+use super::world::{World, phone};
 use crate::support::Fetch;
 
 #[tokio::test]
@@ -234,67 +234,49 @@ async fn rejected_credentials_pause_the_queue_and_mark_the_credential_failed() {
 #[tokio::test]
 async fn an_ambiguous_send_that_reached_twilio_is_adopted_not_resent() {
     let world = World::start(|_| {}).await;
-    let FaultedSend {
-        clinic,
-        to,
-        id,
-        first,
-        second,
-    } = world
+    let sent = world
         .send_through_fault(
             json!({"fault": "close", "process": true}),
             "exactly once please",
         )
         .await;
 
-    assert_eq!(first.reconciling, 1, "{first:?}");
-    assert_eq!(second.adopted, 1, "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(world.inbox(&to).await.len(), 1, "the text went out once");
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    assert_eq!(sent.second.adopted, 1, "{:?}", sent.second);
+    let (_, inbox) = world.delivered(&sent).await;
+    assert_eq!(inbox.len(), 1, "the text went out once");
     world.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_ambiguous_send_that_never_reached_twilio_is_sent_again() {
     let world = World::start(|_| {}).await;
-    let FaultedSend {
-        clinic,
-        to,
-        id,
-        first,
-        second,
-    } = world
+    let sent = world
         .send_through_fault(json!({"fault": "close", "process": false}), "try again")
         .await;
 
-    assert_eq!(first.reconciling, 1, "{first:?}");
-    assert_eq!(second.accepted, 1, "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    assert_eq!(sent.second.accepted, 1, "{:?}", sent.second);
+    assert_eq!(world.delivered(&sent).await.1.len(), 1);
     world.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_hanging_twilio_times_out_and_is_reconciled() {
     let world = World::start(|_| {}).await;
-    let FaultedSend {
-        clinic,
-        to,
-        id,
-        first,
-        second,
-    } = world
+    let sent = world
         .send_through_fault(json!({"fault": "hang", "process": true}), "slow network")
         .await;
 
     assert_eq!(
-        (first.reconciling, second.adopted),
+        (sent.first.reconciling, sent.second.adopted),
         (1, 1),
-        "{first:?} {second:?}"
+        "{:?} {:?}",
+        sent.first,
+        sent.second
     );
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    let (_, inbox) = world.delivered(&sent).await;
+    assert_eq!(inbox.len(), 1);
     world.shutdown().await;
 }
 

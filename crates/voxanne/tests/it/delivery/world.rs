@@ -250,6 +250,16 @@ impl World {
         }
     }
 
+    /// Waits until the faulted message is delivered, leaves a duplicate 50 ms to arrive, and
+    /// returns the delivered record with what the phone received.
+    pub async fn delivered(&self, sent: &FaultedSend) -> (MessageRecord, Vec<Value>) {
+        let record = self
+            .wait_for(&sent.clinic, &sent.id, MessageStatus::Delivered)
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (record, self.inbox(&sent.to).await)
+    }
+
     pub async fn fault(&self, clinic: &Clinic, fault: Value) {
         let mut fault = fault;
         fault["account_sid"] = json!(clinic.account_sid);
