@@ -22,12 +22,12 @@ use voxanne::metrics::Metrics;
 use voxanne::outbox::{MessageKind, MessageRecord, MessageStatus, NewMessage, now_ms};
 use voxanne::services::Services;
 
-use super::db::{TestDb, test_db};
+use crate::support::TestStore;
 use crate::support::store::twilio_credential_of;
 use crate::support::twilio_sandbox::TwilioSandbox;
 
 pub struct World {
-    pub db: TestDb,
+    pub db: TestStore,
     pub sandbox: TwilioSandbox,
     pub delivery: Delivery,
     /// Our public base URL (the callback server).
@@ -128,7 +128,7 @@ impl World {
             ..SandboxConfig::default()
         })
         .await;
-        let db = test_db().await;
+        let db = TestStore::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let public_url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&public_url);
