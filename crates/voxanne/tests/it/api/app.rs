@@ -36,6 +36,12 @@ impl Answer {
         self.body["error"]["field"].as_str()
     }
 
+    /// Asserts the status, showing the body otherwise.
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) {
+        assert_eq!(self.status, status, "{}", self.text);
+    }
+
     /// Asserts a 422 whose error names `field`.
     #[track_caller]
     pub fn assert_invalid(&self, field: &str) {
@@ -50,7 +56,7 @@ impl Answer {
     /// Asserts an error answer with this status and error code.
     #[track_caller]
     pub fn assert_error(&self, status: StatusCode, code: &str) {
-        assert_eq!(self.status, status, "{}", self.text);
+        self.assert_status(status);
         assert_eq!(self.error()["code"], code, "{}", self.text);
     }
 }
@@ -316,7 +322,7 @@ impl TestApp {
                 &json!({"account_sid": account.sid, "auth_token": account.token, "from_number": account.number}),
             )
             .await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.assert_status(StatusCode::CREATED);
         answer.body["id"].as_str().unwrap().to_owned()
     }
 

@@ -244,12 +244,7 @@ async fn a_body_over_the_limit_is_a_413_in_the_error_shape() {
 
     let answer = app.create_twilio(&org.key, &json!({"label": label})).await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "{}",
-        answer.text
-    );
+    answer.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.error()["code"], "payload_too_large");
     assert!(answer.error()["message"].as_str().unwrap().contains("1024"));
 }
@@ -271,12 +266,7 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after_while_other_keys_go
 
     let limited = statuses.last().unwrap();
     assert!(statuses[..3].iter().all(|a| a.status == StatusCode::OK));
-    assert_eq!(
-        limited.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        limited.text
-    );
+    limited.assert_status(StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.error()["code"], "rate_limited");
     let retry_after: u64 = limited.headers["retry-after"]
         .to_str()

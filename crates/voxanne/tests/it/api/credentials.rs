@@ -18,7 +18,7 @@ async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    answer.assert_status(StatusCode::CREATED);
     let body = &answer.body;
     assert!(body["id"].as_str().unwrap().starts_with("cred_"));
     assert_eq!(body["type"], "twilio");
@@ -60,7 +60,7 @@ async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_i
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    answer.assert_status(StatusCode::CREATED);
     assert_eq!(answer.body["auth_mode"], "api_key");
     assert_eq!(answer.body["label"], "Twilio");
     assert_eq!(answer.body["messaging_service_sid"], service.as_str());
@@ -92,7 +92,7 @@ async fn only_the_first_credential_is_primary_and_making_another_primary_clears_
         .patch_credential(&org.key, &second, &json!({"is_primary": true}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["is_primary"], true);
     assert_eq!(
         app.get_credential(&org.key, &first).await.body["is_primary"],
@@ -121,7 +121,7 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["is_active"], false);
     assert_eq!(answer.body["is_primary"], false);
     assert_eq!(answer.body["label"], "Old line");
@@ -202,7 +202,7 @@ async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
         .patch_credential(&org.key, &id, &json!({"auth_token": new_token}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["verification_status"], "unverified");
     assert_eq!(answer.body["last_verification"], serde_json::Value::Null);
     assert_eq!(answer.body["secret_last4"], &new_token[28..]);

@@ -107,9 +107,9 @@ async fn secrets_the_sandbox_issues_and_any_32_hex_token_are_accepted() {
         .patch_credential(&org.key, &id, &json!({"auth_token": hex32()}))
         .await;
 
-    assert_eq!(with_key.status, StatusCode::CREATED, "{}", with_key.text);
+    with_key.assert_status(StatusCode::CREATED);
     assert_eq!(with_key.body["verification_status"], "verified");
-    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    replaced.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_number
         .put_settings(&org.key, &json!({"alert_recipients": ["+14155552671", " +14155552671", "+442071838750"], "timezone": "America/New_York"}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     let expected = json!({"alert_recipients": ["+14155552671", "+442071838750"], "timezone": "America/New_York"});
     assert_eq!(answer.body, expected);
     assert_eq!(app.get_settings(&org.key).await.body, expected);

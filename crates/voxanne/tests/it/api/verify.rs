@@ -23,7 +23,7 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
 
     let answer = app.verify(&org.key, &id, &json!({"test_to": to})).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "verified", "{}", answer.text);
     for id in ["account", "phone", "generic_sms", "hot_lead_sms"] {
         assert_eq!(check(&answer.body, id)["status"], "pass", "{}", answer.text);
@@ -62,7 +62,7 @@ async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "verified");
     assert_eq!(check(&answer.body, "generic_sms")["status"], "skip");
     assert_eq!(check(&answer.body, "hot_lead_sms")["status"], "skip");
@@ -81,7 +81,7 @@ async fn an_api_key_credential_verifies() {
         )
         .await;
 
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.assert_status(StatusCode::CREATED);
     assert_eq!(
         created.body["verification_status"], "verified",
         "{}",
@@ -99,7 +99,7 @@ async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
 
     let answer = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "failed");
     let account_check = check(&answer.body, "account");
     assert_eq!(account_check["status"], "fail");

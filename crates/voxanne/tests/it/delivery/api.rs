@@ -28,6 +28,11 @@ async fn post(app: &TestApp, org: &TestOrg, path: &str, body: &Value, key: Optio
     app.answer(request).await
 }
 
+/// `POST /api/messages` without an idempotency key.
+async fn send_sms(app: &TestApp, org: &TestOrg, body: &Value) -> Answer {
+    post(app, org, "/api/messages", body, None).await
+}
+
 async fn get(app: &TestApp, org: &TestOrg, path: &str) -> Answer {
     app.call(Method::GET, path, Some(&org.key), None).await
 }
@@ -37,7 +42,7 @@ async fn wait_for(app: &TestApp, org: &TestOrg, id: &str, status: &str) -> Value
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let answer = get(app, org, &format!("/api/messages/{id}")).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.assert_status(StatusCode::OK);
         if answer.body["status"] == status {
             return answer.body;
         }
@@ -57,12 +62,12 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
             &json!({"alert_recipients": staff, "timezone": "America/New_York"}),
         )
         .await;
-    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    settings.assert_status(StatusCode::OK);
     let lead = json!({"lead": {"name": "José Núñez 👋", "phone": "+14155550123", "reason": "new patient cleaning", "preferred_time": "tomorrow 9am"}});
 
     let answer = post(&app, &org, "/api/messages/hot-lead", &lead, None).await;
 
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    answer.assert_status(StatusCode::ACCEPTED);
     let messages = answer.body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     for (message, phone) in messages.iter().zip(&staff) {
@@ -116,7 +121,7 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
     let ids: std::collections::HashSet<&str> = answers
         .iter()
         .map(|a| {
-            assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+            a.assert_status(StatusCode::ACCEPTED);
             a.body["id"].as_str().unwrap()
         })
         .collect();
@@ -135,14 +140,7 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
 async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
     let (app, org) = TestApp::with_org().await;
 
-    let no_credential = post(
-        &app,
-        &org,
-        "/api/messages",
-        &json!({"to": random_number(), "body": "hi"}),
-        None,
-    )
-    .await;
+    let no_credential = send_sms(&app, &org, &json!({"to": random_number(), "body": "hi"})).await;
     let no_recipients = {
         let account = app.full_account().await;
         app.add_token_credential(&org, &account).await;
@@ -155,16 +153,9 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
         )
         .await
     };
-    let bad_number = post(
-        &app,
-        &org,
-        "/api/messages",
-        &json!({"to": "(415) 555-0123", "body": "hi"}),
-        None,
-    )
-    .await;
+    let bad_number = send_sms(&app, &org, &json!({"to": "(415) 555-0123", "body": "hi"})).await;
     let unknown_credential =
-        post(&app, &org, "/api/messages", &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"}), None).await;
+        send_sms(&app, &org, &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"})).await;
 
     assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_credential.error()["code"], "no_twilio_credential");
@@ -199,7 +190,7 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
             &json!({"alert_recipients": [random_number()], "timezone": "America/New_York"}),
         )
         .await;
-    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    settings.assert_status(StatusCode::OK);
 
     let answer = post(
         &app,
@@ -262,12 +253,10 @@ async fn another_organizations_message_is_not_found() {
     let app = TestApp::spawn().await;
     let owner = ready_org(&app).await;
     let stranger = ready_org(&app).await;
-    let sent = post(
+    let sent = send_sms(
         &app,
         &owner,
-        "/api/messages",
         &json!({"to": random_number(), "body": "private"}),
-        None,
     )
     .await;
     let id = sent.body["id"].as_str().unwrap();
@@ -299,14 +288,7 @@ async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
     let to = random_number();
     let mut ids = Vec::new();
     for i in 0..3 {
-        let sent = post(
-            &app,
-            &org,
-            "/api/messages",
-            &json!({"to": to, "body": format!("note {i}")}),
-            None,
-        )
-        .await;
+        let sent = send_sms(&app, &org, &json!({"to": to, "body": format!("note {i}")})).await;
         ids.push(sent.body["id"].as_str().unwrap().to_owned());
     }
     for id in &ids {

@@ -34,7 +34,7 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
     );
     assert_eq!(param(&url, "client_id"), app.google_client_id);
     assert!(param(&url, "state").unwrap().len() >= 43);
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    answer.assert_status(StatusCode::SEE_OTHER);
     let location = Url::parse(answer.headers["location"].to_str().unwrap()).unwrap();
     assert_eq!(location.path(), "/dashboard");
     assert_eq!(param(&location, "google").as_deref(), Some("connected"));
@@ -67,7 +67,7 @@ async fn an_api_client_finishing_the_flow_gets_the_credential_as_json() {
 
     let answer = follow(&app, &callback, true, Some(&org.key)).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["credential"]["type"], "google_calendar");
     assert_eq!(answer.body["credential"]["verification_status"], "verified");
     let listed = app

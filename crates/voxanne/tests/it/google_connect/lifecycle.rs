@@ -86,7 +86,7 @@ async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_cre
         .google_access_token(&org.id, &CredentialId::parse(&id).unwrap())
         .await;
 
-    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    report.assert_status(StatusCode::OK);
     assert_eq!(report.body["status"], "needs_reconnect");
     let failed: Vec<&Value> = report.body["checks"]
         .as_array()
@@ -108,7 +108,7 @@ async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_cre
     let callback = consent(&url, "allow", BOTH).await;
     let answer = follow(&app, &callback, true, Some(&org.key)).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["credential"]["id"], id.as_str());
     assert_eq!(answer.body["credential"]["verification_status"], "verified");
     let listed = app
@@ -150,7 +150,7 @@ async fn another_organization_cannot_see_use_verify_reconnect_or_delete_the_cred
     ];
 
     for answer in &answers {
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+        answer.assert_status(StatusCode::NOT_FOUND);
     }
     let listed = app.list_credentials(&other.key, "").await;
     assert_eq!(listed.body["credentials"], json!([]));

@@ -74,7 +74,7 @@ pub async fn start(app: &TestApp, key: &str, body: &Value) -> Answer {
 /// Starts a connect for `email` and returns the authorization URL.
 pub async fn authorization_url(app: &TestApp, org: &TestOrg, body: Value) -> Url {
     let answer = start(app, &org.key, &body).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     Url::parse(answer.body["authorization_url"].as_str().unwrap()).unwrap()
 }
 
@@ -123,7 +123,7 @@ pub async fn connect(app: &TestApp, org: &TestOrg, email: &str) -> String {
     let url = authorization_url(app, org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let answer = follow(app, &callback, false, None).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    answer.assert_status(StatusCode::SEE_OTHER);
     let location = Url::parse(answer.headers["location"].to_str().unwrap()).unwrap();
     assert_eq!(param(&location, "google").as_deref(), Some("connected"));
     param(&location, "credential_id").unwrap()

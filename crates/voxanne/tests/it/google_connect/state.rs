@@ -93,7 +93,7 @@ async fn another_organizations_state_is_refused_and_stays_usable_by_its_owner() 
 
     foreign.assert_error(StatusCode::BAD_REQUEST, "foreign_state");
     assert_eq!(google_credentials(&app, &other.key).await, 0);
-    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    own.assert_status(StatusCode::OK);
     assert_eq!(google_credentials(&app, &owner.key).await, 1);
 }
 

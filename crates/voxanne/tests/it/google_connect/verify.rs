@@ -31,7 +31,7 @@ async fn a_google_outage_during_verify_keeps_the_verified_status_and_says_to_try
     let shown = app.get_credential(&org.key, &id).await.body;
     let after = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    report.assert_status(StatusCode::OK);
     assert_eq!(report.body["status"], "verified", "{}", report.text);
     let token = &report.body["checks"][0];
     assert_eq!(token["id"], "token");
