@@ -290,6 +290,17 @@ async fn nothing_the_cli_prints_at_trace_level_contains_a_stored_secret_or_the_m
     let org = t.store.list_organizations().await.unwrap().remove(0);
     let user_password = Sentinel::new();
 
+    let create_user = vec![
+        "user",
+        "create",
+        "--org",
+        org.id.as_str(),
+        "--email",
+        "second@clinic.example",
+        "--password-stdin",
+    ];
+    let password_line = format!("{}\n", user_password.text());
+
     let mut printed = Vec::new();
     for (args, stdin) in [
         (vec!["org", "list"], None),
@@ -297,30 +308,9 @@ async fn nothing_the_cli_prints_at_trace_level_contains_a_stored_secret_or_the_m
         (vec!["keys", "status"], None),
         (vec!["keys", "rotate"], None),
         (vec!["migrate"], None),
-        (
-            vec![
-                "user",
-                "create",
-                "--org",
-                org.id.as_str(),
-                "--email",
-                "second@clinic.example",
-                "--password-stdin",
-            ],
-            Some(format!("{}\n", user_password.text())),
-        ),
-        (
-            vec![
-                "user",
-                "create",
-                "--org",
-                org.id.as_str(),
-                "--email",
-                "second@clinic.example",
-                "--password-stdin",
-            ],
-            Some(format!("{}\n", user_password.text())),
-        ),
+        // Twice: the second create fails on the email already in use, and prints that.
+        (create_user.clone(), Some(password_line.clone())),
+        (create_user, Some(password_line)),
         (vec!["org", "delete", org.id.as_str()], None),
     ] {
         let out = voxanne(&args, &env, stdin.as_deref());

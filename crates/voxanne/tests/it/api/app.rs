@@ -42,6 +42,18 @@ impl Answer {
         assert_eq!(self.status, status, "{}", self.text);
     }
 
+    /// Asserts that the error's `key` (`message`, `hint`) contains `words`.
+    #[track_caller]
+    pub fn assert_error_says(&self, key: &str, words: &str) {
+        assert!(
+            self.error()[key]
+                .as_str()
+                .is_some_and(|text| text.contains(words)),
+            "{key} should say {words:?}: {}",
+            self.text
+        );
+    }
+
     /// Asserts a 422 whose error names `field`.
     #[track_caller]
     pub fn assert_invalid(&self, field: &str) {

@@ -115,7 +115,7 @@ async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_f
                     || message.contains("missing or extra digit"),
                 "{number} as {field}: the message gives no fix: {message}"
             );
-            assert!(answer.error()["hint"].as_str().unwrap().contains("E.164"));
+            answer.assert_error_says("hint", "E.164");
         }
     }
     // Nothing reached Twilio: the refused test_to numbers received nothing.

@@ -159,22 +159,10 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
 
     assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_credential.error()["code"], "no_twilio_credential");
-    assert!(
-        no_credential.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("/api/organization/credentials/twilio")
-    );
+    no_credential.assert_error_says("hint", "/api/organization/credentials/twilio");
     no_recipients.assert_invalid("to");
     bad_number.assert_invalid("to");
-    assert!(
-        bad_number.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("+14155550123"),
-        "{}",
-        bad_number.text
-    );
+    bad_number.assert_error_says("message", "+14155550123");
     assert_eq!(unknown_credential.error()["code"], "credential_not_found");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
@@ -205,12 +193,7 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
     let message = answer.error()["message"].as_str().unwrap();
     assert!(message.contains("at least one"), "{}", answer.text);
     assert!(!message.contains("no alert_recipients"), "{}", answer.text);
-    assert!(
-        answer.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("alert_recipients")
-    );
+    answer.assert_error_says("hint", "alert_recipients");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
 }

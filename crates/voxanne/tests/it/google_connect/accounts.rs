@@ -34,14 +34,7 @@ async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the
     let report = app.verify(&org.key, &id, &json!({})).await;
 
     refused.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
-    assert!(
-        refused.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("tick the calendar boxes"),
-        "{}",
-        refused.text
-    );
+    refused.assert_error_says("hint", "tick the calendar boxes");
     assert_eq!(revocations(&app).await, json!([]));
     assert_eq!(report.body["status"], "verified", "{}", report.text);
     assert_eq!(google_credentials(&app, &org).await.len(), 1);

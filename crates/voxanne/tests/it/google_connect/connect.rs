@@ -106,12 +106,7 @@ async fn unticking_the_calendar_scope_stores_nothing_and_names_the_permission() 
     let answer = follow(&app, &callback, true, None).await;
 
     answer.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
-    assert!(
-        answer.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("Nothing was stored")
-    );
+    answer.assert_error_says("message", "Nothing was stored");
     let listed = app.list_credentials(&org.key, "").await;
     assert_eq!(listed.body["credentials"], json!([]));
 }

@@ -20,11 +20,7 @@ async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() 
     assert!(first.is_primary && !second.is_primary && google.is_primary);
     assert_eq!(first.verification_status, VerificationStatus::Unverified);
     assert!(first.is_active);
-    let primary = t
-        .store
-        .get_primary_credential(&org.id, CredentialType::Twilio)
-        .await
-        .unwrap();
+    let primary = t.primary_twilio(&org.id).await;
     assert_eq!(primary.map(|c| c.id), Some(first.id.clone()));
     let twilio = t
         .store
@@ -159,13 +155,7 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
     assert_eq!(patched.display, display);
     assert_eq!(patched.verification_status, VerificationStatus::Unverified);
     assert!(!patched.is_active && patched.is_primary);
-    assert!(
-        t.store
-            .get_primary_credential(&org.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(t.primary_twilio(&org.id).await.is_none());
 }
 
 #[tokio::test]

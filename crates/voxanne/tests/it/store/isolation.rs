@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use voxanne::ids::CredentialId;
-use voxanne::store::{CredentialType, StoreError, VerificationStatus};
+use voxanne::store::{StoreError, VerificationStatus};
 
 use crate::support::TestStore;
 
@@ -41,13 +41,7 @@ async fn another_organizations_credential_answers_exactly_like_a_missing_one() {
             .unwrap()
             .is_empty()
     );
-    assert!(
-        t.store
-            .get_primary_credential(&mine.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(t.primary_twilio(&mine.id).await.is_none());
     let untouched = t.store.get_credential(&theirs.id, &cred.id).await.unwrap();
     assert_eq!(untouched, cred);
 }

@@ -23,13 +23,7 @@ async fn making_another_credential_primary_switches_in_one_step() {
     );
     let unset = t.set_primary(&org.id, &second.id, false).await.unwrap();
     assert!(!unset.is_primary);
-    assert!(
-        t.store
-            .get_primary_credential(&org.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(t.primary_twilio(&org.id).await.is_none());
 }
 
 #[tokio::test]

@@ -81,6 +81,14 @@ impl TestStore {
         self.store.patch_credential(org, credential, patch).await
     }
 
+    /// The primary Twilio credential of `org`, if any.
+    pub async fn primary_twilio(&self, org: &OrgId) -> Option<Credential> {
+        self.store
+            .get_primary_credential(org, CredentialType::Twilio)
+            .await
+            .unwrap()
+    }
+
     /// Opens the secrets of `credential`, which must open.
     pub async fn open(&self, org: &OrgId, credential: &CredentialId) -> CredentialSecrets {
         self.store
