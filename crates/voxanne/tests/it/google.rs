@@ -125,6 +125,21 @@ impl Stand {
     }
 }
 
+impl Stand {
+    /// The stand-in with a client whose grant of both scopes is already connected.
+    async fn connected() -> (Self, GoogleClient, TokenSet) {
+        let stand = Self::start().await;
+        let google = stand.client();
+        let tokens = stand.connect(&google, BOTH).await.unwrap();
+        (stand, google, tokens)
+    }
+}
+
+/// Refreshes the grant behind `tokens` through `google`.
+async fn refresh(google: &GoogleClient, tokens: &TokenSet) -> Result<TokenSet, Error> {
+    google.refresh(tokens.refresh_token.as_ref().unwrap()).await
+}
+
 fn param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
@@ -203,14 +218,9 @@ async fn denying_consent_comes_back_as_access_denied_with_the_state() {
 
 #[tokio::test]
 async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (_stand, google, tokens) = Stand::connected().await;
 
-    let refreshed = google
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap();
+    let refreshed = refresh(&google, &tokens).await.unwrap();
 
     assert_ne!(
         refreshed.access_token.expose_secret(),
@@ -225,9 +235,7 @@ async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
 
 #[tokio::test]
 async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_reconnect() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     stand
         .control(
             "POST",
@@ -236,10 +244,7 @@ async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_recon
         )
         .await;
 
-    let error = google
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap_err();
+    let error = refresh(&google, &tokens).await.unwrap_err();
 
     assert!(matches!(error, Error::InvalidGrant { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::NeedsReconnect);
@@ -247,9 +252,7 @@ async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_recon
 
 #[tokio::test]
 async fn a_google_outage_is_transient_and_the_backoff_retries_through_it() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let refresh_token = tokens.refresh_token.unwrap();
     stand
         .control(
@@ -336,9 +339,7 @@ async fn without_the_list_scope_booking_works_but_the_calendar_list_is_scope_ins
 
 #[tokio::test]
 async fn revoking_reaches_the_stand_in_and_a_second_revoke_is_already_invalid() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let refresh_token = tokens.refresh_token.unwrap();
 
     let first = google.revoke(&refresh_token).await.unwrap();
@@ -363,10 +364,7 @@ async fn a_wrong_client_secret_is_client_rejected_and_permanent() {
     let tokens = stand.connect(&stand.client(), BOTH).await.unwrap();
     let wrong = stand.client_with_secret(&format!("{}-old", stand.client_secret));
 
-    let error = wrong
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap_err();
+    let error = refresh(&wrong, &tokens).await.unwrap_err();
 
     assert!(matches!(error, Error::ClientRejected { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Permanent);
@@ -395,9 +393,7 @@ async fn an_expired_access_token_is_unauthenticated() {
 
 #[tokio::test]
 async fn a_booked_event_lands_in_the_clinics_primary_calendar() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let at = |time: &str| EventTime {
         date_time: format!("2026-12-01T{time}:00+01:00"),
         time_zone: None,

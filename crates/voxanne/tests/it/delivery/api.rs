@@ -9,6 +9,13 @@ use serde_json::{Value, json};
 use crate::api::app::{Answer, TestApp, TestOrg, random_number};
 use crate::support::Fetch;
 
+/// A running server and an organization whose Twilio credential can send.
+async fn ready() -> (TestApp, TestOrg) {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    (app, org)
+}
+
 async fn ready_org(app: &TestApp) -> TestOrg {
     let org = app.org().await;
     let account = app.full_account().await;
@@ -53,8 +60,7 @@ async fn wait_for(app: &TestApp, org: &TestOrg, id: &str, status: &str) -> Value
 
 #[tokio::test]
 async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let staff = [random_number(), random_number()];
     let settings = app
         .put_settings(
@@ -100,8 +106,7 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
 
 #[tokio::test]
 async fn fifty_concurrent_identical_requests_send_one_text() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     let body = json!({"to": to, "body": "Your appointment is confirmed"});
 
@@ -170,8 +175,7 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
 
 #[tokio::test]
 async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let settings = app
         .put_settings(
             &org.key,
@@ -200,8 +204,7 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
 
 #[tokio::test]
 async fn a_blank_lead_name_or_reason_and_an_oversized_field_are_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     for (lead, field) in [
         (
@@ -266,8 +269,7 @@ async fn another_organizations_message_is_not_found() {
 
 #[tokio::test]
 async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     let mut ids = Vec::new();
     for i in 0..3 {

@@ -43,12 +43,9 @@ async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
 #[tokio::test]
 async fn a_server_error_is_retried_with_backoff_then_sent() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "503", "count": 1}))
+    let (clinic, to, id) = world
+        .queue_behind_fault(json!({"fault": "503", "count": 1}), "retry me")
         .await;
-    let id = world.queue(&clinic, &to, "retry me").await;
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
     let mut sent = 0;
@@ -79,12 +76,9 @@ async fn a_server_error_is_retried_with_backoff_then_sent() {
 #[tokio::test]
 async fn a_429_waits_for_its_retry_after_before_sending_again() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "429", "retry_after": 1}))
+    let (clinic, _, id) = world
+        .queue_behind_fault(json!({"fault": "429", "retry_after": 1}), "patience")
         .await;
-    let id = world.queue(&clinic, &to, "patience").await;
     let started = Instant::now();
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();

@@ -230,13 +230,23 @@ impl World {
         id
     }
 
-    /// A fresh clinic whose next Create Message meets `fault`, one message `body` queued to a
-    /// fresh phone, and two dispatch passes 80 ms apart.
-    pub async fn send_through_fault(&self, fault: Value, body: &str) -> FaultedSend {
+    /// A fresh clinic whose next Create Message meets `fault`, and one message `body` queued to a
+    /// fresh phone: the clinic, the phone and the message.
+    pub async fn queue_behind_fault(
+        &self,
+        fault: Value,
+        body: &str,
+    ) -> (Clinic, String, MessageId) {
         let clinic = self.clinic("Clinic").await;
         let to = phone();
         self.fault(&clinic, fault).await;
         let id = self.queue(&clinic, &to, body).await;
+        (clinic, to, id)
+    }
+
+    /// `queue_behind_fault`, then two dispatch passes 80 ms apart.
+    pub async fn send_through_fault(&self, fault: Value, body: &str) -> FaultedSend {
+        let (clinic, to, id) = self.queue_behind_fault(fault, body).await;
 
         let first = self.delivery.dispatcher().dispatch_once().await.unwrap();
         tokio::time::sleep(Duration::from_millis(80)).await;

@@ -3,25 +3,16 @@
 //! account or a delete must never cut off another working connection of the same account.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use url::Url;
 use voxanne::google::CALENDAR_LIST_READONLY;
 use voxanne::store::{CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue};
 
 use super::{
     BOTH, authorization_url, clinic_with_google_user, connect, connected_clinic, consent, follow,
-    google_user, param, revocations,
+    google_credentials, google_user, param, revocations,
 };
 use crate::api::app::{TestApp, TestOrg};
-
-async fn google_credentials(app: &TestApp, org: &TestOrg) -> Vec<Value> {
-    app.list_credentials(&org.key, "?type=google_calendar")
-        .await
-        .body["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 #[tokio::test]
 async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the_same_account_alone()
@@ -37,7 +28,7 @@ async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the
     refused.assert_error_says("hint", "tick the calendar boxes");
     assert_eq!(revocations(&app).await, json!([]));
     assert_eq!(report.body["status"], "verified", "{}", report.text);
-    assert_eq!(google_credentials(&app, &org).await.len(), 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]
@@ -46,7 +37,7 @@ async fn connecting_the_same_google_account_again_renews_its_credential_instead_
     let first = connect(&app, &org, &email).await;
 
     let second = connect(&app, &org, &email).await;
-    let listed = google_credentials(&app, &org).await;
+    let listed = google_credentials(&app, &org.key).await;
 
     assert_eq!(second, first);
     assert_eq!(listed.len(), 1, "{listed:?}");
@@ -144,6 +135,6 @@ async fn reconnecting_a_credential_as_another_google_account_is_refused_and_chan
     assert_eq!(shown["verification_status"], "verified");
     let other_report = app.verify(&org.key, &second, &json!({})).await;
     assert_eq!(other_report.body["status"], "verified");
-    assert_eq!(google_credentials(&app, &org).await.len(), 2);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 2);
     assert_eq!(revocations(&app).await, json!([]));
 }

@@ -10,8 +10,8 @@ use voxanne::store::{SecretField, Store};
 
 use super::{
     BOTH, access_token_ttl, authorization_url, clinic_with_google_user, connect, connected_clinic,
-    connected_clinic_with_token_ttl, consent, follow, google_user, revocations, revoke_at_google,
-    token_outage,
+    connected_clinic_with_token_ttl, consent, follow, google_credentials, google_user, revocations,
+    revoke_at_google, token_outage,
 };
 use crate::api::app::TestApp;
 use crate::support::Sentinel;
@@ -111,10 +111,7 @@ async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_cre
     answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["credential"]["id"], id.as_str());
     assert_eq!(answer.body["credential"]["verification_status"], "verified");
-    let listed = app
-        .list_credentials(&org.key, "?type=google_calendar")
-        .await;
-    assert_eq!(listed.body["credentials"].as_array().unwrap().len(), 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]

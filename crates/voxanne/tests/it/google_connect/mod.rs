@@ -60,6 +60,12 @@ pub async fn stand_in(app: &TestApp, method: Method, path: &str, body: Option<Va
     response.json().await.unwrap()
 }
 
+/// The Google Calendar credentials the key's organization has.
+pub async fn google_credentials(app: &TestApp, key: &str) -> Vec<Value> {
+    let listed = app.list_credentials(key, "?type=google_calendar").await;
+    listed.body["credentials"].as_array().unwrap().clone()
+}
+
 /// `POST …/google_calendar/connect`.
 pub async fn start(app: &TestApp, key: &str, body: &Value) -> Answer {
     app.call(

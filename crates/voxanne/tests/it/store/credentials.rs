@@ -129,10 +129,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
 async fn new_display_fields_reset_verification_and_deactivation_hides_the_primary() {
     let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_twilio(&org.id, "main").await;
-    t.store
-        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
-        .await
-        .unwrap();
+    t.mark_verified(&org.id, &cred.id).await;
     let display = CredentialDisplay {
         from_number: Some("+15550100009".into()),
         ..cred.display.clone()
@@ -162,10 +159,7 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
 async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_verification() {
     let (t, org) = TestStore::with_clinic().await;
     let cred = t.any_google(&org.id, "cal").await;
-    t.store
-        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
-        .await
-        .unwrap();
+    t.mark_verified(&org.id, &cred.id).await;
     let access = Sentinel::new();
     let expiry = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
         .unwrap()

@@ -50,24 +50,12 @@ async fn a_user_logs_in_with_their_password_and_nothing_else() {
 async fn an_email_already_in_use_is_a_conflict() {
     let (t, org) = TestStore::with_clinic().await;
     let other = t.org("Other").await;
-    t.store
-        .create_user(
-            &org.id,
-            "a@clinic.example",
-            Sentinel::new().secret(),
-            Role::Owner,
-        )
+    t.user(&org.id, "a@clinic.example", Role::Owner)
         .await
         .unwrap();
 
     let err = t
-        .store
-        .create_user(
-            &other.id,
-            "A@clinic.example",
-            Sentinel::new().secret(),
-            Role::Admin,
-        )
+        .user(&other.id, "A@clinic.example", Role::Admin)
         .await
         .unwrap_err();
 

@@ -4,7 +4,8 @@ use secrecy::SecretString;
 use voxanne::ids::{CredentialId, OrgId};
 use voxanne::store::{
     Credential, CredentialDisplay, CredentialPatch, CredentialSecrets, CredentialType,
-    NewCredential, Organization, SecretField, SecretValue, Store, StoreError, TwilioAuthMode,
+    NewCredential, Organization, Role, SecretField, SecretValue, Store, StoreError, TwilioAuthMode,
+    User, VerificationStatus,
 };
 use voxanne::vault::{Keyring, MasterKey};
 
@@ -79,6 +80,21 @@ impl TestStore {
             ..Default::default()
         };
         self.store.patch_credential(org, credential, patch).await
+    }
+
+    /// Records a passed verification of `credential`.
+    pub async fn mark_verified(&self, org: &OrgId, credential: &CredentialId) -> Credential {
+        let report = serde_json::json!({});
+        self.store
+            .record_verification(org, credential, VerificationStatus::Verified, &report)
+            .await
+            .unwrap()
+    }
+
+    /// A user of `org` with a random password.
+    pub async fn user(&self, org: &OrgId, email: &str, role: Role) -> Result<User, StoreError> {
+        let password = Sentinel::new().secret();
+        self.store.create_user(org, email, password, role).await
     }
 
     /// The primary Twilio credential of `org`, if any.
