@@ -115,6 +115,13 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
     for endpoint in endpoints(&id, &account) {
         let what = format!("{} {}", endpoint.method, endpoint.path);
         let body = endpoint.body.as_ref();
+        let call_as = |key: String| {
+            let (app, endpoint) = (&app, &endpoint);
+            async move {
+                app.call(endpoint.method.clone(), &endpoint.path, Some(&key), body)
+                    .await
+            }
+        };
         for key in [
             None,
             Some(revoked.as_str()),
@@ -126,14 +133,7 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
                 &what,
             );
         }
-        let other = app
-            .call(
-                endpoint.method.clone(),
-                &endpoint.path,
-                Some(&stranger.key),
-                body,
-            )
-            .await;
+        let other = call_as(stranger.key.clone()).await;
         assert_eq!(
             other.status, endpoint.other,
             "{what} as another org: {}",
@@ -153,14 +153,7 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
             assert_eq!(other.error()["code"], never.error()["code"]);
             assert_eq!(other.error()["message"], never.error()["message"]);
         }
-        let own = app
-            .call(
-                endpoint.method.clone(),
-                &endpoint.path,
-                Some(&owner.key),
-                body,
-            )
-            .await;
+        let own = call_as(owner.key.clone()).await;
         assert_eq!(
             own.status, endpoint.own,
             "{what} as the owner: {}",

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{Answer, TestApp, TestOrg};
+use super::app::{Answer, TestApp, TestOrg, TwilioAccount};
 
 /// Numbers an audit found accepted by some fields: a NANP number one digit short and one digit
 /// long, a 0 after the `+` (which used to be read as +41), and a German number cut short.
@@ -24,8 +24,7 @@ async fn through_every_field(
     app: &TestApp,
     org: &TestOrg,
     credential: &str,
-    account_sid: &str,
-    token: &str,
+    account: &TwilioAccount,
     number: &str,
 ) -> Vec<(&'static str, Answer)> {
     let lead = |phone: &str| json!({"name": "Maria Lopez", "phone": phone, "reason": "Knee pain"});
@@ -38,7 +37,7 @@ async fn through_every_field(
             "from_number",
             app.create_twilio(
                 &org.key,
-                &json!({"account_sid": account_sid, "auth_token": token, "from_number": number}),
+                &json!({"account_sid": account.sid, "auth_token": account.token, "from_number": number}),
             )
             .await,
         ),
@@ -91,15 +90,7 @@ async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_f
     let credential = app.add_token_credential(&org, &account).await;
 
     for number in WRONG {
-        let answers = through_every_field(
-            &app,
-            &org,
-            &credential,
-            &account.sid,
-            &account.token,
-            number,
-        )
-        .await;
+        let answers = through_every_field(&app, &org, &credential, &account, number).await;
 
         for (field, answer) in answers {
             assert_eq!(
@@ -146,15 +137,7 @@ async fn every_phone_field_accepts_twilio_magic_numbers_and_the_sandbox_scenario
             app.verify(&org.key, &credential, &json!({})).await.body["status"],
             "verified"
         );
-        let answers = through_every_field(
-            &app,
-            &org,
-            &credential,
-            &account.sid,
-            &account.token,
-            number,
-        )
-        .await;
+        let answers = through_every_field(&app, &org, &credential, &account, number).await;
 
         for (field, answer) in answers {
             assert!(

@@ -124,6 +124,26 @@ impl Fleet {
         Server { child, url }
     }
 
+    /// `POST /api/messages` of a reminder to `to` at `url`: its id and `to` when it was
+    /// accepted (202), `None` when it was refused or the connection failed.
+    fn reminder(
+        &self,
+        url: &str,
+        to: String,
+    ) -> impl std::future::Future<Output = Option<(String, String)>> + use<> {
+        let request = self
+            .http
+            .post(format!("{url}/api/messages"))
+            .bearer_auth(&self.api_key)
+            .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
+        async move {
+            let response = request.send().await.ok()?;
+            (response.status() == StatusCode::ACCEPTED).then_some(())?;
+            let body: Value = response.json().await.ok()?;
+            Some((body["id"].as_str()?.to_owned(), to))
+        }
+    }
+
     /// Queues one message per recipient through `server`, `parallel` at a time; returns the ids
     /// of the accepted ones with their recipient.
     async fn burst(
@@ -133,19 +153,7 @@ impl Fleet {
         parallel: usize,
     ) -> Vec<(String, String)> {
         futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{}/api/messages", server.url))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&server.url, to))
             .buffer_unordered(parallel)
             .filter_map(|accepted| async move { accepted })
             .collect()
@@ -164,19 +172,7 @@ impl Fleet {
         let url = server.url.clone();
         let mut server = Some(server);
         let mut answers = futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{url}/api/messages"))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&url, to))
             .buffer_unordered(parallel);
         let mut accepted = Vec::new();
         while let Some(answer) = answers.next().await {
