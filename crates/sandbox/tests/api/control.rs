@@ -43,33 +43,26 @@ async fn bad_control_input_names_the_field() {
     let (sandbox, creds) = start_with_account().await;
     let numbers = sandbox.url(&format!("/sandbox/accounts/{}/numbers", creds.account_sid));
 
-    let wrong_type = sandbox
-        .http
-        .post(sandbox.url("/sandbox/accounts"))
-        .json(&json!({"type": "Gold"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_type.status(), 400);
-    assert!(wrong_type.text().await.unwrap().contains("Gold"));
-    let not_e164 = sandbox
-        .http
-        .post(&numbers)
-        .json(&json!({"phone_number": "4155550100"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(not_e164.status(), 400);
-    assert!(not_e164.text().await.unwrap().contains("phone_number"));
-    let missing = sandbox
-        .http
-        .post(&numbers)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 400);
-    assert!(missing.text().await.unwrap().contains("phone_number"));
+    let refusals = [
+        (
+            sandbox.url("/sandbox/accounts"),
+            json!({"type": "Gold"}),
+            "Gold",
+        ),
+        (
+            numbers.clone(),
+            json!({"phone_number": "4155550100"}),
+            "phone_number",
+        ),
+        (numbers.clone(), json!({}), "phone_number"),
+    ];
+
+    for (url, body, named) in refusals {
+        let response = sandbox.http.post(url).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(named), "{body}: {text}");
+    }
     let number = random_number();
     sandbox.add_number(&creds.account_sid, &number, true).await;
     let twice = sandbox

@@ -236,16 +236,7 @@ async fn a_messaging_service_message_starts_accepted_without_a_sender() {
         .messaging_service(&creds.account_sid, &[&from])
         .await;
 
-    let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("MessagingServiceSid", &service),
-                ("Body", "Hi"),
-            ],
-        )
-        .await;
+    let response = sandbox.send_via_service(&creds, &service, "Hi").await;
 
     assert_eq!(response.status(), 201);
     let message: Value = response.json().await.unwrap();
@@ -265,16 +256,7 @@ async fn an_unknown_messaging_service_is_rejected() {
     let (sandbox, creds, _) = start_with_number().await;
     let unknown = format!("MG{:032x}", rand::random::<u128>());
 
-    let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("MessagingServiceSid", &unknown),
-                ("Body", "Hi"),
-            ],
-        )
-        .await;
+    let response = sandbox.send_via_service(&creds, &unknown, "Hi").await;
 
     assert_twilio_error(response, 400, 21701).await;
 }

@@ -206,6 +206,17 @@ impl TestSandbox {
             .await
     }
 
+    /// Create Message through the messaging service `service` to a random number.
+    pub async fn send_via_service(&self, creds: &Creds, service: &str, body: &str) -> Response {
+        let to = random_number();
+        let form = [
+            ("To", to.as_str()),
+            ("MessagingServiceSid", service),
+            ("Body", body),
+        ];
+        self.send(creds, &form).await
+    }
+
     /// Create Message of a plain SMS with live credentials; the answer's JSON body.
     pub async fn text_json(&self, creds: &Creds, to: &str, from: &str, body: &str) -> Value {
         self.text(creds, to, from, body).await.json().await.unwrap()
