@@ -10,7 +10,7 @@ use crate::support::{
 
 async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
     let page: Value = sandbox
-        .get_json(&creds, &messages_path(&creds.account_sid))
+        .get_json(creds, &messages_path(&creds.account_sid))
         .await;
     page["messages"].as_array().unwrap().len()
 }

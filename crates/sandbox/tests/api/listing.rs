@@ -20,7 +20,7 @@ async fn create(sandbox: &TestSandbox, creds: &Creds, from: &str, to: &str) -> S
 
 async fn list(sandbox: &TestSandbox, creds: &Creds, query: &str) -> Value {
     let path = format!("{}{query}", messages_path(&creds.account_sid));
-    let response = sandbox.get_as(&creds, &path).await;
+    let response = sandbox.get_as(creds, &path).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
