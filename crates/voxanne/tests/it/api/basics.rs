@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer_without_a_key() {

@@ -4,7 +4,7 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view() {
@@ -234,7 +234,7 @@ async fn no_secret_appears_in_any_response_raw_base64_or_hex() {
     app.verify(
         &org.key,
         &token_id,
-        &json!({"test_to": super::app::random_number()}),
+        &json!({"test_to": crate::support::app::random_number()}),
     )
     .await;
     app.patch_credential(&org.key, &token_id, &json!({"auth_token": replacement}))

@@ -5,7 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{Answer, TestApp};
+use crate::support::answer::Answer;
+use crate::support::app::TestApp;
 
 struct Endpoint {
     method: Method,
@@ -17,7 +18,7 @@ struct Endpoint {
     other: StatusCode,
 }
 
-fn endpoints(id: &str, account: &super::app::TwilioAccount) -> Vec<Endpoint> {
+fn endpoints(id: &str, account: &crate::support::app::TwilioAccount) -> Vec<Endpoint> {
     let create = json!({"account_sid": account.sid, "auth_token": account.token, "from_number": account.number});
     let e =
         |method: Method, path: String, body: Option<Value>, own: StatusCode, other: StatusCode| {

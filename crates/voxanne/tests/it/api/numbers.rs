@@ -4,7 +4,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{Answer, TestApp, TestOrg, TwilioAccount};
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg, TwilioAccount};
 
 /// Numbers an audit found accepted by some fields: a NANP number one digit short and one digit
 /// long, a 0 after the `+` (which used to be read as +41), and a German number cut short.

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::{TestApp, TestOrg};
+use crate::support::app::{TestApp, TestOrg};
 
 async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
     let list = app.list_credentials(&org.key, "?type=twilio").await;

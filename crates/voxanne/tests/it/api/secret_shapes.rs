@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 /// 32 random lower-case hex digits (Twilio's Auth Token shape), made at run time.
 fn hex32() -> String {

@@ -107,9 +107,9 @@ async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
     let db = TestDb::new().await;
     let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
     let (from, to, alert) = (
-        super::app::random_number(),
-        super::app::random_number(),
-        super::app::random_number(),
+        crate::support::app::random_number(),
+        crate::support::app::random_number(),
+        crate::support::app::random_number(),
     );
     let account = sandbox
         .account_with_number(serde_json::json!({}), &from)

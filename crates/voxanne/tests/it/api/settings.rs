@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_numbers() {

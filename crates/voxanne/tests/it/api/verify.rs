@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::{TestApp, random_number};
+use crate::support::app::{TestApp, random_number};
 
 fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
     body["checks"]

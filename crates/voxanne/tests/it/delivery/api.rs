@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::app::{Answer, TestApp, TestOrg, random_number};
 use crate::support::Fetch;
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg, random_number};
 
 /// A running server and an organization whose Twilio credential can send.
 async fn ready() -> (TestApp, TestOrg) {

@@ -12,7 +12,7 @@ use super::{
     BOTH, authorization_url, clinic_with_google_user, connect, connected_clinic, consent, follow,
     google_credentials, google_user, param, revocations,
 };
-use crate::api::app::{TestApp, TestOrg};
+use crate::support::app::{TestApp, TestOrg};
 
 #[tokio::test]
 async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the_same_account_alone()

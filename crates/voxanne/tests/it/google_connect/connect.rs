@@ -10,7 +10,7 @@ use super::{
     BOTH, authorization_url, clinic_with_google_user, connect, consent, follow, google_credentials,
     param, start,
 };
-use crate::api::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_credential() {

@@ -13,8 +13,8 @@ use super::{
     connected_clinic_with_token_ttl, consent, follow, google_credentials, google_user, revocations,
     revoke_at_google, token_outage,
 };
-use crate::api::app::TestApp;
 use crate::support::Sentinel;
+use crate::support::app::TestApp;
 use crate::support::logs::CapturedLogs;
 
 /// The stored access token and its expiry.

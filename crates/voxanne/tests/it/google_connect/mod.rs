@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use url::Url;
 use voxanne::google::{CALENDAR_EVENTS, CALENDAR_LIST_READONLY};
 
-use crate::api::app::{Answer, TestApp, TestOrg};
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg};
 
 pub const BOTH: &[&str] = &[CALENDAR_EVENTS, CALENDAR_LIST_READONLY];
 

@@ -9,7 +9,7 @@ use super::{
     BOTH, authorization_url, clinic_with_google_user, consent, follow, google_credentials,
     google_user, param,
 };
-use crate::api::app::TestApp;
+use crate::support::app::TestApp;
 use crate::support::raw;
 
 #[tokio::test]
