@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::{TestApp, TestOrg};
+use crate::support::app::{TestApp, TestOrg};
 
 async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
     let list = app.list_credentials(&org.key, "?type=twilio").await;
@@ -22,11 +22,10 @@ async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of_its_type() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut ids = Vec::new();
     for _ in 0..4 {
-        let account = app.twilio_account("Full", "active").await;
+        let account = app.full_account().await;
         ids.push(app.add_token_credential(&org, &account).await);
     }
     let [first, second, third, fourth] = [&ids[0], &ids[1], &ids[2], &ids[3]];

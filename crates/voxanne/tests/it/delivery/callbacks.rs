@@ -66,21 +66,11 @@ async fn post_callback_for(
     request.send().await.unwrap().status().as_u16()
 }
 
-/// The `t` a queued message's StatusCallback URL carries: kept in its queue row only, so read
-/// from under the store. Once the message left the queue the token is gone (signed callbacks
-/// carry whatever query the URL had, and the signature covers it).
+/// The `t` a queued message's StatusCallback URL carries, read from under the store. Once the
+/// message left the queue the token is gone (signed callbacks carry whatever query the URL had,
+/// and the signature covers it).
 async fn callback_query(world: &World, _clinic: &Clinic, id: &MessageId) -> String {
-    const TOKEN: &str = "SELECT callback_token FROM outbox WHERE message_id = $1";
-    let url = &world.db.url;
-    let token: Option<String> = if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let query = sqlx::query_scalar(TOKEN).bind(id.as_str());
-        query.fetch_optional(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let query = sqlx::query_scalar(TOKEN).bind(id.as_str());
-        query.fetch_optional(&pool).await.unwrap()
-    };
+    let token = crate::support::raw::queued_callback_token(&world.db.db, id.as_str()).await;
     format!("t={}", token.unwrap_or_else(|| "sent".to_owned()))
 }
 

@@ -9,10 +9,14 @@ use voxanne::outbox::{
     Outcome, StatusApplied, StatusReport, StoredResponse, now_ms,
 };
 
-use super::db::{TestDb, test_db};
+use crate::support::TestStore;
 
-pub(super) fn outbox_of(db: &TestDb) -> Outbox {
-    Outbox::new(&db.store)
+/// The outbox of a fresh database that holds one organization: the store (kept for its
+/// lifetime), the outbox and the organization.
+pub(super) async fn outbox_with_org() -> (TestStore, Outbox, OrgId) {
+    let (t, org) = TestStore::with_clinic().await;
+    let outbox = Outbox::new(&t.store);
+    (t, outbox, org.id)
 }
 
 pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
@@ -27,10 +31,6 @@ pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
     }
 }
 
-pub(super) async fn org(db: &TestDb) -> OrgId {
-    db.store.create_organization("Clinic").await.unwrap().id
-}
-
 pub(super) fn accepted(sid: &str) -> Outcome {
     Outcome::Accepted {
         sid: sid.to_owned(),
@@ -43,9 +43,7 @@ pub(super) fn accepted(sid: &str) -> Outcome {
 
 #[tokio::test]
 async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let new = message(&credential, "hello");
     let now = now_ms();
@@ -88,9 +86,7 @@ async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
 
 #[tokio::test]
 async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let request = IdempotentRequest {
         key: IdempotencyKey::parse("lead-42").unwrap(),
@@ -145,9 +141,7 @@ async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
 
 #[tokio::test]
 async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let key = IdempotencyKey::parse("k1").unwrap();
     let first = IdempotentRequest {
@@ -188,9 +182,7 @@ async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
 
 #[tokio::test]
 async fn an_expired_key_is_treated_as_new() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let request = IdempotentRequest {
         key: IdempotencyKey::parse("old").unwrap(),
@@ -227,10 +219,8 @@ async fn an_expired_key_is_treated_as_new() {
 
 #[tokio::test]
 async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
-    let other = self::org(&db).await;
+    let (db, outbox, org) = outbox_with_org().await;
+    let other = db.org("Clinic").await.id;
     let new = message(&CredentialId::generate(), "track me");
     outbox
         .enqueue(&org, std::slice::from_ref(&new), None, now_ms())
@@ -293,9 +283,7 @@ async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
 
 #[tokio::test]
 async fn two_workers_claiming_at_once_never_share_a_message() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let batch: Vec<NewMessage> = (0..200)
         .map(|i| message(&credential, &format!("m{i}")))
@@ -326,9 +314,7 @@ async fn two_workers_claiming_at_once_never_share_a_message() {
 
 #[tokio::test]
 async fn a_paused_credential_holds_its_messages_until_resumed() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let bad = CredentialId::generate();
     let good = CredentialId::generate();
     outbox
@@ -378,9 +364,7 @@ async fn a_paused_credential_holds_its_messages_until_resumed() {
 
 #[tokio::test]
 async fn the_list_pages_newest_first_and_filters_by_status() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let start = now_ms();
     for i in 0..5 {
@@ -440,9 +424,7 @@ async fn the_list_pages_newest_first_and_filters_by_status() {
 
 #[tokio::test]
 async fn the_stuck_query_finds_unfinished_messages_at_any_rank_and_no_final_one() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let statuses = [
         MessageStatus::Queued,

@@ -10,14 +10,14 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use voxanne::ids::OrgId;
-use voxanne::store::{
-    CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, Store,
-    TwilioAuthMode,
-};
+use voxanne::store::Store;
 use voxanne::vault::{Keyring, MasterKey};
 
-use super::world::{distinct_phones, phone, urlencode};
+use super::world::{distinct_phones, phone};
+use crate::support::Fetch;
 use crate::support::database::TestDb;
+use crate::support::store::twilio_credential_of;
+use crate::support::twilio_sandbox::TwilioSandbox;
 
 /// One `voxanne serve` child process; killed (SIGKILL) when dropped.
 struct Server {
@@ -44,7 +44,7 @@ fn free_port() -> u16 {
 struct Fleet {
     db: TestDb,
     key: SecretString,
-    sandbox: sandbox::Sandbox,
+    sandbox: TwilioSandbox,
     api_key: String,
     account_sid: String,
     http: reqwest::Client,
@@ -58,47 +58,20 @@ impl Fleet {
         let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
             .await
             .unwrap();
-        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+        let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig {
             step_delay: Duration::from_millis(2),
             hang_for: Duration::from_secs(3),
             ..sandbox::SandboxConfig::default()
         })
-        .await
-        .unwrap();
-        let http = reqwest::Client::new();
-        let control = |path: String, body: Value| {
-            let request = http
-                .post(format!("{}/sandbox{path}", sandbox.url()))
-                .json(&body);
-            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-        };
-        let account = control("/accounts".into(), json!({})).await;
-        let sid = account["account_sid"].as_str().unwrap().to_owned();
-        let from = phone();
-        control(
-            format!("/accounts/{sid}/numbers"),
-            json!({"phone_number": from}),
-        )
         .await;
+        let http = reqwest::Client::new();
+        let from = phone();
+        let account = sandbox.account_with_number(json!({}), &from).await;
+        let sid = account.account_sid.clone();
         let org: OrgId = store.create_organization("Fleet Clinic").await.unwrap().id;
+        let token = SecretString::from(account.auth_token.clone());
         store
-            .insert_credential(
-                &org,
-                NewCredential {
-                    kind: CredentialType::Twilio,
-                    label: "main".into(),
-                    display: CredentialDisplay {
-                        account_sid: Some(sid.clone()),
-                        auth_mode: Some(TwilioAuthMode::AuthToken),
-                        from_number: Some(from),
-                        ..CredentialDisplay::default()
-                    },
-                    secrets: vec![SecretValue::new(
-                        SecretField::AuthToken,
-                        account["auth_token"].as_str().unwrap().to_owned().into(),
-                    )],
-                },
-            )
+            .insert_credential(&org, twilio_credential_of("main", &sid, &from, token))
             .await
             .unwrap();
         let (_, api_key) = store.create_api_key(&org).await.unwrap();
@@ -162,6 +135,26 @@ impl Fleet {
         Server { child, url }
     }
 
+    /// `POST /api/messages` of a reminder to `to` at `url`: its id and `to` when it was
+    /// accepted (202), `None` when it was refused or the connection failed.
+    fn reminder(
+        &self,
+        url: &str,
+        to: String,
+    ) -> impl std::future::Future<Output = Option<(String, String)>> + use<> {
+        let request = self
+            .http
+            .post(format!("{url}/api/messages"))
+            .bearer_auth(&self.api_key)
+            .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
+        async move {
+            let response = request.send().await.ok()?;
+            (response.status() == StatusCode::ACCEPTED).then_some(())?;
+            let body: Value = response.json().await.ok()?;
+            Some((body["id"].as_str()?.to_owned(), to))
+        }
+    }
+
     /// Queues one message per recipient through `server`, `parallel` at a time; returns the ids
     /// of the accepted ones with their recipient.
     async fn burst(
@@ -171,19 +164,7 @@ impl Fleet {
         parallel: usize,
     ) -> Vec<(String, String)> {
         futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{}/api/messages", server.url))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&server.url, to))
             .buffer_unordered(parallel)
             .filter_map(|accepted| async move { accepted })
             .collect()
@@ -202,19 +183,7 @@ impl Fleet {
         let url = server.url.clone();
         let mut server = Some(server);
         let mut answers = futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{url}/api/messages"))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&url, to))
             .buffer_unordered(parallel);
         let mut accepted = Vec::new();
         while let Some(answer) = answers.next().await {
@@ -234,12 +203,8 @@ impl Fleet {
         let metrics = self
             .http
             .get(format!("{}/metrics", server.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         metrics
             .lines()
             .filter(|line| {
@@ -299,32 +264,14 @@ impl Fleet {
     }
 
     async fn inbox_len(&self, to: &str) -> usize {
-        let url = format!(
-            "{}/sandbox/phones/{}/messages",
-            self.sandbox.url(),
-            urlencode(to)
-        );
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap()
-            .len()
+        self.sandbox.inbox(to).await.len()
     }
 
     async fn arm(&self, mut fault: Value) {
         fault["account_sid"] = json!(self.account_sid);
-        let response = self
-            .http
-            .post(format!("{}/sandbox/faults", self.sandbox.url()))
-            .json(&fault)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
+        self.sandbox
+            .control(reqwest::Method::POST, "/faults", fault)
+            .await;
     }
 }
 

@@ -36,29 +36,22 @@ async fn test_credentials_clinic(world: &World) -> Clinic {
 #[tokio::test]
 async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twice() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "500", "process": true}))
+    let sent = world
+        .send_through_fault(json!({"fault": "500", "process": true}), "one text only")
         .await;
-    let id = world.queue(&clinic, &to, "one text only").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
-        (first.retried, first.reconciling),
+        (sent.first.retried, sent.first.reconciling),
         (0, 1),
-        "a 500 is not resent blindly: {first:?}"
+        "a 500 is not resent blindly: {:?}",
+        sent.first
     );
+    let second = &sent.second;
     assert_eq!((second.adopted, second.accepted), (1, 0), "{second:?}");
-    let delivered = world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let inbox = world.inbox(&to).await;
+    let (delivered, inbox) = world.delivered(&sent).await;
     assert_eq!(inbox.len(), 1, "the phone got one text: {inbox:?}");
     assert_eq!(inbox[0]["sid"].as_str(), delivered.twilio_sid.as_deref());
-    let reconciling = events(&world, &clinic, &id).await;
+    let reconciling = events(&world, &sent.clinic, &sent.id).await;
     assert!(
         reconciling
             .iter()
@@ -71,21 +64,17 @@ async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twi
 #[tokio::test]
 async fn a_500_answered_before_anything_was_created_is_sent_after_checking() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "500", "process": false}))
+    let sent = world
+        .send_through_fault(
+            json!({"fault": "500", "process": false}),
+            "checked, then sent",
+        )
         .await;
-    let id = world.queue(&clinic, &to, "checked, then sent").await;
 
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
-
-    assert_eq!(first.reconciling, 1, "{first:?}");
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    let second = &sent.second;
     assert_eq!((second.accepted, second.adopted), (1, 0), "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    assert_eq!(world.delivered(&sent).await.1.len(), 1);
     world.shutdown().await;
 }
 

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use sqlx::Connection;
 use voxanne::ids::OrgId;
-use voxanne::store::Store;
-use voxanne::vault::{Keyring, MasterKey};
 
 use super::raw::RawPool;
 
@@ -147,30 +145,5 @@ impl Drop for TestDb {
             })
             .join();
         }
-    }
-}
-
-/// A migrated store on a fresh database, with the master key that opens it.
-pub struct TestStore {
-    pub store: Store,
-    pub key: MasterKey,
-    pub db: TestDb,
-}
-
-impl TestStore {
-    pub async fn new() -> Self {
-        let db = TestDb::new().await;
-        let key = MasterKey::generate();
-        let store = Store::open(&db.url, Keyring::new(vec![key.clone()]).unwrap())
-            .await
-            .unwrap();
-        Self { store, key, db }
-    }
-
-    /// Another handle on the same database with `keys` as its keyring (no start-up check).
-    pub async fn reopen_with(&self, keys: Vec<MasterKey>) -> Store {
-        Store::connect(&self.db.url, Keyring::new(keys).unwrap())
-            .await
-            .unwrap()
     }
 }

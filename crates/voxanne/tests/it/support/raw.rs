@@ -3,6 +3,8 @@
 
 use sqlx::{PgPool, SqlitePool};
 
+use voxanne::store::Credential;
+
 use super::database::TestDb;
 
 /// A pool of its own on a test database, opened on first use.
@@ -44,14 +46,14 @@ pub async fn secret_blob(db: &TestDb, credential: &str, field: &str) -> Vec<u8> 
 }
 
 /// Overwrites (or adds) one secret blob, as someone with write access to the database could.
-pub async fn put_secret_blob(db: &TestDb, org: &str, credential: &str, field: &str, blob: &[u8]) {
+pub async fn put_secret_blob(db: &TestDb, credential: &Credential, field: &str, blob: &[u8]) {
     on_test_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO credential_secrets (credential_id, org_id, field, ciphertext, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (credential_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
         )
-        .bind(credential)
-        .bind(org)
+        .bind(credential.id.as_str())
+        .bind(credential.org_id.as_str())
         .bind(field)
         .bind(blob)
         .bind(chrono::Utc::now())
@@ -120,21 +122,16 @@ pub async fn oauth_state_hashes(db: &TestDb) -> Vec<String> {
     })
 }
 
-/// Puts the sealed secrets of credential `from` onto credential `onto`, as a botched restore or
-/// an attacker with database access would; returns how many rows changed.
-pub async fn move_secrets(db: &TestDb, from: &str, onto: &str) -> u64 {
+/// Runs `sql` with two text parameters; the number of rows it changed.
+pub async fn execute(db: &TestDb, sql: &'static str, first: &str, second: &str) -> u64 {
     on_test_pool!(db, pool => {
-        sqlx::query(
-            "UPDATE credential_secrets SET ciphertext = \
-             (SELECT s.ciphertext FROM credential_secrets s WHERE s.credential_id = $1 AND s.field = credential_secrets.field) \
-             WHERE credential_id = $2",
-        )
-        .bind(from)
-        .bind(onto)
-        .execute(pool)
-        .await
-        .unwrap()
-        .rows_affected()
+        sqlx::query(sql)
+            .bind(first)
+            .bind(second)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected()
     })
 }
 
@@ -142,5 +139,17 @@ pub async fn move_secrets(db: &TestDb, from: &str, onto: &str) -> u64 {
 pub async fn secret_row_count(db: &TestDb) -> i64 {
     on_test_pool!(db, pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets").fetch_one(pool).await.unwrap()
+    })
+}
+
+/// The callback token a queued message's StatusCallback URL carries: kept in its queue row only
+/// (the message keeps its hash); `None` once the message left the queue.
+pub async fn queued_callback_token(db: &TestDb, message: &str) -> Option<String> {
+    on_test_pool!(db, pool => {
+        sqlx::query_scalar("SELECT callback_token FROM outbox WHERE message_id = $1")
+            .bind(message)
+            .fetch_optional(pool)
+            .await
+            .unwrap()
     })
 }
