@@ -138,13 +138,15 @@ pub struct MessageListOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only messages with this status.
+    /// Only messages with this status (empty: any).
+    #[param(value_type = Option<MessageStatus>)]
     pub status: Option<String>,
-    /// Only messages to this number (E.164).
+    /// Only messages to this number (E.164; empty: any).
     pub to: Option<String>,
-    /// Only messages created at or after this time (RFC 3339).
+    /// Only messages created at or after this time (RFC 3339; empty: any).
     pub since: Option<String>,
     /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
