@@ -27,13 +27,24 @@ impl Outbox {
     /// send in flight (the claim marks them), so nothing is sent twice.
     pub async fn free_dead_claims(&self, dead_before: i64, now: i64) -> Result<u64, OutboxError> {
         on_pool!(&self.db, pool => {
+            // Almost always nobody is silent: a read of the tiny workers table, and no write lock.
+            let silent: Option<String> =
+                sqlx::query_scalar("SELECT id FROM dispatch_workers WHERE heartbeat_at < $1 LIMIT 1")
+                    .bind(dead_before)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db_err("looking for silent workers"))?;
+            if silent.is_none() {
+                return Ok(0);
+            }
             let mut tx = pool
                 .begin_write()
                 .await
                 .map_err(db_err("opening a transaction"))?;
+            // A claim's `due_at` is its lease's end: the condition on it uses the queue's index.
             let freed = sqlx::query(
                 "UPDATE outbox SET due_at = $2, lease_until = $2 \
-                 WHERE lease_until > $2 AND lease_owner IN \
+                 WHERE due_at > $2 AND lease_until > $2 AND lease_owner IN \
                    (SELECT id FROM dispatch_workers WHERE heartbeat_at < $1)",
             )
             .bind(dead_before)
