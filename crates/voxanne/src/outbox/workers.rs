@@ -44,7 +44,7 @@ impl Outbox {
             // A claim's `due_at` is its lease's end: the condition on it uses the queue's index.
             let freed = sqlx::query(
                 "UPDATE outbox SET due_at = $2, lease_until = $2 \
-                 WHERE due_at > $2 AND lease_until > $2 AND lease_owner IN \
+                 WHERE paused = 0 AND due_at > $2 AND lease_until > $2 AND lease_owner IN \
                    (SELECT id FROM dispatch_workers WHERE heartbeat_at < $1)",
             )
             .bind(dead_before)
