@@ -3,11 +3,14 @@
 //! Each module holds one concept; `cli` wires them to the `voxanne` command.
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod api_key;
+pub mod api_keys;
 pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod delivery;
 pub mod demo;
 pub mod dispatch;
@@ -21,4 +24,5 @@ pub mod password;
 pub mod phone;
 pub mod sms;
 pub mod store;
+pub mod team;
 pub mod vault;

@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(api)
+        .merge(crate::dashboard::router(
+            state.store.clone(),
+            state.public_url.as_deref(),
+        ))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))

@@ -6,6 +6,7 @@
 //! (see [`backend`]), chosen once from the URL scheme.
 
 mod api_keys;
+mod audit;
 pub mod backend;
 mod credentials;
 mod keys;
@@ -13,6 +14,7 @@ mod model;
 mod oauth_states;
 mod orgs;
 mod secrets;
+mod sessions;
 mod settings;
 mod text_enum;
 mod users;
@@ -20,6 +22,7 @@ mod users;
 use std::fmt;
 use std::sync::Arc;
 
+pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
 pub use keys::UndecryptableSweep;
@@ -29,7 +32,9 @@ pub use model::{
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
+pub use sessions::{NewSession, SessionRecord};
 pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
+pub use users::UserRemoval;
 
 use crate::ids::CredentialId;
 use crate::vault::{self, KeyId, Keyring};
