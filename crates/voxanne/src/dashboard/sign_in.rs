@@ -10,6 +10,7 @@ use std::time::Instant;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::HeaderName;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,6 +23,8 @@ use super::render::{self, Nav};
 use super::session::{self, random_token, tokens_match};
 use super::{Dashboard, cookies, return_to};
 use crate::store::StoreError;
+
+const CLEAR_SITE_DATA: HeaderName = HeaderName::from_static("clear-site-data");
 
 const WRONG: &str = "The e-mail or password is not right. Check both and try again.";
 
@@ -172,6 +175,9 @@ pub async fn sign_out(State(state): State<Dashboard>, posted: Posted<Nothing>) -
                 SET_COOKIE,
                 state.cookies.clear(state.cookies.session_name()),
             ),
+            // Drops this site's pages from the browser's caches, the back/forward cache
+            // included, so "back" cannot show the signed-out admin's data.
+            (CLEAR_SITE_DATA, "\"cache\"".to_owned()),
             (LOCATION, "/dashboard/sign-in".to_owned()),
         ]),
     )

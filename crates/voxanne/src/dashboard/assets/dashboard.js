@@ -55,6 +55,13 @@
     });
   }
 
+  // A page restored from the back/forward cache may belong to a session that has ended (the
+  // server sends `no-store` and clears the cache at sign-out; this covers browsers that keep it
+  // anyway): ask the server again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   document.querySelectorAll("[data-poll]").forEach(poll);
   document.querySelectorAll("form[data-inplace]").forEach(inplace);
 })();
