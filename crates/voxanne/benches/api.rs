@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+use voxanne::config::ServerSettings;
 use voxanne::config::Settings;
-use voxanne::http::ServerSettings;
 use voxanne::vault::MasterKey;
 
 const CONNECTIONS: usize = 16;
@@ -131,18 +131,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..Settings::default()
     };
-    let state = voxanne::http::server::app_state(&settings).await?;
-    let store = state.store.clone();
+    let state = voxanne::app::app_state(&settings).await?;
+    let store = state.services.store.clone();
     let org = store.create_organization("Bench Clinic").await?;
     let (_, api_key) = store.create_api_key(&org.id).await?;
     let key = Arc::new(api_key.secret().expose_secret().to_owned());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(voxanne::http::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    tokio::spawn(voxanne::app::serve(listener, state, std::future::pending()));
 
     let created: Value = control
         .post(format!("{base}/api/organization/credentials/twilio"))

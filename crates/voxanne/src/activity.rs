@@ -1,60 +1,16 @@
 //! The audit log as a use case: record who changed what, and read it back.
 //!
 //! Every change to credentials, settings, API keys and admins is recorded by the use case that
-//! makes it, whichever front door called it (dashboard, JSON API, CLI): the caller only says who
-//! it is ([`Actor`]). Entries name objects by label, id or e-mail, never by a secret.
+//! makes it, whichever front door called it (dashboard, JSON API, CLI): the [`Caller`] says who
+//! (an admin's e-mail, an API key's name, or "CLI") and from which address. Entries name objects
+//! by label, id or e-mail, never by a secret.
 
-use std::fmt;
-use std::net::IpAddr;
-
-use crate::ids::OrgId;
 pub use crate::store::{ActorKind, AuditAction, AuditRecord};
 use crate::store::{NewAuditRecord, Store, StoreError};
+use crate::tenant::{Actor, Caller};
 
 /// Most entries one page of the log shows.
 pub const MAX_PAGE: u32 = 200;
-
-/// Who is making a change, and from where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub kind: ActorKind,
-    /// The admin's e-mail or the API key's name (its id when unnamed); "CLI" for the command line.
-    pub name: String,
-    pub source_ip: Option<IpAddr>,
-}
-
-impl Actor {
-    pub fn admin(email: &str, source_ip: Option<IpAddr>) -> Self {
-        Self {
-            kind: ActorKind::Admin,
-            name: email.to_owned(),
-            source_ip,
-        }
-    }
-
-    pub fn api_key(name: &str, source_ip: Option<IpAddr>) -> Self {
-        Self {
-            kind: ActorKind::ApiKey,
-            name: name.to_owned(),
-            source_ip,
-        }
-    }
-
-    /// An operator at the command line (no address: they are on the server).
-    pub fn cli() -> Self {
-        Self {
-            kind: ActorKind::Cli,
-            name: "CLI".to_owned(),
-            source_ip: None,
-        }
-    }
-}
-
-impl fmt::Display for Actor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActivityError {
@@ -62,29 +18,45 @@ pub enum ActivityError {
     Store(#[from] StoreError),
 }
 
-/// Records that `actor` did `action` to `object` in `org`, now.
+/// How the log names the caller: the admin's e-mail, the API key's name (its id if unnamed or
+/// gone), or "CLI".
+async fn actor_name(store: &Store, caller: &Caller) -> (ActorKind, String) {
+    match caller.actor() {
+        Actor::Admin { email, .. } => (ActorKind::Admin, email.clone()),
+        Actor::ApiKey(key) => {
+            let name = match store.get_api_key(caller.org(), key).await {
+                Ok(record) if !record.name.is_empty() => record.name,
+                _ => key.to_string(),
+            };
+            (ActorKind::ApiKey, name)
+        }
+        Actor::Cli => (ActorKind::Cli, "CLI".to_owned()),
+    }
+}
+
+/// Records that `caller` did `action` to `object` in their organization, now.
 pub async fn record(
     store: &Store,
-    org: &OrgId,
-    actor: &Actor,
+    caller: &Caller,
     action: AuditAction,
     object: &str,
 ) -> Result<(), ActivityError> {
-    let source_ip = actor.source_ip.map(|ip| ip.to_string());
+    let (actor_kind, actor) = actor_name(store, caller).await;
+    let source_ip = caller.source_ip().map(|ip| ip.to_string());
     store
         .append_audit(
-            org,
+            caller.org(),
             NewAuditRecord {
                 at: crate::store::backend::now(),
-                actor_kind: actor.kind,
-                actor: &actor.name,
+                actor_kind,
+                actor: &actor,
                 action,
                 object,
                 source_ip: source_ip.as_deref(),
             },
         )
         .await?;
-    tracing::info!(org_id = %org, action = %action, "audit entry recorded");
+    tracing::info!(org_id = %caller.org(), action = %action, "audit entry recorded");
     Ok(())
 }
 
@@ -107,7 +79,7 @@ pub struct AuditPage {
 
 pub async fn list(
     store: &Store,
-    org: &OrgId,
+    caller: &Caller,
     query: AuditQuery,
 ) -> Result<AuditPage, ActivityError> {
     let limit = match query.limit {
@@ -116,7 +88,7 @@ pub async fn list(
     };
     // One more than asked tells whether an older page exists.
     let mut entries = store
-        .list_audit(org, query.action, query.before, limit + 1)
+        .list_audit(caller.org(), query.action, query.before, limit + 1)
         .await?;
     let next = if entries.len() > limit as usize {
         entries.truncate(limit as usize);

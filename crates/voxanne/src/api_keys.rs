@@ -3,10 +3,11 @@
 //! The key format and hashing live in [`crate::api_key`]; this module holds the rules a clinic
 //! sees (a key has a name; revoking is final and recorded in the audit log).
 
-use crate::activity::{self, ActivityError, Actor, AuditAction};
+use crate::activity::{self, ActivityError, AuditAction};
 use crate::api_key::ApiKey;
-use crate::ids::{ApiKeyId, OrgId};
+use crate::ids::ApiKeyId;
 use crate::store::{ApiKeyRecord, Store, StoreError};
+use crate::tenant::Caller;
 
 /// Longest key name accepted, in characters.
 pub const MAX_NAME_LEN: usize = 100;
@@ -66,24 +67,31 @@ fn check_name(name: &str) -> Result<&str, ApiKeysError> {
 }
 
 /// The clinic's keys, revoked ones included, newest first.
-pub async fn list(store: &Store, org: &OrgId) -> Result<Vec<ApiKeyRecord>, ApiKeysError> {
-    let mut keys = store.list_api_keys(org).await?;
+pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<ApiKeyRecord>, ApiKeysError> {
+    let mut keys = store.list_api_keys(caller.org()).await?;
     keys.reverse();
     Ok(keys)
 }
 
+/// One of the clinic's keys.
+pub async fn get(
+    store: &Store,
+    caller: &Caller,
+    key: &ApiKeyId,
+) -> Result<ApiKeyRecord, ApiKeysError> {
+    Ok(store.get_api_key(caller.org(), key).await?)
+}
+
 pub async fn create(
     store: &Store,
-    org: &OrgId,
-    actor: &Actor,
+    caller: &Caller,
     name: &str,
 ) -> Result<CreatedKey, ApiKeysError> {
     let name = check_name(name)?;
-    let (record, key) = store.create_named_api_key(org, name).await?;
+    let (record, key) = store.create_named_api_key(caller.org(), name).await?;
     activity::record(
         store,
-        org,
-        actor,
+        caller,
         AuditAction::ApiKeyCreated,
         &format!("{name} ({})", record.id),
     )
@@ -95,15 +103,14 @@ pub async fn create(
 /// changes nothing and records nothing.
 pub async fn revoke(
     store: &Store,
-    org: &OrgId,
-    actor: &Actor,
+    caller: &Caller,
     key: &ApiKeyId,
 ) -> Result<ApiKeyRecord, ApiKeysError> {
-    let before = store.get_api_key(org, key).await?;
-    let record = store.revoke_api_key(org, key).await?;
+    let before = store.get_api_key(caller.org(), key).await?;
+    let record = store.revoke_api_key(caller.org(), key).await?;
     if before.revoked_at.is_none() {
         let object = format!("{} ({})", display_name(&record), record.id);
-        activity::record(store, org, actor, AuditAction::ApiKeyRevoked, &object).await?;
+        activity::record(store, caller, AuditAction::ApiKeyRevoked, &object).await?;
     }
     Ok(record)
 }

@@ -16,9 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app as server;
 use crate::config::Settings;
 use crate::google_connection::demo as google_demo;
-use crate::http::server;
 use crate::store::{OrgSettings, Role};
 use crate::vault::MasterKey;
 
@@ -102,8 +102,8 @@ pub async fn start(
     let state = server::app_state(&settings)
         .await
         .context("starting the service")?;
-    let store = state.store.clone();
-    let google = state.google.ready().cloned();
+    let store = state.services.store.clone();
+    let google = state.services.google.ready().cloned();
     let serving = tokio::spawn(server::serve(listener, state, shutdown));
 
     let org = store.create_organization("Sunrise Family Clinic").await?;

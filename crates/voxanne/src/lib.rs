@@ -1,28 +1,48 @@
 //! Voxanne: the messaging and credentials backbone of an AI phone receptionist.
 //!
-//! Each module holds one concept; `cli` wires them to the `voxanne` command.
+//! Each module holds one concept. Layers, top to bottom (a module imports only from below it):
+//! - composition root: `app` (builds everything from `config`), `cli` (the `voxanne` command)
+//! - adapters: `http` (the JSON API and Twilio's status callbacks), `dashboard` (the clinic's pages)
+//! - use cases: `credentials`, `messaging`, `calendar`, `org_settings`, `team`, `api_keys`,
+//!   `activity` (the audit log), with `tenant` (who asks)
+//!   and `services` (what they work with)
+//! - engines: `dispatch` and `delivery` (the outbox's sender), `google_connection`,
+//!   `twilio_account`, `check` (the Phase 0 suite)
+//! - persistence: `store`, `outbox`, `vault`
+//! - domain values: `ids`, `phone`, `sms`, `hot_lead`, `field`, `verification`, `api_key`, `password`
 #![forbid(unsafe_code)]
 
 pub mod activity;
 pub mod api_key;
 pub mod api_keys;
+pub mod app;
 pub mod bench;
+pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod dashboard;
 pub mod delivery;
 pub mod demo;
 pub mod dispatch;
+pub mod field;
 pub mod google;
 pub mod google_connection;
 pub mod hot_lead;
 pub mod http;
 pub mod ids;
+pub mod messaging;
+pub mod metrics;
+pub mod org_settings;
 pub mod outbox;
 pub mod password;
 pub mod phone;
+pub mod services;
 pub mod sms;
 pub mod store;
 pub mod team;
+pub mod tenant;
+pub mod twilio_account;
 pub mod vault;
+pub mod verification;

@@ -7,9 +7,10 @@
 use rand::Rng;
 use secrecy::SecretString;
 
-use crate::activity::{self, ActivityError, Actor, AuditAction};
-use crate::ids::{OrgId, UserId};
+use crate::activity::{self, ActivityError, AuditAction};
+use crate::ids::UserId;
 use crate::store::{Role, Store, StoreError, User, UserRemoval};
+use crate::tenant::Caller;
 
 /// Length of a generated one-time password (≈ 119 bits from 62 symbols).
 const ONE_TIME_PASSWORD_LEN: usize = 20;
@@ -55,23 +56,23 @@ pub struct NewAdmin {
     pub one_time_password: SecretString,
 }
 
+/// One of the clinic's admins.
+pub async fn get(store: &Store, caller: &Caller, user: &UserId) -> Result<User, TeamError> {
+    Ok(store.get_user(caller.org(), user).await?)
+}
+
 /// The clinic's admins, oldest first.
-pub async fn list(store: &Store, org: &OrgId) -> Result<Vec<User>, TeamError> {
-    Ok(store.list_users(org).await?)
+pub async fn list(store: &Store, caller: &Caller) -> Result<Vec<User>, TeamError> {
+    Ok(store.list_users(caller.org()).await?)
 }
 
 /// Adds an admin who signs in with `email` and a fresh one-time password.
-pub async fn add_admin(
-    store: &Store,
-    org: &OrgId,
-    actor: &Actor,
-    email: &str,
-) -> Result<NewAdmin, TeamError> {
+pub async fn add_admin(store: &Store, caller: &Caller, email: &str) -> Result<NewAdmin, TeamError> {
     let password = one_time_password();
     let user = store
-        .create_user(org, email, password.clone(), Role::Admin)
+        .create_user(caller.org(), email, password.clone(), Role::Admin)
         .await?;
-    activity::record(store, org, actor, AuditAction::AdminAdded, &user.email).await?;
+    activity::record(store, caller, AuditAction::AdminAdded, &user.email).await?;
     Ok(NewAdmin {
         user,
         one_time_password: password,
@@ -81,13 +82,12 @@ pub async fn add_admin(
 /// Removes an admin, unless they are the clinic's last one.
 pub async fn remove_admin(
     store: &Store,
-    org: &OrgId,
-    actor: &Actor,
+    caller: &Caller,
     user: &UserId,
 ) -> Result<User, TeamError> {
-    match store.remove_user_unless_last(org, user).await? {
+    match store.remove_user_unless_last(caller.org(), user).await? {
         UserRemoval::Removed(removed) => {
-            activity::record(store, org, actor, AuditAction::AdminRemoved, &removed.email).await?;
+            activity::record(store, caller, AuditAction::AdminRemoved, &removed.email).await?;
             Ok(removed)
         }
         UserRemoval::LastUser => Err(TeamError::LastAdmin),

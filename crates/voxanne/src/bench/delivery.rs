@@ -18,9 +18,9 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::app as server;
 use crate::config::Settings;
 use crate::demo::{CLINIC_NUMBER, add_verified_credential, sandbox_account};
-use crate::http::server;
 use crate::ids::{CredentialId, MessageId};
 use crate::outbox::{MessageKind, NewMessage};
 use crate::vault::MasterKey;
@@ -95,9 +95,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
     let state = server::app_state(&settings)
         .await
         .context("starting the service")?;
-    let backend = format!("{:?}", state.store.backend());
-    let store = state.store.clone();
-    let outbox = state.delivery.outbox().clone();
+    let backend = format!("{:?}", state.services.store.backend());
+    let store = state.services.store.clone();
+    let outbox = state.services.delivery.outbox().clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server::serve(listener, state, async move {
         let _ = stop_rx.await;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use secrecy::ExposeSecret;
 
+use crate::app as server;
 use crate::demo;
-use crate::http::server;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> ExitCode {
-    server::init_logging(server::LogFormat::Text);
+    server::init_logging(crate::config::LogFormat::Text);
     let data_dir = args.data_dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("voxanne-demo-{}", std::process::id()))
     });

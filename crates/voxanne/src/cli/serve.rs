@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::app as server;
 use crate::config::{Overrides, Settings};
-use crate::http::server;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -83,7 +83,7 @@ pub async fn run(args: Args) -> ExitCode {
     println!("voxanne listening on http://{bound}");
     let _ = std::io::stdout().flush();
     tracing::info!(%bound, twilio = %settings.server.twilio_base_url, "serving");
-    let store = state.store.clone();
+    let store = state.services.store.clone();
     let result = server::serve(listener, state, server::shutdown_signal()).await;
     store.close().await;
     match result {

@@ -18,7 +18,7 @@ use super::session::Admin;
 use crate::api_key::PREFIX;
 use crate::api_keys::{self, ApiKeysError, display_name};
 use crate::ids::ApiKeyId;
-use crate::store::{ApiKeyRecord, StoreError};
+use crate::store::ApiKeyRecord;
 
 pub fn router() -> Router<Dashboard> {
     Router::new()
@@ -78,7 +78,7 @@ async fn keys_page(
     status: StatusCode,
     fill: impl FnOnce(&mut KeysPage),
 ) -> Response {
-    let keys = match api_keys::list(&state.store, &admin.org_id).await {
+    let keys = match api_keys::list(state.store(), &admin.caller).await {
         Ok(keys) => keys,
         Err(err) => return render::internal_error(&err),
     };
@@ -106,32 +106,31 @@ struct CreateForm {
 
 async fn create(State(state): State<Dashboard>, posted: Posted<CreateForm>) -> Response {
     let Posted { admin, form } = posted;
-    let error =
-        match api_keys::create(&state.store, &admin.org_id, &admin.actor(), &form.name).await {
-            Ok(created) => {
-                // Shown this once, in this response; the store keeps only its hash.
-                let key = created.key.secret().expose_secret().to_owned();
-                let created = Created {
-                    name: created.record.name,
-                    key,
-                };
-                return keys_page(&state, &admin, StatusCode::OK, |page| {
-                    page.created = Some(created);
-                })
-                .await;
-            }
-            Err(ApiKeysError::NameMissing) => {
-                "Give the key a name, e.g. the system that will use it.".to_owned()
-            }
-            Err(ApiKeysError::NameTooLong) => format!(
-                "The name is too long: use at most {} characters.",
-                api_keys::MAX_NAME_LEN
-            ),
-            Err(ApiKeysError::NameInvalid) => {
-                "The name may contain letters, digits, spaces and punctuation only.".to_owned()
-            }
-            Err(err) => return render::internal_error(&err),
-        };
+    let error = match api_keys::create(state.store(), &admin.caller, &form.name).await {
+        Ok(created) => {
+            // Shown this once, in this response; the store keeps only its hash.
+            let key = created.key.secret().expose_secret().to_owned();
+            let created = Created {
+                name: created.record.name,
+                key,
+            };
+            return keys_page(&state, &admin, StatusCode::OK, |page| {
+                page.created = Some(created);
+            })
+            .await;
+        }
+        Err(ApiKeysError::NameMissing) => {
+            "Give the key a name, e.g. the system that will use it.".to_owned()
+        }
+        Err(ApiKeysError::NameTooLong) => format!(
+            "The name is too long: use at most {} characters.",
+            api_keys::MAX_NAME_LEN
+        ),
+        Err(ApiKeysError::NameInvalid) => {
+            "The name may contain letters, digits, spaces and punctuation only.".to_owned()
+        }
+        Err(err) => return render::internal_error(&err),
+    };
     keys_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, |page| {
         page.name = form.name;
         page.error = Some(error);
@@ -143,9 +142,9 @@ async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<ApiKeyRecord
     let Ok(id) = ApiKeyId::parse(id) else {
         return Err(render::not_found(admin));
     };
-    match state.store.get_api_key(&admin.org_id, &id).await {
+    match api_keys::get(state.store(), &admin.caller, &id).await {
         Ok(record) => Ok(record),
-        Err(StoreError::NotFound { .. }) => Err(render::not_found(admin)),
+        Err(ApiKeysError::NotFound) => Err(render::not_found(admin)),
         Err(err) => Err(render::internal_error(&err)),
     }
 }
@@ -188,7 +187,7 @@ async fn revoke(
         Ok(record) => record,
         Err(response) => return response,
     };
-    match api_keys::revoke(&state.store, &admin.org_id, &admin.actor(), &record.id).await {
+    match api_keys::revoke(state.store(), &admin.caller, &record.id).await {
         Ok(revoked) => {
             let notice = format!(
                 "The API key \"{}\" is revoked: it is refused from now on.",

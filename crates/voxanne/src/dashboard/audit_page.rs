@@ -86,7 +86,7 @@ async fn show(
                 before: filter.before,
                 limit: PAGE,
             };
-            match activity::list(&state.store, &admin.org_id, query).await {
+            match activity::list(state.store(), &admin.caller, query).await {
                 Ok(page) => (page.entries, page.next),
                 Err(err) => return render::internal_error(&err),
             }
@@ -134,7 +134,7 @@ async fn export(
                 before,
                 limit: activity::MAX_PAGE,
             };
-            let page = match activity::list(&state.store, &admin.org_id, query).await {
+            let page = match activity::list(state.store(), &admin.caller, query).await {
                 Ok(page) => page,
                 Err(err) => return render::internal_error(&err),
             };

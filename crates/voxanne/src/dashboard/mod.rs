@@ -32,12 +32,13 @@ use axum::routing::{get, post};
 pub use self::cookies::CookiePolicy;
 pub use self::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 use self::throttle::SignInThrottle;
-use crate::store::Store;
+use crate::services::Services;
 
 /// What every dashboard handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct Dashboard {
-    store: Store,
+    /// What the use cases work with (the same as the JSON API's).
+    services: Services,
     cookies: CookiePolicy,
     /// The service's public base URL, when configured (an accepted `Origin`).
     public_url: Option<String>,
@@ -45,9 +46,15 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    pub fn new(store: Store, public_url: Option<&str>) -> Self {
+    fn store(&self) -> &crate::store::Store {
+        &self.services.store
+    }
+}
+
+impl Dashboard {
+    pub fn new(services: Services, public_url: Option<&str>) -> Self {
         Self {
-            store,
+            services,
             cookies: CookiePolicy::for_public_url(public_url),
             public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
             throttle: Arc::default(),
@@ -56,7 +63,7 @@ impl Dashboard {
 }
 
 /// Every dashboard route (and `GET /`), ready to merge into the service's router.
-pub fn router<S>(store: Store, public_url: Option<&str>) -> Router<S> {
+pub fn router<S>(services: Services, public_url: Option<&str>) -> Router<S> {
     Router::new()
         .route("/dashboard", get(overview::show))
         .route(
@@ -75,7 +82,7 @@ pub fn router<S>(store: Store, public_url: Option<&str>) -> Router<S> {
         .route("/dashboard/{*rest}", get(unknown_page))
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .layer(middleware::from_fn(security_headers))
-        .with_state(Dashboard::new(store, public_url))
+        .with_state(Dashboard::new(services, public_url))
 }
 
 /// The policy of every dashboard response: our own scripts and styles only (none inline), never

@@ -78,11 +78,15 @@ fn attention(credential: &Credential) -> Option<String> {
 }
 
 pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
-    let org = match state.store.get_organization(&admin.org_id).await {
+    let org = match state.store().get_organization(admin.caller.org()).await {
         Ok(org) => org,
         Err(err) => return render::internal_error(&err),
     };
-    let credentials = match state.store.list_credentials(&admin.org_id, None).await {
+    let credentials = match state
+        .store()
+        .list_credentials(admin.caller.org(), None)
+        .await
+    {
         Ok(credentials) => credentials,
         Err(err) => return render::internal_error(&err),
     };

@@ -16,9 +16,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{Dashboard, cookies, render};
-use crate::activity::Actor;
-use crate::ids::{OrgId, UserId};
+use crate::ids::UserId;
 use crate::store::{NewSession, SessionRecord, StoreError, User};
+use crate::tenant::Caller;
 
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(30);
@@ -56,23 +56,18 @@ pub fn source_ip(parts: &Parts) -> Option<IpAddr> {
 #[derive(Debug, Clone)]
 pub struct Admin {
     pub user_id: UserId,
-    pub org_id: OrgId,
     pub email: String,
     /// The token every form of this session carries.
     pub csrf_token: String,
-    pub source_ip: Option<IpAddr>,
+    /// The admin as the use cases know callers: their organization, who, and from where.
+    pub caller: Caller,
     id_hash: String,
 }
 
 impl Admin {
-    /// This admin as the author of a change, for the audit log.
-    pub fn actor(&self) -> Actor {
-        Actor::admin(&self.email, self.source_ip)
-    }
-
     /// Ends this session (sign-out).
     pub async fn sign_out(self, state: &Dashboard) -> Result<(), StoreError> {
-        state.store.delete_session(&self.id_hash).await
+        state.store().delete_session(&self.id_hash).await
     }
 }
 
@@ -87,23 +82,24 @@ pub async fn resolve(parts: &Parts, state: &Dashboard) -> Result<Option<Admin>, 
         return Ok(None);
     };
     let hash = id_hash(session_id);
-    let Some(record) = state.store.find_session(&hash).await? else {
+    let Some(record) = state.store().find_session(&hash).await? else {
         return Ok(None);
     };
     let now = Utc::now();
     if expired(&record, now) {
-        state.store.delete_session(&hash).await?;
+        state.store().delete_session(&hash).await?;
         return Ok(None);
     }
     if now - record.last_seen_at >= TOUCH_RESOLUTION {
-        state.store.touch_session(&hash, now).await?;
+        state.store().touch_session(&hash, now).await?;
     }
+    let caller = Caller::admin(record.org_id, record.user_id.clone(), record.email.clone())
+        .with_source_ip(source_ip(parts));
     Ok(Some(Admin {
         user_id: record.user_id,
-        org_id: record.org_id,
         email: record.email,
         csrf_token: record.csrf_token,
-        source_ip: source_ip(parts),
+        caller,
         id_hash: hash,
     }))
 }
@@ -116,17 +112,17 @@ pub async fn start(
     previous: Option<&str>,
 ) -> Result<String, StoreError> {
     if let Some(previous) = previous {
-        state.store.delete_session(&id_hash(previous)).await?;
+        state.store().delete_session(&id_hash(previous)).await?;
     }
     let now = Utc::now();
     state
-        .store
+        .store()
         .sweep_sessions(now - IDLE_TIMEOUT, now - ABSOLUTE_TIMEOUT)
         .await?;
     let session_id = random_token();
     let csrf = random_token();
     state
-        .store
+        .store()
         .create_session(NewSession {
             id_hash: &id_hash(&session_id),
             user_id: &user.id,
@@ -170,6 +166,7 @@ impl FromRequestParts<Dashboard> for Admin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::OrgId;
 
     fn record(created_ago: TimeDelta, seen_ago: TimeDelta, now: DateTime<Utc>) -> SessionRecord {
         SessionRecord {

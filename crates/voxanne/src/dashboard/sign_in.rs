@@ -120,7 +120,7 @@ pub async fn submit(
     }
     let password = SecretString::from(form.password);
     let user = match state
-        .store
+        .store()
         .verify_user_password(&form.email, password)
         .await
     {

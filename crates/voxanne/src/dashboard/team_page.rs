@@ -58,7 +58,7 @@ async fn team_page(
     status: StatusCode,
     fill: impl FnOnce(&mut TeamPage),
 ) -> Response {
-    let users = match team::list(&state.store, &admin.org_id).await {
+    let users = match team::list(state.store(), &admin.caller).await {
         Ok(users) => users,
         Err(err) => return render::internal_error(&err),
     };
@@ -96,7 +96,7 @@ struct AddForm {
 
 async fn add(State(state): State<Dashboard>, posted: Posted<AddForm>) -> Response {
     let Posted { admin, form } = posted;
-    let result = team::add_admin(&state.store, &admin.org_id, &admin.actor(), &form.email).await;
+    let result = team::add_admin(state.store(), &admin.caller, &form.email).await;
     let error = match result {
         Ok(new) => {
             // Shown this once, in this response; the store keeps only its hash.
@@ -144,9 +144,9 @@ async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<User, Respon
     let Ok(id) = UserId::parse(id) else {
         return Err(render::not_found(admin));
     };
-    match state.store.get_user(&admin.org_id, &id).await {
+    match team::get(state.store(), &admin.caller, &id).await {
         Ok(user) => Ok(user),
-        Err(crate::store::StoreError::NotFound { .. }) => Err(render::not_found(admin)),
+        Err(TeamError::NotFound) => Err(render::not_found(admin)),
         Err(err) => Err(render::internal_error(&err)),
     }
 }
@@ -175,7 +175,7 @@ async fn remove(
         Ok(user) => user,
         Err(response) => return response,
     };
-    match team::remove_admin(&state.store, &admin.org_id, &admin.actor(), &user.id).await {
+    match team::remove_admin(state.store(), &admin.caller, &user.id).await {
         Ok(removed) if removed.id == admin.user_id => {
             // They removed themselves: their session went with them.
             Redirect::to("/dashboard/sign-in").into_response()

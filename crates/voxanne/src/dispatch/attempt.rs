@@ -6,9 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Dispatcher;
-use super::accounts::Account;
 use super::retry::{Decision, SendFailure};
 use crate::outbox::{Claim, MessageStatus, Outcome, millis, now_ms};
+use crate::twilio_account::Account;
 
 /// Sorts a client error into the policy's classes (see [`super::retry`] for what each means).
 pub fn classify(err: &twilio::Error) -> SendFailure {

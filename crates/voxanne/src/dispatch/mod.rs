@@ -11,7 +11,6 @@
 //! the request was written) are reconciled against the account's message list before anything
 //! is sent again; refusals fail at once with their reason.
 
-pub mod accounts;
 mod attempt;
 pub mod retry;
 mod running;
@@ -24,7 +23,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::Notify;
 
-pub use accounts::{Account, Accounts, Unusable};
+pub use crate::twilio_account::{Account, Accounts, Unusable};
 pub use attempt::classify;
 pub use running::Running;
 

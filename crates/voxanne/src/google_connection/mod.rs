@@ -2,8 +2,8 @@
 //! PKCE, code exchange, scope check), the stored tokens kept fresh, verification, and revocation.
 //!
 //! Built on [`crate::google`] (the protocol) and the store (tokens sealed as a `google_calendar`
-//! credential). The HTTP endpoints in `http::google_oauth` are thin wrappers around this, and the
-//! demo connects a calendar in-process through [`demo`].
+//! credential). The calendar use cases ([`crate::calendar`]) drive it, and the demo connects a
+//! calendar in-process through [`demo`].
 
 mod account;
 pub mod demo;
@@ -20,9 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 pub use self::tokens::{AccessError, Revocation};
+use crate::config::server::{ServeError, ServerSettings, http_url};
 use crate::google::{self, Backoff, GoogleClient, GoogleConfig, PkceVerifier, TokenSet};
-use crate::http::ServerSettings;
-use crate::http::server::ServeError;
 use crate::ids::{CredentialId, OrgId};
 use crate::store::{
     Credential, CredentialDisplay, CredentialPatch, CredentialType, NewCredential, SecretField,
@@ -121,13 +120,13 @@ impl GoogleConnections {
             }
             return Ok(GoogleSetup::NotConfigured);
         };
-        let redirect = crate::http::server::http_url(
+        let redirect = http_url(
             "VOXANNE_PUBLIC_URL (--public-url)",
             &format!("{public}{CALLBACK_PATH}"),
         )?;
         let config = match &server.google_base_url {
             Some(base) => {
-                crate::http::server::http_url("VOXANNE_GOOGLE_BASE_URL (--google-base-url)", base)?;
+                http_url("VOXANNE_GOOGLE_BASE_URL (--google-base-url)", base)?;
                 GoogleConfig::sandbox(base, client_id, secret, redirect)
             }
             None => GoogleConfig::google(client_id, secret, redirect),

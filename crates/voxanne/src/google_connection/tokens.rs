@@ -11,13 +11,11 @@ use secrecy::SecretString;
 
 use super::{GoogleConnections, REFRESH_MARGIN, access_secret};
 use crate::google::{self, Backoff, Revoked};
-use crate::http::credentials::wire::{
-    CheckOut, CheckStatusOut, StoredReport, VerificationStatusOut,
-};
 use crate::ids::{CredentialId, OrgId};
 use crate::store::{
     CredentialSecrets, CredentialType, SecretField, SecretValue, StoreError, VerificationStatus,
 };
+use crate::verification::{Check, Outcome, Report};
 
 /// Why no access token could be had.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +46,8 @@ pub enum Revocation {
     /// Not revoked: another credential of the organization uses the same Google account, and
     /// Google revokes per account and client, so revoking would cut that one off too.
     KeptShared,
+    /// Google is not configured on this server, so it could not be asked.
+    NotConfigured,
 }
 
 impl Revocation {
@@ -58,6 +58,7 @@ impl Revocation {
             Self::Failed(_) => "failed",
             Self::NoToken => "no_token",
             Self::KeptShared => "kept_shared",
+            Self::NotConfigured => "not_configured",
         }
     }
 }
@@ -171,17 +172,14 @@ impl GoogleConnections {
         cred: &CredentialId,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let report = StoredReport {
-            status: VerificationStatusOut::NeedsReconnect,
-            checks: vec![CheckOut {
-                id: "token".to_owned(),
-                status: CheckStatusOut::Fail,
-                message: reason.to_owned(),
-                hint: Some(reconnect_hint(cred)),
-                twilio_code: None,
-                message_sid: None,
-                segments: None,
-            }],
+        let report = Report {
+            status: VerificationStatus::NeedsReconnect,
+            checks: vec![Check::new(
+                "token",
+                Outcome::Fail,
+                reason.to_owned(),
+                Some(reconnect_hint(cred)),
+            )],
         };
         let value = serde_json::to_value(&report).map_err(|source| StoreError::Corrupt {
             what: "verification report",

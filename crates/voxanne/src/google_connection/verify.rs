@@ -9,27 +9,13 @@ use secrecy::SecretString;
 use super::tokens::reconnect_hint;
 use super::{AccessError, GoogleConnections};
 use crate::google::{self, ErrorKind};
-use crate::http::credentials::wire::{
-    CheckOut, CheckStatusOut, StoredReport, VerificationStatusOut,
-};
 use crate::ids::{CredentialId, OrgId};
 use crate::store::{Credential, StoreError, VerificationStatus};
-
-fn check(id: &str, status: CheckStatusOut, message: String, hint: Option<String>) -> CheckOut {
-    CheckOut {
-        id: id.to_owned(),
-        status,
-        message,
-        hint,
-        twilio_code: None,
-        message_sid: None,
-        segments: None,
-    }
-}
+use crate::verification::{Check, Outcome, Report};
 
 /// The report being built, and what its failures mean for the credential's status.
 struct Checks {
-    checks: Vec<CheckOut>,
+    checks: Vec<Check>,
     /// Google no longer honours the grant: `needs_reconnect`.
     reconnect: bool,
     /// A real failure (permission, scope, configuration): `failed`.
@@ -49,12 +35,12 @@ enum CallFailure {
 impl Checks {
     fn pass(&mut self, id: &str, message: String) {
         self.checks
-            .push(check(id, CheckStatusOut::Pass, message, None));
+            .push(Check::new(id, Outcome::Pass, message, None));
     }
 
     fn skip(&mut self, id: &str, message: String) {
         self.checks
-            .push(check(id, CheckStatusOut::Skip, message, None));
+            .push(Check::new(id, Outcome::Skip, message, None));
     }
 
     /// A Google failure of check `id`, sorted into "reconnect", "retry later" or "fix something".
@@ -92,7 +78,7 @@ impl Checks {
             }
         };
         self.checks
-            .push(check(id, CheckStatusOut::Fail, message, Some(hint)));
+            .push(Check::new(id, Outcome::Fail, message, Some(hint)));
     }
 
     fn skip_rest(&mut self, ids: &[&str]) {
@@ -124,7 +110,7 @@ impl GoogleConnections {
         &self,
         org: &OrgId,
         cred: &CredentialId,
-    ) -> Result<(Credential, StoredReport), StoreError> {
+    ) -> Result<(Credential, Report), StoreError> {
         let mut checks = Checks {
             checks: Vec::new(),
             reconnect: false,
@@ -230,8 +216,8 @@ impl GoogleConnections {
             }
         }
         let status = checks.status(previous);
-        let report = StoredReport {
-            status: VerificationStatusOut::from(status),
+        let report = Report {
+            status,
             checks: checks.checks,
         };
         let value = serde_json::to_value(&report).map_err(|source| StoreError::Corrupt {

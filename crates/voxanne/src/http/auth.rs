@@ -1,4 +1,4 @@
-//! The `Tenant` extractor: a Bearer API key in, an organization out (or 401).
+//! The API's [`Caller`] extractor: a Bearer API key in, an organization out (or 401).
 //!
 //! This is the only way a handler learns which organization it serves, so no path or body field
 //! can point a request at another tenant. A malformed key (bad prefix, length or checksum) is
@@ -11,15 +11,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::api_key::ApiKey;
-use crate::ids::{ApiKeyId, OrgId};
-use crate::store::StoreError;
-
-/// The organization (and key) a request was authenticated as.
-#[derive(Debug, Clone)]
-pub struct Tenant {
-    pub org_id: OrgId,
-    pub key_id: ApiKeyId,
-}
+use crate::tenant::{AccessError, Caller};
 
 const HINT: &str = "Send `Authorization: Bearer <your organization's API key>`; an operator creates keys with `voxanne api-key create --org ORG_ID`.";
 
@@ -51,29 +43,25 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-impl FromRequestParts<AppState> for Tenant {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts)?;
         let key = ApiKey::parse(token)
             .map_err(|_| unauthorized("The API key is malformed (mistyped or truncated)."))?;
-        let principal =
-            state
-                .store()
-                .authenticate_api_key(&key)
-                .await
-                .map_err(|err| match err {
-                    StoreError::InvalidApiKey => {
-                        unauthorized("The API key is unknown or has been revoked.")
-                    }
-                    other => ApiError::from(other),
-                })?;
-        state.limiter().check(&principal.key_id)?;
-        tracing::Span::current().record("org_id", tracing::field::display(&principal.org_id));
-        Ok(Tenant {
-            org_id: principal.org_id,
-            key_id: principal.key_id,
-        })
+        let caller = Caller::authenticate(state.store(), &key)
+            .await
+            .map_err(|err| match err {
+                AccessError::UnknownKey => {
+                    unauthorized("The API key is unknown or has been revoked.")
+                }
+                AccessError::Store(err) => ApiError::from(err),
+            })?;
+        if let Some(key_id) = caller.api_key() {
+            state.limiter().check(key_id)?;
+        }
+        tracing::Span::current().record("org_id", tracing::field::display(caller.org()));
+        Ok(caller)
     }
 }

@@ -12,34 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::request_id;
+pub use crate::field::FieldError;
 use crate::store::StoreError;
-
-/// A problem with one field of the request (body, path or query), answered with 422.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// Stable machine-readable code, e.g. `invalid_phone_number`.
-    pub code: &'static str,
-    /// The field's path in the request, e.g. `from_number` or `alert_recipients[2]`.
-    pub field: String,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl FieldError {
-    pub fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            field: field.into(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
 
 /// Everything a handler or extractor can answer instead of success.
 #[derive(Debug, thiserror::Error)]
@@ -95,15 +69,6 @@ pub enum ApiError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Every phone field of the API answers the same way: the field as named to the parser, the
-/// parser's sentence (which ends with the fix), and a reminder of the form.
-impl From<crate::phone::PhoneError> for FieldError {
-    fn from(err: crate::phone::PhoneError) -> Self {
-        FieldError::new("invalid_phone_number", err.field().to_owned(), format!("{err}."))
-            .with_hint("Write the number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
-    }
-}
-
 impl From<crate::phone::PhoneError> for ApiError {
     fn from(err: crate::phone::PhoneError) -> Self {
         ApiError::Invalid(err.into())
@@ -143,6 +108,15 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// A credential whose secrets no configured master key opens.
+    pub fn undecryptable() -> Self {
+        ApiError::Conflict {
+            code: "credential_undecryptable",
+            message: "This credential's secrets cannot be decrypted with the master keys the server is configured with, so it cannot be used or verified.".to_owned(),
+            hint: Some("Re-enter its secrets with PATCH (or delete it and add it again), or ask the operator to configure the master key it was stored under.".to_owned()),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) | ApiError::MalformedJson { .. } => {
@@ -297,11 +271,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound { what } => ApiError::NotFound { what },
-            StoreError::Invalid { field, message } => {
-                FieldError::new("invalid_value", field, format!("`{field}` is not valid: {message}."))
-                    .with_hint(format!("Correct `{field}` as described and send the request again."))
-                    .into()
-            }
+            StoreError::Invalid { field, message } => FieldError::new(
+                "invalid_value",
+                field,
+                format!("`{field}` is not valid: {message}."),
+            )
+            .with_hint(format!(
+                "Correct `{field}` as described and send the request again."
+            ))
+            .into(),
             StoreError::Conflict { field, message } => ApiError::Conflict {
                 code: "conflict",
                 message: format!("{message} ({field})"),
@@ -311,16 +289,16 @@ impl From<StoreError> for ApiError {
                 message: "The API key is unknown or has been revoked.",
                 hint: "Send `Authorization: Bearer <your organization's API key>`.",
             },
-            StoreError::Undecryptable { .. } => ApiError::Conflict {
-                code: "credential_undecryptable",
-                message: "This credential's secrets cannot be decrypted with the master keys the server is configured with, so it cannot be used or verified.".to_owned(),
-                hint: Some("Re-enter its secrets with PATCH (or delete it and add it again), or ask the operator to configure the master key it was stored under.".to_owned()),
-            },
+            StoreError::Undecryptable { .. } => ApiError::undecryptable(),
             StoreError::Database(
-                ref source @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
+                ref source @ (sqlx::Error::PoolTimedOut
+                | sqlx::Error::Io(_)
+                | sqlx::Error::PoolClosed),
             ) => {
                 tracing::warn!(error = %source, "the database is not reachable");
-                ApiError::Unavailable { message: "The database is not reachable right now." }
+                ApiError::Unavailable {
+                    message: "The database is not reachable right now.",
+                }
             }
             other => ApiError::Unexpected(anyhow::Error::new(other)),
         }

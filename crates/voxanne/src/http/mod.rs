@@ -1,8 +1,11 @@
-//! The HTTP service: the credentials API, organization settings, health, metrics and docs.
+//! The JSON API, an adapter over the use cases: each handler parses the request, calls one use
+//! case ([`crate::credentials`], [`crate::messaging`], [`crate::calendar`],
+//! [`crate::org_settings`]) and maps its result to a status code and a JSON body; the rules
+//! live in the use cases. Also health, metrics, the OpenAPI document and Twilio's status callbacks.
 //!
-//! Tenancy lives in the types: every `/api/organization/…` handler takes an [`auth::Tenant`],
-//! which only the Bearer API key can produce, and passes its org id first to the store. The path
-//! and the body never name the organization. Each endpoint module ends with `fn router()`.
+//! Tenancy lives in the types: every `/api/…` handler takes a [`crate::tenant::Caller`], which
+//! only the Bearer API key can produce here, and the use cases read the organization from it. The
+//! path and the body never name the organization. Each endpoint module ends with `fn router()`.
 
 pub mod auth;
 pub mod credentials;
@@ -18,7 +21,6 @@ pub mod org_settings;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;
-pub mod server;
 pub mod state;
 pub mod status_callbacks;
 
@@ -26,7 +28,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router, middleware};
 
 pub use self::error::{ApiError, FieldError};
-pub use self::server::{ServeError, ServerSettings, serve};
 pub use self::state::AppState;
 
 /// Every route of the service, with the request-id, metrics and body-limit layers around them.
@@ -44,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(api)
         .merge(crate::dashboard::router(
-            state.store.clone(),
+            state.services.clone(),
             state.public_url.as_deref(),
         ))
         .fallback(|| async { ApiError::NoRoute })

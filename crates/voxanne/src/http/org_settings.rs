@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::auth::Tenant;
-use super::error::{ApiError, ErrorBody, FieldError};
+use super::error::{ApiError, ErrorBody};
 use super::json::JsonBody;
-use crate::phone::PhoneNumber;
-use crate::store::{MAX_ALERT_RECIPIENTS, OrgSettings};
+use crate::org_settings::{self, SettingsError, SettingsInput};
+use crate::store::OrgSettings;
+use crate::tenant::Caller;
 
 /// The organization's settings.
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,38 +43,22 @@ impl From<OrgSettings> for OrgSettingsOut {
     }
 }
 
-fn validated(body: OrgSettingsIn) -> Result<OrgSettings, ApiError> {
-    if body.alert_recipients.len() > MAX_ALERT_RECIPIENTS {
-        return Err(FieldError::new(
-            "too_many_recipients",
-            "alert_recipients",
-            format!("At most {MAX_ALERT_RECIPIENTS} alert recipients are allowed."),
-        )
-        .with_hint("Keep the staff who must hear about hot leads at once.")
-        .into());
-    }
-    let mut recipients: Vec<String> = Vec::with_capacity(body.alert_recipients.len());
-    for (index, raw) in body.alert_recipients.iter().enumerate() {
-        let field = format!("alert_recipients[{index}]");
-        let number = PhoneNumber::parse(&field, raw)?;
-        if !recipients.iter().any(|seen| seen == number.as_str()) {
-            recipients.push(number.as_str().to_owned());
+impl From<OrgSettingsIn> for SettingsInput {
+    fn from(body: OrgSettingsIn) -> Self {
+        Self {
+            alert_recipients: body.alert_recipients,
+            timezone: body.timezone,
         }
     }
-    let timezone = body.timezone.trim().to_owned();
-    if timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(FieldError::new(
-            "invalid_timezone",
-            "timezone",
-            "`timezone` is not an IANA time zone name.",
-        )
-        .with_hint("Use a name such as America/New_York, Europe/Paris or UTC.")
-        .into());
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(err: SettingsError) -> Self {
+        match err {
+            SettingsError::Invalid(field) => ApiError::Invalid(field),
+            SettingsError::Store(err) => ApiError::from(err),
+        }
     }
-    Ok(OrgSettings {
-        alert_recipients: recipients,
-        timezone,
-    })
 }
 
 /// Read the organization's settings.
@@ -85,11 +69,11 @@ fn validated(body: OrgSettingsIn) -> Result<OrgSettings, ApiError> {
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn get_settings(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
     Ok(Json(
-        state.store().get_settings(&tenant.org_id).await?.into(),
+        org_settings::get(&state.services, &caller).await?.into(),
     ))
 }
 
@@ -104,15 +88,12 @@ pub async fn get_settings(
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn put_settings(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<OrgSettingsIn>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
-    let settings = validated(body)?;
     Ok(Json(
-        state
-            .store()
-            .update_settings(&tenant.org_id, &settings)
+        org_settings::replace(&state.services, &caller, body.into())
             .await?
             .into(),
     ))

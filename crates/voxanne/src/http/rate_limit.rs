@@ -4,31 +4,14 @@
 //! backend sends for many clinics from a few addresses, and one clinic's burst must not throttle
 //! the others. It is checked after authentication, so unknown keys cannot evict real ones.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
+pub use crate::config::server::RateLimit;
 use crate::ids::ApiKeyId;
-
-/// How many requests one API key may make: a sustained rate and a burst on top of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-pub struct RateLimit {
-    pub per_second: NonZeroU32,
-    pub burst: NonZeroU32,
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        // 20 requests per second sustained, bursts of 60: far above what one clinic needs.
-        Self {
-            per_second: NonZeroU32::MIN.saturating_add(19),
-            burst: NonZeroU32::MIN.saturating_add(59),
-        }
-    }
-}
 
 /// The shared limiter (cheap to clone).
 #[derive(Clone)]
@@ -68,8 +51,8 @@ mod tests {
     #[test]
     fn a_key_past_its_burst_is_refused_with_a_retry_after_and_other_keys_are_not() {
         let limiter = KeyLimiter::new(RateLimit {
-            per_second: NonZeroU32::MIN,
-            burst: NonZeroU32::new(2).unwrap(),
+            per_second: std::num::NonZeroU32::MIN,
+            burst: std::num::NonZeroU32::new(2).unwrap(),
         });
         let (busy, quiet) = (ApiKeyId::generate(), ApiKeyId::generate());
         limiter.check(&busy).unwrap();

@@ -58,7 +58,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         || request.uri().path().to_owned(),
         |path| path.as_str().to_owned(),
     );
-    // `org_id` is filled in by the `Tenant` extractor once the API key is known.
+    // `org_id` is filled in by the `Caller` extractor once the API key is known.
     let span = tracing::info_span!("request", request_id = %id, %method, %route, org_id = tracing::field::Empty);
     let started = Instant::now();
     let mut response = CURRENT

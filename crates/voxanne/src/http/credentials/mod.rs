@@ -1,11 +1,9 @@
 //! `/api/organization/credentials…`: add, list, read, update, verify and delete the
 //! organization's provider credentials.
 //!
-//! Every handler starts from the [`Tenant`]; a credential of another organization is looked up
+//! Every handler starts from the [`Caller`]; a credential of another organization is looked up
 //! with the caller's org id and so answers 404, exactly like one that never existed.
 
-mod input;
-mod verify;
 pub mod wire;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -20,12 +18,39 @@ use self::wire::{
     VerificationOut, VerifyIn,
 };
 use super::AppState;
-use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody, FieldError};
 use super::json::JsonBody;
 use super::query::ApiQuery;
+use crate::check::Surface;
+use crate::credentials::{self, CredentialError, VerifyRequest};
+use crate::google_connection::NOT_CONFIGURED;
 use crate::ids::CredentialId;
+use crate::phone::PhoneNumber;
 use crate::store::CredentialType;
+use crate::tenant::Caller;
+
+impl From<CredentialError> for ApiError {
+    fn from(err: CredentialError) -> Self {
+        match err {
+            CredentialError::Invalid(field) => ApiError::Invalid(field),
+            CredentialError::NotFound => ApiError::NotFound { what: "credential" },
+            CredentialError::InactivePrimary => ApiError::Conflict {
+                code: "inactive_primary",
+                message: "An inactive credential cannot become the primary one.".to_owned(),
+                hint: Some(
+                    "Send `\"is_active\": true` in the same request, or activate it first."
+                        .to_owned(),
+                ),
+            },
+            CredentialError::Undecryptable => ApiError::undecryptable(),
+            CredentialError::GoogleNotConfigured => ApiError::NotConfigured {
+                message: NOT_CONFIGURED,
+            },
+            CredentialError::Store(err) => ApiError::from(err),
+            CredentialError::Unexpected(err) => ApiError::Unexpected(err),
+        }
+    }
+}
 
 /// The `{id}` path segment. An id that is not even well-formed cannot exist: 404, like a missing one.
 pub struct CredentialPath(pub CredentialId);
@@ -57,20 +82,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CredentialPath {
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn create_twilio(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<CreateTwilioCredentialIn>,
 ) -> Result<(StatusCode, Json<CredentialOut>), ApiError> {
-    let run_verification = body.verify;
-    let new = input::new_twilio_credential(body)?;
-    let mut credential = state.store().insert_credential(&tenant.org_id, new).await?;
-    if run_verification {
-        verify::verify(&state, &tenant.org_id, &credential.id, None).await?;
-        credential = state
-            .store()
-            .get_credential(&tenant.org_id, &credential.id)
-            .await?;
-    }
+    let verify_now = body.verify;
+    let credential =
+        credentials::add_twilio(&state.services, &caller, body.into(), verify_now).await?;
     Ok((StatusCode::CREATED, Json(CredentialOut::from(&credential))))
 }
 
@@ -84,7 +102,7 @@ pub async fn create_twilio(
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn list(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<CredentialListOut>, ApiError> {
@@ -102,7 +120,7 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let credentials = state.store().list_credentials(&tenant.org_id, kind).await?;
+    let credentials = credentials::list(&state.services, &caller, kind).await?;
     Ok(Json(CredentialListOut {
         credentials: credentials.iter().map(CredentialOut::from).collect(),
     }))
@@ -118,11 +136,11 @@ pub async fn list(
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn get_one(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     CredentialPath(id): CredentialPath,
 ) -> Result<Json<CredentialOut>, ApiError> {
-    let credential = state.store().get_credential(&tenant.org_id, &id).await?;
+    let credential = credentials::get(&state.services, &caller, &id).await?;
     Ok(Json(CredentialOut::from(&credential)))
 }
 
@@ -141,17 +159,12 @@ pub async fn get_one(
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn update(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     CredentialPath(id): CredentialPath,
     JsonBody(body): JsonBody<UpdateCredentialIn>,
 ) -> Result<Json<CredentialOut>, ApiError> {
-    let current = state.store().get_credential(&tenant.org_id, &id).await?;
-    let patch = input::credential_patch(&current, body)?;
-    let credential = state
-        .store()
-        .patch_credential(&tenant.org_id, &id, patch)
-        .await?;
+    let credential = credentials::update(&state.services, &caller, &id, body.into()).await?;
     Ok(Json(CredentialOut::from(&credential)))
 }
 
@@ -169,28 +182,16 @@ pub async fn update(
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn delete(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     CredentialPath(id): CredentialPath,
 ) -> Result<Response, ApiError> {
-    let credential = state.store().get_credential(&tenant.org_id, &id).await?;
-    let revocation = if credential.kind == CredentialType::GoogleCalendar {
-        Some(match state.google.ready() {
-            Some(connections) => connections.revoke(&tenant.org_id, &id).await.as_str(),
-            None => {
-                tracing::warn!(org_id = %tenant.org_id, credential_id = %id, "Google is not configured: the grant was not revoked at Google");
-                "not_configured"
-            }
-        })
-    } else {
-        None
-    };
-    state.store().delete_credential(&tenant.org_id, &id).await?;
+    let revocation = credentials::delete(&state.services, &caller, &id).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(outcome) = revocation {
         response.headers_mut().insert(
             "x-google-revocation",
-            axum::http::HeaderValue::from_static(outcome),
+            axum::http::HeaderValue::from_static(outcome.as_str()),
         );
     }
     Ok(response)
@@ -216,13 +217,22 @@ pub async fn delete(
         (status = 503, description = "A Google Calendar credential, and Google is not configured on this server", body = ErrorBody),
     ))]
 pub async fn verify_one(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     CredentialPath(id): CredentialPath,
     JsonBody(body): JsonBody<VerifyIn>,
 ) -> Result<Json<VerificationOut>, ApiError> {
-    let to = input::test_to(body.test_to.as_deref())?;
-    Ok(Json(verify::verify(&state, &tenant.org_id, &id, to).await?))
+    let test_to = body
+        .test_to
+        .as_deref()
+        .map(|number| PhoneNumber::parse("test_to", number))
+        .transpose()?;
+    let request = VerifyRequest {
+        test_to,
+        surface: Surface::Api,
+    };
+    let verification = credentials::verify(&state.services, &caller, &id, request).await?;
+    Ok(Json(VerificationOut::from(&verification)))
 }
 
 pub fn router() -> Router<AppState> {

@@ -9,7 +9,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::credentials::{CredentialChanges, NewTwilioAccount};
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
+use crate::verification::{Check, Outcome, Verification};
 
 /// `POST /api/organization/credentials/twilio`: a Twilio account, with either its Auth Token or
 /// an API key (SK…) and its secret, and either a From number or a Messaging Service.
@@ -167,13 +169,6 @@ pub struct VerificationOut {
     pub verified_at: Option<DateTime<Utc>>,
 }
 
-/// What the store keeps as the report (the time is the credential's `verified_at`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredReport {
-    pub status: VerificationStatusOut,
-    pub checks: Vec<CheckOut>,
-}
-
 /// A credential as stored. Never holds a secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialOut {
@@ -239,18 +234,72 @@ impl From<crate::store::VerificationStatus> for VerificationStatusOut {
     }
 }
 
+impl From<&Check> for CheckOut {
+    fn from(check: &Check) -> Self {
+        Self {
+            id: check.id.clone(),
+            status: match check.status {
+                Outcome::Pass => CheckStatusOut::Pass,
+                Outcome::Fail => CheckStatusOut::Fail,
+                Outcome::Skip => CheckStatusOut::Skip,
+            },
+            message: check.message.clone(),
+            hint: check.hint.clone(),
+            twilio_code: check.twilio_code,
+            message_sid: check.message_sid.clone(),
+            segments: check.segments,
+        }
+    }
+}
+
+impl From<&Verification> for VerificationOut {
+    fn from(verification: &Verification) -> Self {
+        Self {
+            status: verification.report.status.into(),
+            checks: verification
+                .report
+                .checks
+                .iter()
+                .map(CheckOut::from)
+                .collect(),
+            verified_at: verification.verified_at,
+        }
+    }
+}
+
+impl From<CreateTwilioCredentialIn> for NewTwilioAccount {
+    fn from(body: CreateTwilioCredentialIn) -> Self {
+        Self {
+            label: body.label,
+            account_sid: body.account_sid,
+            auth_token: body.auth_token,
+            api_key_sid: body.api_key_sid,
+            api_key_secret: body.api_key_secret,
+            from_number: body.from_number,
+            messaging_service_sid: body.messaging_service_sid,
+        }
+    }
+}
+
+impl From<UpdateCredentialIn> for CredentialChanges {
+    fn from(body: UpdateCredentialIn) -> Self {
+        Self {
+            label: body.label,
+            is_active: body.is_active,
+            is_primary: body.is_primary,
+            auth_token: body.auth_token,
+            api_key_sid: body.api_key_sid,
+            api_key_secret: body.api_key_secret,
+            from_number: body.from_number,
+            messaging_service_sid: body.messaging_service_sid,
+        }
+    }
+}
+
 impl From<&Credential> for CredentialOut {
     fn from(c: &Credential) -> Self {
         let d = &c.display;
-        let last_verification = c
-            .verification_report
-            .as_ref()
-            .and_then(|value| serde_json::from_value::<StoredReport>(value.clone()).ok())
-            .map(|report| VerificationOut {
-                status: report.status,
-                checks: report.checks,
-                verified_at: c.verified_at,
-            });
+        let last_verification = Verification::last_of(c).as_ref().map(VerificationOut::from);
         Self {
             id: c.id.to_string(),
             kind: match c.kind {

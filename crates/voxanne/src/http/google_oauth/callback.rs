@@ -14,13 +14,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::AppState;
-use super::super::auth::Tenant;
 use super::super::credentials::wire::CredentialOut;
 use super::super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::super::request_id;
+use crate::calendar::{self, CompleteError, ConnectError, ConsentAnswer};
 use crate::google::{self, ErrorKind};
-use crate::google_connection::{ConnectError, NOT_CONFIGURED};
+use crate::google_connection::NOT_CONFIGURED;
 use crate::store::StateRefusal;
+use crate::tenant::Caller;
 
 /// The parameters Google adds to the redirect (others, like `authuser`, are ignored).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -289,17 +290,9 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
     let json = wants_json(&parts.headers);
     let dashboard = state.dashboard_url.clone();
     let refuse = |r: Refusal| r.respond(json, &dashboard);
-    let Some(connections) = state.google.ready() else {
-        return refuse(refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            NOT_CONFIGURED,
-            "Ask the operator of this Voxanne server to set these settings and restart it.",
-        ));
-    };
     let caller = if parts.headers.contains_key(header::AUTHORIZATION) {
-        match Tenant::from_request_parts(&mut parts, &state).await {
-            Ok(tenant) => Some(tenant.org_id),
+        match Caller::from_request_parts(&mut parts, &state).await {
+            Ok(caller) => Some(caller),
             Err(error) => return error.into_response(),
         }
     } else {
@@ -307,22 +300,12 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
     };
     let query: CallbackQuery =
         serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
-    let Some(oauth_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
-        return refuse(refusal(
-            StatusCode::BAD_REQUEST,
-            "missing_state",
-            "This address was opened without the state Voxanne gave Google. Nothing was stored.",
-            START_AGAIN,
-        ));
+    let answer = ConsentAnswer {
+        state: query.state,
+        code: query.code,
+        error: query.error,
     };
-    let finished = connections
-        .finish(
-            oauth_state,
-            query.code.as_deref(),
-            query.error.as_deref(),
-            caller.as_ref(),
-        )
-        .await;
+    let finished = calendar::complete(&state.services, answer, caller.as_ref()).await;
     match finished {
         Ok(credential) if json => Json(GoogleConnectedOut {
             credential: CredentialOut::from(&credential),
@@ -338,7 +321,19 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
             );
             (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response()
         }
-        Err(ConnectError::Store(error)) => {
+        Err(CompleteError::NotConfigured) => refuse(refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            NOT_CONFIGURED,
+            "Ask the operator of this Voxanne server to set these settings and restart it.",
+        )),
+        Err(CompleteError::MissingState) => refuse(refusal(
+            StatusCode::BAD_REQUEST,
+            "missing_state",
+            "This address was opened without the state Voxanne gave Google. Nothing was stored.",
+            START_AGAIN,
+        )),
+        Err(CompleteError::Connect(ConnectError::Store(error))) => {
             let api = ApiError::from(error);
             if json {
                 api.into_response()
@@ -346,6 +341,6 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
                 refuse(Refusal::from_api(api))
             }
         }
-        Err(error) => refuse(Refusal::from_connect(&error)),
+        Err(CompleteError::Connect(error)) => refuse(Refusal::from_connect(&error)),
     }
 }

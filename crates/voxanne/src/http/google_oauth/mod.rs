@@ -12,12 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::auth::Tenant;
-use super::error::{ApiError, ErrorBody, FieldError};
+use super::error::{ApiError, ErrorBody};
 use super::json::JsonBody;
-use crate::google_connection::{GoogleConnections, NOT_CONFIGURED};
-use crate::ids::CredentialId;
-use crate::store::CredentialType;
+use crate::calendar::{self, CalendarError, ConnectRequest};
+use crate::google_connection::NOT_CONFIGURED;
+use crate::tenant::Caller;
 
 /// `POST /api/organization/credentials/google_calendar/connect` (the body may be empty).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -44,11 +43,33 @@ pub struct ConnectGoogleOut {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The server's Google support, or 503 naming the missing settings.
-pub fn connections(state: &AppState) -> Result<&GoogleConnections, ApiError> {
-    state.google.ready().ok_or(ApiError::NotConfigured {
-        message: NOT_CONFIGURED,
-    })
+impl From<CalendarError> for ApiError {
+    fn from(err: CalendarError) -> Self {
+        match err {
+            CalendarError::Invalid(mut field) => {
+                if field.code == "invalid_credential_id" {
+                    field.hint = Some("Use the `id` of a credential from GET /api/organization/credentials, or leave `credential_id` out to connect a new calendar.".to_owned());
+                }
+                ApiError::Invalid(field)
+            }
+            CalendarError::NotConfigured => ApiError::NotConfigured {
+                message: NOT_CONFIGURED,
+            },
+            CalendarError::NotFound => ApiError::NotFound { what: "credential" },
+            CalendarError::NotGoogleCalendar => ApiError::Conflict {
+                code: "not_google_calendar",
+                message:
+                    "`credential_id` names a credential that is not a Google Calendar connection."
+                        .to_owned(),
+                hint: Some(
+                    "Give the id of a `google_calendar` credential, or leave `credential_id` out."
+                        .to_owned(),
+                ),
+            },
+            CalendarError::Store(err) => ApiError::from(err),
+            CalendarError::Credential(err) => ApiError::from(err),
+        }
+    }
 }
 
 /// Start connecting Google Calendar: answers the URL of Google's consent page.
@@ -69,54 +90,18 @@ pub fn connections(state: &AppState) -> Result<&GoogleConnections, ApiError> {
         (status = 503, description = "Google Calendar is not configured on this server (the message names the settings)", body = ErrorBody),
     ))]
 pub async fn connect(
-    tenant: Tenant,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<ConnectGoogleIn>,
 ) -> Result<Json<ConnectGoogleOut>, ApiError> {
-    let login_hint = body.login_hint.as_deref().map(str::trim);
-    if let Some(hint) = login_hint
-        && (hint.is_empty() || hint.len() > 320 || hint.chars().any(char::is_control))
-    {
-        return Err(FieldError::new(
-            "invalid_login_hint",
-            "login_hint",
-            "`login_hint` must be an email address of at most 320 characters.",
-        )
-        .with_hint("Leave `login_hint` out to let the person pick the account on Google's page.")
-        .into());
-    }
-    let credential = body
-        .credential_id
-        .as_deref()
-        .map(|raw| {
-            CredentialId::parse(raw).map_err(|err| {
-                FieldError::new("invalid_credential_id", "credential_id", err.to_string())
-                    .with_hint("Use the `id` of a credential from GET /api/organization/credentials, or leave `credential_id` out to connect a new calendar.")
-            })
-        })
-        .transpose()?;
-    let connections = connections(&state)?;
-    if let Some(id) = &credential {
-        let existing = state.store().get_credential(&tenant.org_id, id).await?;
-        if existing.kind != CredentialType::GoogleCalendar {
-            return Err(ApiError::Conflict {
-                code: "not_google_calendar",
-                message:
-                    "`credential_id` names a credential that is not a Google Calendar connection."
-                        .to_owned(),
-                hint: Some(
-                    "Give the id of a `google_calendar` credential, or leave `credential_id` out."
-                        .to_owned(),
-                ),
-            });
-        }
-    }
-    let (url, expires_at) = connections
-        .start(&tenant.org_id, credential.as_ref(), login_hint)
-        .await?;
+    let request = ConnectRequest {
+        credential_id: body.credential_id,
+        login_hint: body.login_hint,
+    };
+    let link = calendar::connect(&state.services, &caller, request).await?;
     Ok(Json(ConnectGoogleOut {
-        authorization_url: url.to_string(),
-        expires_at,
+        authorization_url: link.url.to_string(),
+        expires_at: link.expires_at,
     }))
 }
 

@@ -4,27 +4,28 @@
 //! Every `/api/messages` route takes the organization from the Bearer API key; another
 //! organization's message answers 404, exactly like a missing one.
 
-pub mod credential;
-pub mod read;
-pub mod send;
+mod answer;
 pub mod wire;
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
+use self::answer::{accepted, idempotency_key};
 use self::wire::{
     EventOut, HotLeadIn, HotLeadOut, LeadIn, ListQuery, MessageDetailOut, MessageIn,
     MessageListOut, MessageOut,
 };
+use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::json::JsonBody;
-use super::status_callbacks;
-use super::{AppState, auth::Tenant};
-use crate::outbox::{MessageKind, MessageStatus};
+use super::status_callbacks::{self, post_status_callback};
+use crate::messaging::{self, HotLeadRequest, Idempotency, SmsRequest};
+use crate::outbox::{MessageKind, MessageRecord, MessageStatus};
+use crate::tenant::Caller;
 
 /// The OpenAPI description of these routes (merged into `/api/openapi.json`).
 #[derive(OpenApi)]
@@ -34,7 +35,7 @@ use crate::outbox::{MessageKind, MessageStatus};
         post_hot_lead,
         get_message,
         list_messages,
-        post_status_callback
+        status_callbacks::post_status_callback
     ),
     components(schemas(
         MessageIn,
@@ -77,18 +78,28 @@ pub fn router() -> Router<AppState> {
 )]
 async fn post_message(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(input): JsonBody<MessageIn>,
 ) -> Result<Response, ApiError> {
-    send::send_message(
-        &state.store,
-        &state.delivery,
-        &tenant.org_id,
-        &headers,
-        input,
-    )
-    .await
+    let key = idempotency_key(&headers)?;
+    let request = SmsRequest {
+        to: input.to,
+        body: input.body,
+        credential_id: input.credential_id,
+    };
+    let answer = |records: &[MessageRecord]| answer::first_answer(&sms_out(records));
+    let idempotency = key.map(|key| Idempotency {
+        key,
+        answer: &answer,
+    });
+    let sent = messaging::send_sms(&state.services, &caller, request, idempotency).await?;
+    accepted(sent, sms_out)
+}
+
+/// The answer to one SMS (serialized as the message itself).
+fn sms_out(records: &[MessageRecord]) -> Option<MessageOut> {
+    records.first().map(MessageOut::from)
 }
 
 /// Alert the clinic's staff about a hot lead (one text per recipient, one GSM-7 segment each).
@@ -105,18 +116,28 @@ async fn post_message(
 )]
 async fn post_hot_lead(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(input): JsonBody<HotLeadIn>,
 ) -> Result<Response, ApiError> {
-    send::send_hot_lead(
-        &state.store,
-        &state.delivery,
-        &tenant.org_id,
-        &headers,
-        input,
-    )
-    .await
+    let key = idempotency_key(&headers)?;
+    let request = HotLeadRequest {
+        lead: input.lead.into(),
+        to: input.to,
+    };
+    let answer = |records: &[MessageRecord]| answer::first_answer(&hot_lead_out(records));
+    let idempotency = key.map(|key| Idempotency {
+        key,
+        answer: &answer,
+    });
+    let sent = messaging::send_hot_lead(&state.services, &caller, request, idempotency).await?;
+    accepted(sent, hot_lead_out)
+}
+
+fn hot_lead_out(records: &[MessageRecord]) -> HotLeadOut {
+    HotLeadOut {
+        messages: records.iter().map(MessageOut::from).collect(),
+    }
 }
 
 /// A message, where it stands, and its timeline.
@@ -132,12 +153,14 @@ async fn post_hot_lead(
 )]
 async fn get_message(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<MessageDetailOut>, ApiError> {
-    read::get_message(&state.delivery, &tenant.org_id, &id)
-        .await
-        .map(axum::Json)
+    let (message, events) = messaging::get(&state.services, &caller, &id).await?;
+    Ok(axum::Json(MessageDetailOut {
+        message: MessageOut::from(&message),
+        timeline: events.iter().map(EventOut::from).collect(),
+    }))
 }
 
 /// The organization's messages, newest first.
@@ -152,7 +175,7 @@ async fn get_message(
 )]
 async fn list_messages(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<MessageListOut>, ApiError> {
     let Query(query) = query.map_err(|err| {
@@ -161,42 +184,9 @@ async fn list_messages(
                 .with_hint("Filters: status, to, since (RFC 3339), limit (1-100), cursor."),
         )
     })?;
-    read::list_messages(&state.delivery, &tenant.org_id, query)
-        .await
-        .map(axum::Json)
-}
-
-/// Twilio's status callback for one message (form-encoded, signed with `X-Twilio-Signature`).
-#[utoipa::path(
-    post, path = "/twilio/status/{org_id}/{message_id}", tag = "twilio",
-    params(
-        ("org_id" = String, Path), ("message_id" = String, Path),
-        ("t" = Option<String>, Query, description = "Per-message token (for credentials without an Auth Token)"),
-    ),
-    responses(
-        (status = 204, description = "Applied, or already known"),
-        (status = 403, description = "Not signed by this organization's Twilio account", body = ErrorBody),
-    )
-)]
-async fn post_status_callback(
-    State(state): State<AppState>,
-    Path((org_id, message_id)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
-    let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    };
-    let public_url = state.public_url.as_deref();
-    status_callbacks::receive(
-        &state.delivery,
-        public_url,
-        &org_id,
-        &message_id,
-        uri.query(),
-        &headers,
-        &body,
-    )
-    .await
+    let page = messaging::list(&state.services, &caller, query.into()).await?;
+    Ok(axum::Json(MessageListOut {
+        messages: page.messages.iter().map(MessageOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }

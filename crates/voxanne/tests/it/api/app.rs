@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+use voxanne::config::ServerSettings;
 use voxanne::config::Settings;
-use voxanne::http::ServerSettings;
 use voxanne::ids::OrgId;
 use voxanne::store::Store;
 use voxanne::vault::MasterKey;
@@ -129,11 +129,11 @@ impl TestApp {
             server,
             ..Settings::default()
         };
-        let state = voxanne::http::server::app_state(&settings).await.unwrap();
-        let store = state.store.clone();
-        let google = state.google.ready().cloned();
+        let state = voxanne::app::app_state(&settings).await.unwrap();
+        let store = state.services.store.clone();
+        let google = state.services.google.ready().cloned();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(voxanne::http::serve(listener, state, async move {
+        tokio::spawn(voxanne::app::serve(listener, state, async move {
             let _ = stopped.await;
         }));
         Self {

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use rand::Rng;
 use sandbox::{Sandbox, SandboxConfig};
@@ -16,8 +15,12 @@ use serde_json::{Value, json};
 use voxanne::delivery::Delivery;
 use voxanne::dispatch::DispatchConfig;
 use voxanne::dispatch::retry::RetryPolicy;
+use voxanne::google_connection::GoogleSetup;
 use voxanne::ids::{CredentialId, MessageId, OrgId};
+use voxanne::messaging::{self, CallbackError, StatusCallback};
+use voxanne::metrics::Metrics;
 use voxanne::outbox::{MessageKind, MessageRecord, MessageStatus, NewMessage, now_ms};
+use voxanne::services::Services;
 use voxanne::store::{
     CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, TwilioAuthMode,
 };
@@ -67,23 +70,28 @@ pub fn test_config(public_url: &str) -> DispatchConfig {
     }
 }
 
+/// Twilio's status callbacks, taken by the same use case the JSON API's endpoint calls.
 async fn callback(
-    State(delivery): State<(Delivery, String)>,
+    State((services, public_url)): State<(Services, String)>,
     Path((org, message)): Path<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    voxanne::http::status_callbacks::receive(
-        &delivery.0,
-        Some(&delivery.1),
-        &org,
-        &message,
-        uri.query(),
-        &headers,
-        &body,
-    )
-    .await
+) -> StatusCode {
+    let callback = StatusCallback {
+        org: &org,
+        message: &message,
+        query: uri.query(),
+        signature: headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok()),
+        form: &body,
+    };
+    match messaging::receive_status_report(&services, Some(&public_url), callback).await {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(CallbackError::NotAuthentic) => StatusCode::FORBIDDEN,
+        Err(CallbackError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+    }
 }
 
 /// A random US number that is not one of the sandbox's scenario phones.
@@ -121,7 +129,15 @@ impl World {
         let delivery = Delivery::new(&db.store, twilio_config, config).unwrap();
         let app = Router::new()
             .route("/twilio/status/{org}/{message}", post(callback))
-            .with_state((delivery.clone(), public_url.clone()));
+            .with_state((
+                Services {
+                    store: db.store.clone(),
+                    delivery: delivery.clone(),
+                    google: GoogleSetup::NotConfigured,
+                    metrics: Metrics::new(),
+                },
+                public_url.clone(),
+            ));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

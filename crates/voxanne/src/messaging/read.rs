@@ -1,70 +1,93 @@
-//! `GET /api/messages/{id}` and `GET /api/messages`.
+//! Reading messages: one with its timeline, or a page of them, newest first.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 
-use super::wire::{EventOut, ListQuery, MessageDetailOut, MessageListOut, MessageOut};
-use crate::delivery::Delivery;
-use crate::http::error::{ApiError, FieldError};
-use crate::ids::{MessageId, OrgId};
-use crate::outbox::{ListFilter, MessageStatus};
+use super::ReadError;
+use crate::field::FieldError;
+use crate::ids::MessageId;
+use crate::outbox::{EventRecord, ListFilter, MessageRecord, MessageStatus};
 use crate::phone::PhoneNumber;
+use crate::services::Services;
+use crate::tenant::Caller;
 
-fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ApiError {
-    ApiError::Unexpected(anyhow::Error::new(err).context(doing))
+fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ReadError {
+    ReadError::Unexpected(anyhow::Error::new(err).context(doing))
 }
 
-/// One message with its timeline; another organization's (or a malformed id) is 404.
-pub async fn get_message(
-    delivery: &Delivery,
-    org: &OrgId,
+/// Which messages to list, as given (each is checked and named when wrong).
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    /// A status, e.g. `delivered`.
+    pub status: Option<String>,
+    /// Only messages to this number (E.164).
+    pub to: Option<String>,
+    /// Only messages created at or after this RFC 3339 time.
+    pub since: Option<String>,
+    /// 1 to 100; default 50.
+    pub limit: Option<u32>,
+    /// Where the previous page ended ([`Page::next_cursor`]).
+    pub cursor: Option<String>,
+}
+
+/// A page of messages, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub messages: Vec<MessageRecord>,
+    /// Pass it as [`MessageQuery::cursor`] to read the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One message with its timeline; another organization's (or a malformed id) is not found.
+pub async fn get(
+    services: &Services,
+    caller: &Caller,
     id: &str,
-) -> Result<MessageDetailOut, ApiError> {
-    let not_found = ApiError::NotFound { what: "message" };
+) -> Result<(MessageRecord, Vec<EventRecord>), ReadError> {
     let Ok(id) = MessageId::parse(id) else {
-        return Err(not_found);
+        return Err(ReadError::NotFound);
     };
+    let org = caller.org();
+    let delivery = &services.delivery;
     let Some(message) = delivery
         .outbox()
         .get(org.as_str(), id.as_str())
         .await
         .map_err(|e| unexpected(e, "reading a message"))?
     else {
-        return Err(not_found);
+        return Err(ReadError::NotFound);
     };
     let events = delivery
         .outbox()
         .events(org.as_str(), id.as_str())
         .await
         .map_err(|e| unexpected(e, "reading a timeline"))?;
-    Ok(MessageDetailOut {
-        message: MessageOut::from(&message),
-        timeline: events.iter().map(EventOut::from).collect(),
-    })
+    Ok((message, events))
 }
 
-/// A page of messages, newest first.
-pub async fn list_messages(
-    delivery: &Delivery,
-    org: &OrgId,
-    query: ListQuery,
-) -> Result<MessageListOut, ApiError> {
+/// A page of the organization's messages, newest first.
+pub async fn list(
+    services: &Services,
+    caller: &Caller,
+    query: MessageQuery,
+) -> Result<Page, ReadError> {
     let filter = filter_of(query)?;
-    let page = delivery
+    let page = services
+        .delivery
         .outbox()
-        .list(org.as_str(), &filter)
+        .list(caller.org().as_str(), &filter)
         .await
         .map_err(|e| unexpected(e, "listing messages"))?;
-    Ok(MessageListOut {
-        messages: page.messages.iter().map(MessageOut::from).collect(),
+    Ok(Page {
+        messages: page.messages,
         next_cursor: page
             .next
             .map(|(at, id)| URL_SAFE_NO_PAD.encode(format!("{at}:{id}"))),
     })
 }
 
-fn filter_of(query: ListQuery) -> Result<ListFilter, ApiError> {
+fn filter_of(query: MessageQuery) -> Result<ListFilter, ReadError> {
     let status = query
         .status
         .as_deref()
@@ -113,16 +136,14 @@ fn filter_of(query: ListQuery) -> Result<ListFilter, ApiError> {
     })
 }
 
-fn parse_cursor(raw: &str) -> Result<(i64, String), ApiError> {
+fn parse_cursor(raw: &str) -> Result<(i64, String), FieldError> {
     let invalid = || {
-        ApiError::Invalid(
-            FieldError::new(
-                "invalid_cursor",
-                "cursor",
-                "the cursor is not one this API returned",
-            )
-            .with_hint("Pass next_cursor from the previous page unchanged."),
+        FieldError::new(
+            "invalid_cursor",
+            "cursor",
+            "the cursor is not one this API returned",
         )
+        .with_hint("Pass next_cursor from the previous page unchanged.")
     };
     let decoded = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     let text = String::from_utf8(decoded).map_err(|_| invalid())?;
@@ -149,11 +170,11 @@ mod tests {
 
     #[test]
     fn a_limit_out_of_range_names_the_field() {
-        let err = filter_of(ListQuery {
+        let err = filter_of(MessageQuery {
             limit: Some(0),
-            ..ListQuery::default()
+            ..MessageQuery::default()
         })
         .unwrap_err();
-        assert!(matches!(err, ApiError::Invalid(f) if f.field == "limit"));
+        assert!(matches!(err, ReadError::Invalid(f) if f.field == "limit"));
     }
 }

@@ -1,4 +1,4 @@
-//! Validation of credential requests: each mistake becomes a 422 that names its field.
+//! Validation of credential input: each mistake becomes a [`FieldError`] that names its field.
 //!
 //! SIDs are checked by prefix and length (`AC…`, `SK…`, `MG…` + 32 hex digits), numbers must be
 //! E.164, and the combinations must make sense (a secret for the chosen auth mode, exactly one
@@ -6,8 +6,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::wire::{CreateTwilioCredentialIn, UpdateCredentialIn};
-use crate::http::error::{ApiError, FieldError};
+use super::{CredentialChanges, CredentialError, NewTwilioAccount};
+use crate::field::FieldError;
 use crate::phone::PhoneNumber;
 use crate::store::{
     Credential, CredentialDisplay, CredentialPatch, CredentialType, NewCredential, SecretField,
@@ -138,7 +138,7 @@ fn label(value: &str) -> Result<String, FieldError> {
 }
 
 /// Checks a create request and turns it into what the store keeps.
-pub fn new_twilio_credential(body: CreateTwilioCredentialIn) -> Result<NewCredential, ApiError> {
+pub fn new_twilio_credential(body: NewTwilioAccount) -> Result<NewCredential, FieldError> {
     let label = label(body.label.as_deref().unwrap_or(DEFAULT_LABEL))?;
     let account_sid = sid(
         "account_sid",
@@ -163,23 +163,22 @@ pub fn new_twilio_credential(body: CreateTwilioCredentialIn) -> Result<NewCreden
             (TwilioAuthMode::ApiKey, Some(key_sid.as_str().to_owned()))
         }
         (Some(_), None) => {
-            return Err(
-                missing("api_key_secret", "Send the API key's secret with its SID.").into(),
-            );
+            return Err(missing(
+                "api_key_secret",
+                "Send the API key's secret with its SID.",
+            ));
         }
         (None, Some(_)) => {
             return Err(missing(
                 "api_key_sid",
                 "Send the API key's SID (SK…) with its secret.",
-            )
-            .into());
+            ));
         }
         (None, None) if body.auth_token.is_none() => {
             return Err(missing(
                 "auth_token",
                 "Send the account's `auth_token`, or an API key as `api_key_sid` and `api_key_secret`.",
-            )
-            .into());
+            ));
         }
         (None, None) => (TwilioAuthMode::AuthToken, None),
     };
@@ -208,8 +207,8 @@ pub fn new_twilio_credential(body: CreateTwilioCredentialIn) -> Result<NewCreden
 /// Checks an update request against the credential as it is and turns it into a store patch.
 pub fn credential_patch(
     current: &Credential,
-    body: UpdateCredentialIn,
-) -> Result<CredentialPatch, ApiError> {
+    body: CredentialChanges,
+) -> Result<CredentialPatch, CredentialError> {
     let mut display = current.display.clone();
     let mut display_changed = false;
     let mut secrets = Vec::new();
@@ -284,13 +283,7 @@ pub fn credential_patch(
     let will_be_active = body.is_active.unwrap_or(current.is_active);
     let will_be_primary = body.is_primary.unwrap_or(current.is_primary);
     if body.is_primary == Some(true) && !will_be_active {
-        return Err(ApiError::Conflict {
-            code: "inactive_primary",
-            message: "An inactive credential cannot become the primary one.".to_owned(),
-            hint: Some(
-                "Send `\"is_active\": true` in the same request, or activate it first.".to_owned(),
-            ),
-        });
+        return Err(CredentialError::InactivePrimary);
     }
     // Deactivating the primary leaves the organization without one rather than with an unusable one.
     let is_primary = match body.is_primary {
@@ -305,11 +298,4 @@ pub fn credential_patch(
         display: display_changed.then_some(display),
         secrets: (!secrets.is_empty()).then_some(secrets),
     })
-}
-
-/// Parses the optional `test_to` of a verify request.
-pub fn test_to(value: Option<&str>) -> Result<Option<PhoneNumber>, ApiError> {
-    Ok(value
-        .map(|number| PhoneNumber::parse("test_to", number))
-        .transpose()?)
 }

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::vault::{self, Keyring, MasterKey};
 
+pub mod server;
+
+pub use self::server::{LogFormat, ServeError, ServerSettings};
+
 /// The configuration file read when `--config` is not given (only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "voxanne.toml";
 
@@ -66,7 +70,7 @@ pub struct Settings {
     /// `voxanne serve`'s settings (Twilio base URL, public URL, logs, limits), flattened so each
     /// is a top-level `voxanne.toml` key and a `VOXANNE_*` variable.
     #[serde(flatten)]
-    pub server: crate::http::ServerSettings,
+    pub server: server::ServerSettings,
     /// The dispatcher's tunables (`VOXANNE_DISPATCH_*`), flattened the same way.
     #[serde(flatten)]
     pub delivery: crate::delivery::DeliverySettings,
@@ -79,7 +83,7 @@ impl Default for Settings {
             database_url: None,
             master_key: None,
             master_key_file: None,
-            server: crate::http::ServerSettings::default(),
+            server: server::ServerSettings::default(),
             delivery: crate::delivery::DeliverySettings::default(),
         }
     }

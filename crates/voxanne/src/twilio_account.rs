@@ -1,4 +1,8 @@
-//! Each clinic's own Twilio client, built from its own credential and cached.
+//! The Twilio account of a credential: each clinic's own Twilio client, built from its own
+//! credential, cached, and the one rule for whether a credential may send.
+//!
+//! Verification, the send use cases and the dispatcher all go through here, so secrets are
+//! opened in one place and "can this credential send?" is decided in one place ([`usable`]).
 //!
 //! There is no global Twilio account: a client exists only for a stored credential and is
 //! built from that credential's decrypted secrets. Decrypting costs a vault open, so clients
@@ -20,6 +24,8 @@ use crate::store::{
 pub struct Account {
     pub client: twilio::Client,
     pub sender: twilio::Sender,
+    /// How the client authenticates (Auth Token, or API key).
+    pub auth_mode: TwilioAuthMode,
     /// The Auth Token that signs this account's callbacks; `None` for an API key given alone
     /// (callbacks are then authenticated by the per-message token in their URL).
     pub callback_token_key: Option<SecretString>,
@@ -40,6 +46,8 @@ pub enum Unusable {
     Failed(CredentialId),
     #[error("the Twilio credential {0} is deactivated: reactivate it or choose another")]
     Inactive(CredentialId),
+    #[error("the credential {0} is not a Twilio credential")]
+    NotTwilio(CredentialId),
     #[error("the Twilio credential {id} is incomplete: {what}")]
     Incomplete {
         id: CredentialId,
@@ -62,6 +70,23 @@ impl Unusable {
     /// Whether nothing can ever fix it (the messages through it should fail, not wait).
     pub fn is_final(&self) -> bool {
         matches!(self, Unusable::Deleted(_) | Unusable::Malformed)
+    }
+}
+
+/// Whether `credential` may send now: a Twilio credential, active, and neither failed
+/// verification nor undecryptable. The one place this rule lives.
+pub fn usable(credential: &Credential) -> Result<(), Unusable> {
+    let id = || credential.id.clone();
+    if credential.kind != CredentialType::Twilio {
+        return Err(Unusable::NotTwilio(id()));
+    }
+    if !credential.is_active {
+        return Err(Unusable::Inactive(id()));
+    }
+    match credential.verification_status {
+        VerificationStatus::Failed => Err(Unusable::Failed(id())),
+        VerificationStatus::Undecryptable => Err(Unusable::Undecryptable(id())),
+        _ => Ok(()),
     }
 }
 
@@ -118,22 +143,7 @@ impl Accounts {
             }
             Err(err) => return Err(Unusable::Store(err)),
         };
-        if current.kind != CredentialType::Twilio {
-            return Err(Unusable::Incomplete {
-                id: credential.clone(),
-                what: "it is not a Twilio credential",
-            });
-        }
-        match current.verification_status {
-            VerificationStatus::Failed => return Err(Unusable::Failed(credential.clone())),
-            VerificationStatus::Undecryptable => {
-                return Err(Unusable::Undecryptable(credential.clone()));
-            }
-            _ => {}
-        }
-        if !current.is_active {
-            return Err(Unusable::Inactive(credential.clone()));
-        }
+        usable(&current)?;
         if let Some(cached) = self.cached(credential)
             && cached.updated_at == current.updated_at
         {
@@ -143,6 +153,15 @@ impl Accounts {
         self.lock()
             .insert(credential.as_str().to_owned(), account.clone());
         Ok(account)
+    }
+
+    /// The client for `credential` whatever its status (verification must be able to check a
+    /// failed or inactive credential): its secrets opened and its sender read, but not cached.
+    pub async fn open(&self, org: &OrgId, credential: &Credential) -> Result<Account, Unusable> {
+        if credential.kind != CredentialType::Twilio {
+            return Err(Unusable::NotTwilio(credential.id.clone()));
+        }
+        self.build(org, credential).await
     }
 
     /// Forgets the cached client of `credential` (call after changing or deleting it).
@@ -245,8 +264,9 @@ impl Accounts {
         let account_sid = twilio::AccountSid::parse(account_sid)
             .map_err(|_| incomplete("the Account SID is malformed"))?;
         let auth_token = secrets.get(SecretField::AuthToken).cloned();
-        let credentials = match display.auth_mode {
-            Some(TwilioAuthMode::ApiKey) => {
+        let auth_mode = display.auth_mode.unwrap_or(TwilioAuthMode::AuthToken);
+        let credentials = match auth_mode {
+            TwilioAuthMode::ApiKey => {
                 let key_sid = display
                     .api_key_sid
                     .as_deref()
@@ -263,7 +283,7 @@ impl Accounts {
                     key_secret,
                 }
             }
-            _ => {
+            TwilioAuthMode::AuthToken => {
                 let auth_token = auth_token
                     .clone()
                     .ok_or_else(|| incomplete("no Auth Token"))?;
@@ -290,6 +310,7 @@ impl Accounts {
         Ok(Account {
             client,
             sender,
+            auth_mode,
             callback_token_key: auth_token,
             credential_id: id,
             updated_at: credential.updated_at,

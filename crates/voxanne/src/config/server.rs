@@ -1,6 +1,5 @@
-//! The server's own settings and the accept loop with graceful shutdown.
+//! The settings of `voxanne serve`: where Twilio and Google are, the public URL, limits and logs.
 
-use std::future::Future;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -8,8 +7,22 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::AppState;
-use super::rate_limit::RateLimit;
+/// How many requests one API key may make: a sustained rate and a burst on top of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        // 20 requests per second sustained, bursts of 60: far above what one clinic needs.
+        Self {
+            per_second: NonZeroU32::MIN.saturating_add(19),
+            burst: NonZeroU32::MIN.saturating_add(59),
+        }
+    }
+}
 
 /// Real Twilio; tests and the demo point this at the sandbox instead.
 pub const DEFAULT_TWILIO_BASE_URL: &str = "https://api.twilio.com";
@@ -90,13 +103,11 @@ pub enum ServeError {
         value: String,
         reason: String,
     },
-    #[error("cannot build the HTTP client for Twilio")]
-    HttpClient(#[source] reqwest::Error),
     #[error("cannot set up the Google OAuth client")]
     Google(#[source] crate::google::Error),
 }
 
-pub(crate) fn http_url(setting: &'static str, value: &str) -> Result<Url, ServeError> {
+pub fn http_url(setting: &'static str, value: &str) -> Result<Url, ServeError> {
     let bad = |reason: String| ServeError::BadUrl {
         setting,
         value: value.to_owned(),
@@ -153,164 +164,13 @@ impl ServerSettings {
         }
     }
 
+    /// The per-API-key request limit.
     pub fn rate_limit(&self) -> RateLimit {
         RateLimit {
             per_second: self.rate_limit_per_second,
             burst: self.rate_limit_burst,
         }
     }
-
-    /// One shared connection pool for every tenant's Twilio calls (no redirects: following one
-    /// could hand the Authorization header to another host).
-    pub fn http_client(&self, twilio: &twilio::Config) -> Result<reqwest::Client, ServeError> {
-        reqwest::Client::builder()
-            .connect_timeout(twilio.connect_timeout)
-            .timeout(twilio.timeout)
-            .user_agent(twilio.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(ServeError::HttpClient)
-    }
-}
-
-/// Why the service cannot start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error(transparent)]
-    Settings(#[from] ServeError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Delivery(#[from] crate::delivery::DeliveryError),
-}
-
-impl StartError {
-    /// A configuration mistake (exit code 2) rather than an outage (exit code 1).
-    pub fn is_usage(&self) -> bool {
-        use crate::store::StoreError;
-        matches!(
-            self,
-            StartError::Config(_)
-                | StartError::Settings(ServeError::BadUrl { .. } | ServeError::Google(_))
-                | StartError::Store(
-                    StoreError::WrongMasterKey { .. } | StoreError::UnsupportedDatabaseUrl { .. }
-                )
-        )
-    }
-}
-
-/// Everything the server needs, proven usable: settings checked, master keys loaded, database
-/// connected and migrated, and the keys shown to open it. Runs before any port is bound.
-pub async fn app_state(settings: &crate::config::Settings) -> Result<AppState, StartError> {
-    let server = &settings.server;
-    let keyring = settings.keyring()?;
-    let twilio = server.twilio_config()?;
-    let public_url = server
-        .public_url()?
-        .map(|url| url.as_str().trim_end_matches('/').to_owned());
-    let http = server.http_client(&twilio)?;
-    let url = settings.resolved_database_url()?;
-    let store = crate::store::Store::open(&url, keyring).await?;
-    let sweep = store.sweep_undecryptable().await?;
-    if sweep.marked > 0 || sweep.restored > 0 {
-        tracing::warn!(
-            marked_undecryptable = sweep.marked,
-            restored_to_unverified = sweep.restored,
-            "the configured master keys changed which credentials can be opened"
-        );
-    }
-    let google = crate::google_connection::GoogleConnections::from_settings(
-        server,
-        store.clone(),
-        public_url.as_deref(),
-    )?;
-    let delivery = crate::delivery::Delivery::new(
-        &store,
-        twilio.clone(),
-        settings.delivery.dispatch_config(public_url.clone()),
-    )?;
-    Ok(AppState {
-        store,
-        twilio,
-        http,
-        limiter: super::rate_limit::KeyLimiter::new(server.rate_limit()),
-        metrics: super::metrics::Metrics::new(),
-        body_limit: server.body_limit_bytes,
-        google,
-        dashboard_url: server.dashboard_url(public_url.as_deref())?,
-        public_url,
-        delivery,
-    })
-}
-
-/// Installs the global log subscriber. Log lines never carry secrets or full phone numbers: the
-/// request middleware logs only method, route, status and latency, and the store and check code
-/// log ids and masked numbers.
-pub fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VOXANNE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // `try_init` fails only when a subscriber is already installed (tests): keep that one.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
-    };
-}
-
-/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let limiter = state.limiter().clone();
-    // Idle keys are dropped from the limiter's table now and then, so it does not grow forever.
-    let sweeper = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            limiter.forget_idle();
-        }
-    });
-    // The dispatcher runs as long as the server: it sends what the API queues.
-    let dispatcher = state.delivery.start();
-    let result = axum::serve(listener, super::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    sweeper.abort();
-    dispatcher.stop().await;
-    result
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested; finishing requests in flight");
 }
 
 #[cfg(test)]

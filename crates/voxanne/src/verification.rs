@@ -1,0 +1,83 @@
+//! A credential's verification report: each check's outcome in plain words, kept with the
+//! credential (its `verified_at` is the report's time) and shown by every front door.
+//!
+//! Twilio credentials are checked by the Phase 0 suite ([`crate::check`]), Google Calendar
+//! connections by [`crate::google_connection`]; both write this one shape, so the JSON API, the
+//! dashboard and the CLI read one shape back.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Credential, VerificationStatus};
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// One check of a verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Check {
+    /// e.g. `account`, `phone`, `generic_sms`, `hot_lead_sms`, `token`, `calendar_list`.
+    pub id: String,
+    pub status: Outcome,
+    /// What happened, in plain words.
+    pub message: String,
+    /// The fix, for a failure.
+    pub hint: Option<String>,
+    /// Twilio's error code, when Twilio's answer decided the outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio_code: Option<u32>,
+    /// SID of a test message that was sent, for tracking in Twilio's console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_sid: Option<String>,
+    /// Segments of a test message that was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u32>,
+}
+
+impl Check {
+    /// A check decided without Twilio (no code, no message sent).
+    pub fn new(id: &str, status: Outcome, message: String, hint: Option<String>) -> Self {
+        Self {
+            id: id.to_owned(),
+            status,
+            message,
+            hint,
+            twilio_code: None,
+            message_sid: None,
+            segments: None,
+        }
+    }
+}
+
+/// What the store keeps as the report (the time is the credential's `verified_at`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// `verified` when no check failed; otherwise `failed` or `needs_reconnect`.
+    pub status: VerificationStatus,
+    pub checks: Vec<Check>,
+}
+
+/// A report with its time: the answer of a verification, and a credential's last one.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub report: Report,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+impl Verification {
+    /// The last verification stored with `credential`, if it has one that reads as a report.
+    pub fn last_of(credential: &Credential) -> Option<Self> {
+        let value = credential.verification_report.as_ref()?;
+        let report = serde_json::from_value::<Report>(value.clone()).ok()?;
+        Some(Self {
+            report,
+            verified_at: credential.verified_at,
+        })
+    }
+}
