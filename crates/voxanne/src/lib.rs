@@ -9,7 +9,8 @@
 //! - engines: `dispatch` and `delivery` (the outbox's sender), `google_connection`,
 //!   `twilio_account`, `check` (the Phase 0 suite)
 //! - persistence: `store`, `outbox`, `vault`
-//! - domain values: `ids`, `phone`, `sms`, `hot_lead`, `field`, `verification`, `api_key`, `password`
+//! - domain values: `ids`, `phone`, `sms`, `hot_lead`, `field`, `verification`, `api_key`, `password`,
+//!   `masking`
 #![forbid(unsafe_code)]
 
 pub mod activity;
@@ -32,6 +33,7 @@ pub mod google_connection;
 pub mod hot_lead;
 pub mod http;
 pub mod ids;
+pub mod masking;
 pub mod messaging;
 pub mod metrics;
 pub mod org_settings;

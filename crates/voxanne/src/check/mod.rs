@@ -49,6 +49,7 @@ impl Sender {
 pub enum Surface {
     Cli,
     Api,
+    Dashboard,
 }
 
 impl Surface {
@@ -59,6 +60,9 @@ impl Surface {
             }
             Surface::Api => {
                 "Set test_to to a mobile number you can read (E.164, e.g. +14155552671) to send two test messages"
+            }
+            Surface::Dashboard => {
+                "Fill in \"Send test texts to\" with a mobile number you can read (e.g. +14155552671) and press Verify to send two test messages"
             }
         }
     }

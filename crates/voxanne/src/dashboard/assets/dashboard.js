@@ -12,7 +12,7 @@
     if (!url) return;
     const timer = window.setInterval(async function () {
       try {
-        const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+        const response = await fetch(url, { credentials: "same-origin", headers: { "X-Voxanne-Fragment": "1" } });
         if (!response.ok) return;
         const html = await response.text();
         const holder = document.createElement("div");
@@ -39,6 +39,7 @@
         const response = await fetch(form.action, {
           method: "POST",
           credentials: "same-origin",
+          headers: { "X-Voxanne-Fragment": "1" },
           body: new URLSearchParams(new FormData(form)),
         });
         const html = await response.text();

@@ -206,20 +206,7 @@ pub struct CredentialListOut {
 }
 
 /// Hides all but the last 4 characters of a SID, keeping its 2-letter prefix.
-pub fn mask_sid(sid: &str) -> String {
-    let chars: Vec<char> = sid.chars().collect();
-    if chars.len() <= 6 {
-        return "•".repeat(chars.len());
-    }
-    let (prefix, rest) = chars.split_at(2);
-    let (hidden, shown) = rest.split_at(rest.len() - 4);
-    format!(
-        "{}{}{}",
-        prefix.iter().collect::<String>(),
-        "•".repeat(hidden.len()),
-        shown.iter().collect::<String>()
-    )
-}
+pub use crate::masking::mask_sid;
 
 impl From<crate::store::VerificationStatus> for VerificationStatusOut {
     fn from(status: crate::store::VerificationStatus) -> Self {
