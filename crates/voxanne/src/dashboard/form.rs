@@ -15,7 +15,12 @@ pub struct FieldView {
 }
 
 impl FieldView {
-    pub fn new(name: &'static str, label: &'static str, kind: &'static str, hint: &'static str) -> Self {
+    pub fn new(
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+        hint: &'static str,
+    ) -> Self {
         Self {
             name,
             label,

@@ -7,20 +7,24 @@
 //! sessions ([`session`]), CSRF checks on every form ([`csrf`]), throttled sign-in
 //! ([`throttle`]), and the headers in [`security_headers`] on every response.
 
+mod activity_page;
 mod api_keys_page;
 mod assets;
 mod audit_page;
+mod calendar_page;
 mod cookies;
 mod csrf;
 mod form;
 mod overview;
 mod render;
 mod session;
+mod settings_page;
 mod sign_in;
 mod team_page;
 mod throttle;
 mod twilio_account_page;
 mod twilio_page;
+mod week;
 
 use std::sync::Arc;
 
@@ -79,22 +83,56 @@ pub fn router<S>(services: Services, public_url: Option<&str>) -> Router<S> {
         )
         .route("/dashboard/sign-out", post(sign_in::sign_out))
         .route("/dashboard/assets/{name}", get(assets::serve))
-        .route("/dashboard/twilio", get(twilio_page::show).post(twilio_page::add))
+        .route(
+            "/dashboard/twilio",
+            get(twilio_page::show).post(twilio_page::add),
+        )
         .route("/dashboard/twilio/{id}", get(twilio_account_page::show))
-        .route("/dashboard/twilio/{id}/verify", post(twilio_account_page::verify))
-        .route("/dashboard/twilio/{id}/test-sms", post(twilio_account_page::test_sms))
+        .route(
+            "/dashboard/twilio/{id}/verify",
+            post(twilio_account_page::verify),
+        )
+        .route(
+            "/dashboard/twilio/{id}/test-sms",
+            post(twilio_account_page::test_sms),
+        )
         .route(
             "/dashboard/twilio/{id}/test-sms/{message}",
             get(twilio_account_page::sms_status),
         )
-        .route("/dashboard/twilio/{id}/primary", post(twilio_account_page::make_primary))
-        .route("/dashboard/twilio/{id}/disable", post(twilio_account_page::disable))
-        .route("/dashboard/twilio/{id}/enable", post(twilio_account_page::enable))
-        .route("/dashboard/twilio/{id}/secret", post(twilio_account_page::replace_secret))
+        .route(
+            "/dashboard/twilio/{id}/primary",
+            post(twilio_account_page::make_primary),
+        )
+        .route(
+            "/dashboard/twilio/{id}/disable",
+            post(twilio_account_page::disable),
+        )
+        .route(
+            "/dashboard/twilio/{id}/enable",
+            post(twilio_account_page::enable),
+        )
+        .route(
+            "/dashboard/twilio/{id}/secret",
+            post(twilio_account_page::replace_secret),
+        )
         .route(
             "/dashboard/twilio/{id}/delete",
             get(twilio_account_page::confirm_delete).post(twilio_account_page::delete),
         )
+        .route("/dashboard/calendar", get(calendar_page::show))
+        .route("/dashboard/calendar/connect", post(calendar_page::connect))
+        .route(
+            "/dashboard/calendar/{id}/disconnect",
+            get(calendar_page::confirm_disconnect).post(calendar_page::disconnect),
+        )
+        .route(
+            "/dashboard/settings",
+            get(settings_page::show).post(settings_page::save),
+        )
+        .route("/dashboard/activity", get(activity_page::show))
+        .route("/dashboard/activity/live", get(activity_page::live))
+        .route("/dashboard/activity/{id}", get(activity_page::message))
         .merge(team_page::router())
         .merge(api_keys_page::router())
         .merge(audit_page::router())

@@ -1,13 +1,20 @@
-//! `/dashboard`: each connection's health at a glance, and what needs attention.
+//! `/dashboard`: each connection's health at a glance, the last 7 days (texts per day by
+//! outcome, hot-lead delivery time), and what needs attention.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use chrono::{DateTime, Days, NaiveTime, SecondsFormat, Utc};
+
 use super::Dashboard;
 use super::render::{self, Nav, Section, when};
 use super::session::Admin;
+use super::week::{self, Week};
+use crate::credentials;
+use crate::messaging::{self, MessageQuery, ReadError};
+use crate::outbox::MessageRecord;
 use crate::store::{Credential, CredentialType, VerificationStatus};
 
 /// A status in words with an icon, never colour alone.
@@ -35,10 +42,16 @@ pub fn badge(credential: &Credential) -> Badge {
 
 struct CredentialRow {
     label: String,
+    href: String,
     kind: &'static str,
     primary: bool,
     badge: Badge,
     verified: String,
+}
+
+struct Attention {
+    words: String,
+    href: Option<String>,
 }
 
 #[derive(Template)]
@@ -47,8 +60,14 @@ struct OverviewPage {
     nav: Nav,
     clinic: String,
     credentials: Vec<CredentialRow>,
-    attention: Vec<String>,
+    attention: Vec<Attention>,
+    week: Week,
+    /// The week was summed from the latest texts only (a very busy clinic).
+    capped: bool,
 }
+
+/// Most texts the week's summary reads.
+const WEEK_CAP: usize = 2_000;
 
 fn kind_words(kind: CredentialType) -> &'static str {
     match kind {
@@ -57,23 +76,58 @@ fn kind_words(kind: CredentialType) -> &'static str {
     }
 }
 
+fn href(credential: &Credential) -> String {
+    match credential.kind {
+        CredentialType::Twilio => format!("/dashboard/twilio/{}", credential.id),
+        CredentialType::GoogleCalendar => "/dashboard/calendar".to_owned(),
+    }
+}
+
 /// What a person should look at, in words.
-fn attention(credential: &Credential) -> Option<String> {
+fn attention(credential: &Credential) -> Option<Attention> {
     if !credential.is_active {
         return None;
     }
     let label = &credential.label;
-    match credential.verification_status {
-        VerificationStatus::Failed => Some(format!(
-            "{label}: the last verification failed. Open it and press Verify to see why."
-        )),
-        VerificationStatus::Undecryptable => Some(format!(
+    let words = match credential.verification_status {
+        VerificationStatus::Failed => {
+            format!("{label}: the last verification failed. Open it and press Verify to see why.")
+        }
+        VerificationStatus::Undecryptable => format!(
             "{label}: its secrets cannot be decrypted with the server's keys. Replace its secret."
-        )),
-        VerificationStatus::NeedsReconnect => Some(format!(
-            "{label}: Google no longer accepts this connection. Reconnect the calendar."
-        )),
-        VerificationStatus::Verified | VerificationStatus::Unverified => None,
+        ),
+        VerificationStatus::NeedsReconnect => {
+            format!("{label}: Google no longer accepts this connection. Reconnect the calendar.")
+        }
+        VerificationStatus::Verified | VerificationStatus::Unverified => return None,
+    };
+    Some(Attention {
+        words,
+        href: Some(href(credential)),
+    })
+}
+
+/// The texts of the last 7 days (at most [`WEEK_CAP`], newest first).
+async fn last_week(
+    state: &Dashboard,
+    admin: &Admin,
+    since: DateTime<Utc>,
+) -> Result<Vec<MessageRecord>, ReadError> {
+    let mut messages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = MessageQuery {
+            since: Some(since.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            limit: Some(100),
+            cursor,
+            ..MessageQuery::default()
+        };
+        let page = messaging::list(&state.services, &admin.caller, query).await?;
+        messages.extend(page.messages);
+        match page.next_cursor {
+            Some(next) if messages.len() < WEEK_CAP => cursor = Some(next),
+            _ => return Ok(messages),
+        }
     }
 }
 
@@ -82,22 +136,40 @@ pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
         Ok(org) => org,
         Err(err) => return render::internal_error(&err),
     };
-    let credentials = match state
-        .store()
-        .list_credentials(admin.caller.org(), None)
-        .await
-    {
+    let credentials = match credentials::list(&state.services, &admin.caller, None).await {
         Ok(credentials) => credentials,
         Err(err) => return render::internal_error(&err),
     };
+    let today = Utc::now().date_naive();
+    let since = today
+        .checked_sub_days(Days::new(6))
+        .unwrap_or(today)
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    let messages = match last_week(&state, &admin, since).await {
+        Ok(messages) => messages,
+        Err(err) => return render::internal_error(&err),
+    };
+    let week = week::summarize(&messages, today);
+    let mut attention: Vec<Attention> = credentials.iter().filter_map(attention).collect();
+    if week.flagged > 0 {
+        attention.push(Attention {
+            words: format!(
+                "{} text(s) of the last 7 days are flagged for a person: Twilio's answer was unclear and they were not resent blindly.",
+                week.flagged
+            ),
+            href: Some("/dashboard/activity".to_owned()),
+        });
+    }
     let page = OverviewPage {
         nav: Nav::new(&admin, Section::Overview),
         clinic: org.name,
-        attention: credentials.iter().filter_map(attention).collect(),
+        attention,
         credentials: credentials
             .iter()
             .map(|credential| CredentialRow {
                 label: credential.label.clone(),
+                href: href(credential),
                 kind: kind_words(credential.kind),
                 primary: credential.is_primary,
                 badge: badge(credential),
@@ -107,6 +179,8 @@ pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
                     .map_or_else(|| "never".to_owned(), when),
             })
             .collect(),
+        capped: messages.len() >= WEEK_CAP,
+        week,
     };
     render::page(StatusCode::OK, &page)
 }

@@ -9,18 +9,19 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::Dashboard;
+use super::activity_page::status_badge;
 use super::csrf::Posted;
 use super::form::{self, FieldView, given};
 use super::overview::Badge;
 use super::render::{self, Confirm, Nav, Section};
 use super::session::Admin;
 use super::twilio_page::{AccountRow, row};
-use super::Dashboard;
 use crate::check::Surface;
 use crate::credentials::{self, CredentialChanges, CredentialError, VerifyRequest};
 use crate::ids::CredentialId;
 use crate::messaging::{self, Accepted, ReadError, SendError, SmsRequest};
-use crate::outbox::{MessageRecord, MessageStatus};
+use crate::outbox::MessageRecord;
 use crate::phone::PhoneNumber;
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
 use crate::verification::{Outcome, Verification};
@@ -88,20 +89,6 @@ fn outcome_badge(outcome: Outcome) -> Badge {
         Outcome::Skip => ("off", "–", "not applicable"),
     };
     Badge { class, icon, words }
-}
-
-fn status_badge(status: MessageStatus) -> Badge {
-    let (class, icon) = match status {
-        MessageStatus::Delivered | MessageStatus::Read => ("ok", "✓"),
-        MessageStatus::Failed | MessageStatus::Undelivered => ("bad", "✕"),
-        MessageStatus::Canceled => ("off", "⊘"),
-        _ => ("warn", "…"),
-    };
-    Badge {
-        class,
-        icon,
-        words: status.as_str(),
-    }
 }
 
 fn sms_fragment(credential: &str, message: Option<&MessageRecord>) -> String {
@@ -272,8 +259,11 @@ pub async fn verify(
         surface: Surface::Dashboard,
     };
     match credentials::verify(&state.services, &admin.caller, &credential.id, request).await {
-        Ok(_) => Redirect::to(&format!("/dashboard/twilio/{}?done=verified", credential.id))
-            .into_response(),
+        Ok(_) => Redirect::to(&format!(
+            "/dashboard/twilio/{}?done=verified",
+            credential.id
+        ))
+        .into_response(),
         Err(err) => changed_or_error(&admin, &credential, err),
     }
 }
@@ -285,7 +275,10 @@ fn changed_or_error(admin: &Admin, credential: &Credential, err: CredentialError
         CredentialError::InactivePrimary => {
             "A disabled account cannot be the primary one: enable it first.".to_owned()
         }
-        CredentialError::Undecryptable => "This account's secrets cannot be decrypted with the server's keys: replace its secret.".to_owned(),
+        CredentialError::Undecryptable => {
+            "This account's secrets cannot be decrypted with the server's keys: replace its secret."
+                .to_owned()
+        }
         CredentialError::NotFound => return render::not_found(admin),
         other => return render::internal_error(&other),
     };
@@ -331,7 +324,9 @@ pub async fn test_sms(
     };
     let request = SmsRequest {
         to: form.to.clone(),
-        body: format!("Test message from Voxanne for {clinic}: this Twilio account can send texts."),
+        body: format!(
+            "Test message from Voxanne for {clinic}: this Twilio account can send texts."
+        ),
         credential_id: Some(credential.id.to_string()),
     };
     let fragment_only = headers.contains_key(FRAGMENT_HEADER);

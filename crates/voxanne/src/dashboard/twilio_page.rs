@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::Dashboard;
 use super::csrf::Posted;
 use super::form::{self, FieldView, given};
 use super::overview::{Badge, badge};
 use super::render::{self, Nav, Section, when};
 use super::session::Admin;
-use super::Dashboard;
 use crate::credentials::{self, CredentialError, NewTwilioAccount};
 use crate::masking::mask_sid;
 use crate::store::{Credential, CredentialType};
@@ -38,7 +38,11 @@ pub fn row(credential: &Credential) -> AccountRow {
     AccountRow {
         id: credential.id.to_string(),
         label: credential.label.clone(),
-        sid: display.account_sid.as_deref().map(mask_sid).unwrap_or_default(),
+        sid: display
+            .account_sid
+            .as_deref()
+            .map(mask_sid)
+            .unwrap_or_default(),
         sender,
         badge: badge(credential),
         verified: credential
@@ -78,8 +82,13 @@ pub struct AddForm {
 
 fn fields(typed: &AddForm) -> Vec<FieldView> {
     vec![
-        FieldView::new("label", "Label", "text", "A name you will recognize, e.g. Front desk.")
-            .typed(&typed.label),
+        FieldView::new(
+            "label",
+            "Label",
+            "text",
+            "A name you will recognize, e.g. Front desk.",
+        )
+        .typed(&typed.label),
         FieldView::new(
             "account_sid",
             "Account SID",
@@ -146,7 +155,14 @@ async fn page(
 }
 
 pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
-    page(&state, &admin, StatusCode::OK, fields(&AddForm::default()), None).await
+    page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        fields(&AddForm::default()),
+        None,
+    )
+    .await
 }
 
 pub async fn add(State(state): State<Dashboard>, posted: Posted<AddForm>) -> Response {
@@ -167,7 +183,14 @@ pub async fn add(State(state): State<Dashboard>, posted: Posted<AddForm>) -> Res
         Err(CredentialError::Invalid(err)) => {
             let mut fields = fields(&form);
             let error = form::place(&mut fields, &err);
-            page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, fields, error).await
+            page(
+                &state,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                fields,
+                error,
+            )
+            .await
         }
         Err(err) => render::internal_error(&err),
     }
