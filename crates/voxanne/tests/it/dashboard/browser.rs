@@ -202,7 +202,24 @@ impl Browser {
 
     /// Presses the button `text` and waits for the next page to load.
     pub async fn press(&self, text: &str) {
-        self.button(text).await.click().await.unwrap();
+        let button = self.button(text).await;
+        self.navigating(button.click()).await;
+    }
+
+    /// Runs `action` (a click, a key press) that leaves the page, and waits until the next page
+    /// has replaced it and loaded.
+    pub async fn navigating(&self, action: impl std::future::Future<Output = WebDriverResult<()>>) {
+        let old = self.driver.find(By::Tag("html")).await.unwrap();
+        action.await.unwrap();
+        let started = Instant::now();
+        // The old document's root goes stale once the browser has moved on.
+        while old.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the page did not change"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.settle().await;
     }
 
@@ -213,14 +230,12 @@ impl Browser {
             xpath_literal(row),
             xpath_literal(text)
         );
-        self.driver
+        let button = self
+            .driver
             .find(By::XPath(xpath))
             .await
-            .unwrap_or_else(|err| panic!("no button \"{text}\" in a row with \"{row}\": {err}"))
-            .click()
-            .await
-            .unwrap();
-        self.settle().await;
+            .unwrap_or_else(|err| panic!("no button \"{text}\" in a row with \"{row}\": {err}"));
+        self.navigating(button.click()).await;
     }
 
     /// Waits until the document has loaded.

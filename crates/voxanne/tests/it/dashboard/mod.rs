@@ -4,6 +4,7 @@
 
 mod browser;
 mod client;
+mod flow;
 mod pages;
 mod security;
 

@@ -175,9 +175,16 @@ async fn after_sign_out_the_back_button_shows_no_data() {
     browser.press("Sign out").await;
     assert_eq!(browser.path().await, "/dashboard/sign-in");
 
-    browser.driver.back().await.unwrap();
+    browser.navigating(browser.driver.back()).await;
+    // A page restored from the back/forward cache reloads itself (and the server then sends the
+    // sign-in page): wait for that, then look.
+    let started = std::time::Instant::now();
+    while !browser.path().await.starts_with("/dashboard/sign-in")
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     browser.settle().await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let text = browser.page_text().await;
     assert!(
         !text.contains("owner@sunrise.example"),
