@@ -14,6 +14,8 @@ use crate::tenant::Caller;
 
 /// Length of a generated one-time password (≈ 119 bits from 62 symbols).
 const ONE_TIME_PASSWORD_LEN: usize = 20;
+// A one-time password must pass the password rule it is checked against.
+const _: () = assert!(ONE_TIME_PASSWORD_LEN >= crate::password::MIN_LEN);
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +116,6 @@ mod tests {
         let a = one_time_password();
         let b = one_time_password();
         assert_eq!(a.expose_secret().len(), ONE_TIME_PASSWORD_LEN);
-        assert!(ONE_TIME_PASSWORD_LEN >= crate::password::MIN_LEN);
         assert_ne!(a.expose_secret(), b.expose_secret());
     }
 }

@@ -6,7 +6,9 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::store_args::{CommandError, StoreArgs, finish};
+use crate::activity::{self, AuditAction};
 use crate::ids::{ApiKeyId, OrgId};
+use crate::tenant::Caller;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,6 +29,19 @@ enum ApiKeyCommand {
     Revoke { key_id: ApiKeyId },
 }
 
+/// Writes the operator's change to the organization's audit log (actor "CLI").
+pub(super) async fn audit(
+    store: &crate::store::Store,
+    org: &OrgId,
+    action: AuditAction,
+    object: &str,
+) -> Result<(), CommandError> {
+    let caller = Caller::operator(org.clone());
+    activity::record(store, &caller, action, object)
+        .await
+        .map_err(|activity::ActivityError::Store(err)| CommandError::Store(err))
+}
+
 pub async fn run(args: Args) -> ExitCode {
     finish(execute(args).await).await
 }
@@ -36,6 +51,8 @@ async fn execute(args: Args) -> Result<(), CommandError> {
     match args.command {
         ApiKeyCommand::Create { org } => {
             let (record, key) = store.create_api_key(&org).await?;
+            let object = format!("{} ({})", crate::api_keys::display_name(&record), record.id);
+            audit(&store, &org, AuditAction::ApiKeyCreated, &object).await?;
             // Shown once, on purpose: this is the only copy of the key.
             let key_text = key.secret().expose_secret();
             args.store.print(
@@ -45,6 +62,8 @@ async fn execute(args: Args) -> Result<(), CommandError> {
         }
         ApiKeyCommand::Revoke { key_id } => {
             let record = store.revoke_api_key_by_id(&key_id).await?;
+            let object = format!("{} ({})", crate::api_keys::display_name(&record), record.id);
+            audit(&store, &record.org_id, AuditAction::ApiKeyRevoked, &object).await?;
             args.store.print(&record, || {
                 format!("API key {key_id} of {} revoked\n", record.org_id)
             });

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::store_args::{CommandError, StoreArgs, finish};
+use crate::activity::AuditAction;
 use crate::ids::OrgId;
 use crate::store::Role;
 
@@ -82,6 +83,7 @@ async fn execute(args: Args) -> Result<(), CommandError> {
         } => {
             let password = read_password(password_stdin)?;
             let user = store.create_user(&org, &email, password, role).await?;
+            super::api_key::audit(&store, &org, AuditAction::AdminAdded, &user.email).await?;
             args.store.print(&user, || {
                 format!(
                     "user {} <{}> ({}) created in {org}\n",

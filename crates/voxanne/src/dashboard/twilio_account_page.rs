@@ -340,7 +340,7 @@ pub async fn test_sms(
         },
     };
     if fragment_only && sms_error.is_none() {
-        return Html(sms_fragment(&credential.id.to_string(), message.as_ref())).into_response();
+        return Html(sms_fragment(credential.id.as_ref(), message.as_ref())).into_response();
     }
     let status = if sms_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

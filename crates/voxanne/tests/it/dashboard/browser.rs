@@ -103,7 +103,7 @@ impl Browser {
             "--disable-extensions",
             "--disable-default-apps",
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--window-size=1280,900",
+            "--window-size=1280,1100",
             "--force-device-scale-factor=1",
         ] {
             caps.add_arg(arg).unwrap();
