@@ -21,8 +21,10 @@ mod session;
 mod settings_page;
 mod sign_in;
 mod team_page;
+mod test_sms;
 mod throttle;
 mod twilio_account_page;
+mod twilio_changes;
 mod twilio_page;
 mod week;
 
@@ -92,33 +94,30 @@ pub fn router<S>(services: Services, public_url: Option<&str>) -> Router<S> {
             "/dashboard/twilio/{id}/verify",
             post(twilio_account_page::verify),
         )
-        .route(
-            "/dashboard/twilio/{id}/test-sms",
-            post(twilio_account_page::test_sms),
-        )
+        .route("/dashboard/twilio/{id}/test-sms", post(test_sms::test_sms))
         .route(
             "/dashboard/twilio/{id}/test-sms/{message}",
-            get(twilio_account_page::sms_status),
+            get(test_sms::sms_status),
         )
         .route(
             "/dashboard/twilio/{id}/primary",
-            post(twilio_account_page::make_primary),
+            post(twilio_changes::make_primary),
         )
         .route(
             "/dashboard/twilio/{id}/disable",
-            post(twilio_account_page::disable),
+            post(twilio_changes::disable),
         )
         .route(
             "/dashboard/twilio/{id}/enable",
-            post(twilio_account_page::enable),
+            post(twilio_changes::enable),
         )
         .route(
             "/dashboard/twilio/{id}/secret",
-            post(twilio_account_page::replace_secret),
+            post(twilio_changes::replace_secret),
         )
         .route(
             "/dashboard/twilio/{id}/delete",
-            get(twilio_account_page::confirm_delete).post(twilio_account_page::delete),
+            get(twilio_changes::confirm_delete).post(twilio_changes::delete),
         )
         .route("/dashboard/calendar", get(calendar_page::show))
         .route("/dashboard/calendar/connect", post(calendar_page::connect))

@@ -1,33 +1,29 @@
-//! `/dashboard/twilio/{id}`: one Twilio account: its verification (each check in words), a test
-//! SMS whose status changes in place, and the changes a clinic makes (primary, disable/enable,
-//! replace the secret, delete). Every rule is the credentials and messaging use cases'.
+//! `/dashboard/twilio/{id}`: one Twilio account and its verification (each check in words). The
+//! test SMS is in [`super::test_sms`], the changes (primary, disable/enable, replace the secret,
+//! delete) in [`super::twilio_changes`]. Every rule is the credentials use case's.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use secrecy::SecretString;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Dashboard;
-use super::activity_page::status_badge;
 use super::csrf::Posted;
 use super::form::{self, FieldView, given};
 use super::overview::Badge;
-use super::render::{self, Confirm, Nav, Section};
+use super::render::{self, Nav, Section};
 use super::session::Admin;
+use super::test_sms::sms_fragment;
 use super::twilio_page::{AccountRow, row};
 use crate::check::Surface;
-use crate::credentials::{self, CredentialChanges, CredentialError, VerifyRequest};
+use crate::credentials::{self, CredentialError, VerifyRequest};
 use crate::ids::CredentialId;
-use crate::messaging::{self, Accepted, ReadError, SendError, SmsRequest};
+use crate::messaging;
 use crate::outbox::MessageRecord;
 use crate::phone::PhoneNumber;
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
 use crate::verification::{Outcome, Verification};
-
-/// What the JavaScript sends so the answer is the status fragment, not the whole page.
-const FRAGMENT_HEADER: &str = "x-voxanne-fragment";
 
 struct CheckRow {
     name: String,
@@ -36,25 +32,9 @@ struct CheckRow {
     hint: Option<String>,
 }
 
-pub struct SmsView {
-    to: String,
-    badge: Badge,
-    reason: Option<String>,
-    /// The account's page (the no-script way to see the status again).
-    page: String,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/test_sms.html")]
-struct TestSmsFragment {
-    /// Where the script asks for the status again, while it can still change.
-    poll: Option<String>,
-    sms: Option<SmsView>,
-}
-
 #[derive(Template)]
 #[template(path = "dashboard/twilio_account.html")]
-struct AccountPage {
+pub(super) struct AccountPage {
     nav: Nav,
     account: AccountRow,
     active: bool,
@@ -91,23 +71,7 @@ fn outcome_badge(outcome: Outcome) -> Badge {
     Badge { class, icon, words }
 }
 
-fn sms_fragment(credential: &str, message: Option<&MessageRecord>) -> String {
-    let fragment = TestSmsFragment {
-        poll: message
-            .filter(|m| !m.status.is_final())
-            .map(|m| format!("/dashboard/twilio/{credential}/test-sms/{}", m.id)),
-        sms: message.map(|m| SmsView {
-            to: m.to.clone(),
-            badge: status_badge(m.status),
-            reason: m.reason.clone(),
-            page: format!("/dashboard/twilio/{credential}?sms={}", m.id),
-        }),
-    };
-    // The fragment is fixed markup around escaped values; should rendering fail, show nothing.
-    fragment.render().unwrap_or_default()
-}
-
-fn secret_field(credential: &Credential) -> FieldView {
+pub(super) fn secret_field(credential: &Credential) -> FieldView {
     match credential.display.auth_mode {
         Some(TwilioAuthMode::ApiKey) => FieldView::new(
             "api_key_secret",
@@ -137,17 +101,17 @@ fn notice(done: &str) -> Option<&'static str> {
 }
 
 #[derive(Default)]
-struct Extras {
-    notice: Option<&'static str>,
-    error: Option<String>,
-    test_to: String,
-    sms_to: String,
-    sms_error: Option<String>,
-    sms: Option<MessageRecord>,
-    secret: Option<FieldView>,
+pub(super) struct Extras {
+    pub(super) notice: Option<&'static str>,
+    pub(super) error: Option<String>,
+    pub(super) test_to: String,
+    pub(super) sms_to: String,
+    pub(super) sms_error: Option<String>,
+    pub(super) sms: Option<MessageRecord>,
+    pub(super) secret: Option<FieldView>,
 }
 
-fn account_page(admin: &Admin, credential: &Credential, extras: Extras) -> AccountPage {
+pub(super) fn account_page(admin: &Admin, credential: &Credential, extras: Extras) -> AccountPage {
     let checks = Verification::last_of(credential)
         .map(|last| last.report.checks)
         .unwrap_or_default()
@@ -181,7 +145,11 @@ fn account_page(admin: &Admin, credential: &Credential, extras: Extras) -> Accou
 }
 
 /// The organization's Twilio credential `id`, or the 404 page.
-async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Credential, Response> {
+pub(super) async fn find(
+    state: &Dashboard,
+    admin: &Admin,
+    id: &str,
+) -> Result<Credential, Response> {
     let Ok(id) = CredentialId::parse(id) else {
         return Err(render::not_found(admin));
     };
@@ -269,7 +237,11 @@ pub async fn verify(
 }
 
 /// A use-case refusal on this page, in words; anything else is the error page.
-fn changed_or_error(admin: &Admin, credential: &Credential, err: CredentialError) -> Response {
+pub(super) fn changed_or_error(
+    admin: &Admin,
+    credential: &Credential,
+    err: CredentialError,
+) -> Response {
     let words = match err {
         CredentialError::Invalid(field) => form::words(&field),
         CredentialError::InactivePrimary => {
@@ -290,242 +262,4 @@ fn changed_or_error(admin: &Admin, credential: &Credential, err: CredentialError
         StatusCode::UNPROCESSABLE_ENTITY,
         &account_page(admin, credential, extras),
     )
-}
-
-#[derive(Deserialize)]
-pub struct SmsForm {
-    #[serde(default)]
-    to: String,
-}
-
-/// Why a test SMS was not queued, in words.
-fn send_words(err: SendError) -> Result<String, SendError> {
-    Ok(match err {
-        SendError::Invalid(field) => form::words(&field),
-        SendError::Unusable(unusable) => format!("This account cannot send now: {unusable}."),
-        other => return Err(other),
-    })
-}
-
-pub async fn test_sms(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    posted: Posted<SmsForm>,
-) -> Response {
-    let Posted { admin, form } = posted;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    let clinic = match state.store().get_organization(admin.caller.org()).await {
-        Ok(org) => org.name,
-        Err(err) => return render::internal_error(&err),
-    };
-    let request = SmsRequest {
-        to: form.to.clone(),
-        body: format!(
-            "Test message from Voxanne for {clinic}: this Twilio account can send texts."
-        ),
-        credential_id: Some(credential.id.to_string()),
-    };
-    let fragment_only = headers.contains_key(FRAGMENT_HEADER);
-    let result = messaging::send_sms(&state.services, &admin.caller, request, None).await;
-    let (message, sms_error) = match result {
-        Ok(Accepted::Queued(messages)) => (messages.into_iter().next(), None),
-        Ok(Accepted::Replayed(_)) => (None, None),
-        Err(err) => match send_words(err) {
-            Ok(words) => (None, Some(words)),
-            Err(other) => return render::internal_error(&other),
-        },
-    };
-    if fragment_only && sms_error.is_none() {
-        return Html(sms_fragment(credential.id.as_ref(), message.as_ref())).into_response();
-    }
-    let status = if sms_error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let extras = Extras {
-        sms_to: form.to,
-        sms_error,
-        sms: message,
-        ..Extras::default()
-    };
-    render::page(status, &account_page(&admin, &credential, extras))
-}
-
-pub async fn sms_status(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path((id, message)): Path<(String, String)>,
-) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    match messaging::get(&state.services, &admin.caller, &message).await {
-        Ok((record, _)) if record.credential_id == credential.id.as_str() => {
-            Html(sms_fragment(&id, Some(&record))).into_response()
-        }
-        Ok(_) | Err(ReadError::NotFound) => render::not_found(&admin),
-        Err(err) => render::internal_error(&err),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct Nothing {}
-
-async fn change(
-    state: &Dashboard,
-    admin: &Admin,
-    id: &str,
-    changes: CredentialChanges,
-    done: &str,
-) -> Response {
-    let credential = match find(state, admin, id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    match credentials::update(&state.services, &admin.caller, &credential.id, changes).await {
-        Ok(_) => Redirect::to(&format!("/dashboard/twilio/{}?done={done}", credential.id))
-            .into_response(),
-        Err(err) => changed_or_error(admin, &credential, err),
-    }
-}
-
-pub async fn make_primary(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let changes = CredentialChanges {
-        is_primary: Some(true),
-        ..CredentialChanges::default()
-    };
-    change(&state, &posted.admin, &id, changes, "primary").await
-}
-
-pub async fn disable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let changes = CredentialChanges {
-        is_active: Some(false),
-        ..CredentialChanges::default()
-    };
-    change(&state, &posted.admin, &id, changes, "disabled").await
-}
-
-pub async fn enable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let changes = CredentialChanges {
-        is_active: Some(true),
-        ..CredentialChanges::default()
-    };
-    change(&state, &posted.admin, &id, changes, "enabled").await
-}
-
-#[derive(Deserialize)]
-pub struct SecretForm {
-    #[serde(default)]
-    auth_token: String,
-    #[serde(default)]
-    api_key_secret: String,
-}
-
-pub async fn replace_secret(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<SecretForm>,
-) -> Response {
-    let Posted { admin, form } = posted;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    let mut field = secret_field(&credential);
-    let given_secret = given(if field.name == "api_key_secret" {
-        &form.api_key_secret
-    } else {
-        &form.auth_token
-    });
-    let Some(secret) = given_secret else {
-        field.error = Some(format!("Type the new {}.", field.label));
-        let extras = Extras {
-            secret: Some(field),
-            ..Extras::default()
-        };
-        let page = account_page(&admin, &credential, extras);
-        return render::page(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    };
-    let mut changes = CredentialChanges::default();
-    if field.name == "api_key_secret" {
-        changes.api_key_secret = Some(SecretString::from(secret));
-    } else {
-        changes.auth_token = Some(SecretString::from(secret));
-    }
-    match credentials::update(&state.services, &admin.caller, &credential.id, changes).await {
-        Ok(_) => Redirect::to(&format!("/dashboard/twilio/{}?done=secret", credential.id))
-            .into_response(),
-        Err(CredentialError::Invalid(err)) => {
-            let mut fields = vec![field];
-            let error = form::place(&mut fields, &err);
-            let extras = Extras {
-                error,
-                secret: fields.pop(),
-                ..Extras::default()
-            };
-            let page = account_page(&admin, &credential, extras);
-            render::page(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-        Err(err) => changed_or_error(&admin, &credential, err),
-    }
-}
-
-pub async fn confirm_delete(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    let back = format!("/dashboard/twilio/{}", credential.id);
-    let confirm = Confirm {
-        nav: Nav::new(&admin, Section::Twilio),
-        title: "Delete Twilio account",
-        question: format!(
-            "Delete \"{}\"? Its secrets are destroyed and nothing is sent through it any more. This cannot be undone.",
-            credential.label
-        ),
-        action: format!("/dashboard/twilio/{}/delete", credential.id),
-        yes: "Yes, delete",
-        back: &back,
-        error: None,
-    };
-    render::page(StatusCode::OK, &confirm)
-}
-
-pub async fn delete(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
-    match credentials::delete(&state.services, &admin.caller, &credential.id).await {
-        Ok(_) => Redirect::to("/dashboard/twilio").into_response(),
-        Err(CredentialError::NotFound) => render::not_found(&admin),
-        Err(err) => render::internal_error(&err),
-    }
 }
