@@ -218,6 +218,17 @@ async fn a_post_without_the_csrf_token_or_from_another_site_is_403_and_changes_n
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text);
     assert!(made.text.contains("id=\"new-api-key\""));
+
+    // Only that one change is in the audit log, with who and from where; the CSV says the same.
+    let csv = client.get("/dashboard/audit.csv").await;
+    assert_eq!(
+        csv.headers.get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", csv.text);
+    assert!(lines[1].contains(",owner@sunrise.example,admin,api_key.created,Backend (key_"));
+    assert!(lines[1].ends_with(",127.0.0.1"), "{}", lines[1]);
 }
 
 #[tokio::test]
