@@ -4,7 +4,7 @@
 //! - composition root: `app` (builds everything from `config`), `cli` (the `voxanne` command)
 //! - adapters: `http` (the JSON API and Twilio's status callbacks), `dashboard` (the clinic's pages)
 //! - use cases: `credentials`, `messaging`, `calendar`, `org_settings`, `team`, `api_keys`,
-//!   `activity` (the audit log), with `tenant` (who asks)
+//!   `activity` (the audit log), `traffic` (the overview's counts), with `tenant` (who asks)
 //!   and `services` (what they work with)
 //! - engines: `dispatch` and `delivery` (the outbox's sender), `google_connection`,
 //!   `twilio_account`, `check` (the Phase 0 suite)
@@ -45,6 +45,7 @@ pub mod sms;
 pub mod store;
 pub mod team;
 pub mod tenant;
+pub mod traffic;
 pub mod twilio_account;
 pub mod vault;
 pub mod verification;

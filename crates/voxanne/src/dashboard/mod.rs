@@ -29,6 +29,7 @@ mod twilio_page;
 mod week;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -42,6 +43,7 @@ pub use self::cookies::CookiePolicy;
 pub use self::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 use self::throttle::SignInThrottle;
 use crate::services::Services;
+use crate::traffic::RecentTraffic;
 
 /// What every dashboard handler shares. Cheap to clone.
 #[derive(Clone)]
@@ -52,7 +54,12 @@ pub struct Dashboard {
     /// The service's public base URL, when configured (an accepted `Origin`).
     public_url: Option<String>,
     throttle: Arc<SignInThrottle>,
+    /// The overview's week of counts, kept for a few seconds.
+    traffic: Arc<RecentTraffic>,
 }
+
+/// How long the overview's counts are kept before they are counted again.
+const TRAFFIC_TTL: Duration = Duration::from_secs(10);
 
 impl Dashboard {
     fn store(&self) -> &crate::store::Store {
@@ -67,6 +74,7 @@ impl Dashboard {
             cookies: CookiePolicy::for_public_url(public_url),
             public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
             throttle: Arc::default(),
+            traffic: Arc::new(RecentTraffic::new(TRAFFIC_TTL)),
         }
     }
 }

@@ -6,15 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use chrono::{DateTime, Days, NaiveTime, SecondsFormat, Utc};
+use chrono::Utc;
 
 use super::Dashboard;
 use super::render::{self, Nav, Section, when};
 use super::session::Admin;
 use super::week::{self, Week};
 use crate::credentials;
-use crate::messaging::{self, MessageQuery, ReadError};
-use crate::outbox::MessageRecord;
 use crate::store::{Credential, CredentialType, VerificationStatus};
 
 /// A status in words with an icon, never colour alone.
@@ -62,12 +60,7 @@ struct OverviewPage {
     credentials: Vec<CredentialRow>,
     attention: Vec<Attention>,
     week: Week,
-    /// The week was summed from the latest texts only (a very busy clinic).
-    capped: bool,
 }
-
-/// Most texts the week's summary reads.
-const WEEK_CAP: usize = 2_000;
 
 fn kind_words(kind: CredentialType) -> &'static str {
     match kind {
@@ -107,30 +100,6 @@ fn attention(credential: &Credential) -> Option<Attention> {
     })
 }
 
-/// The texts of the last 7 days (at most [`WEEK_CAP`], newest first).
-async fn last_week(
-    state: &Dashboard,
-    admin: &Admin,
-    since: DateTime<Utc>,
-) -> Result<Vec<MessageRecord>, ReadError> {
-    let mut messages = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = MessageQuery {
-            since: Some(since.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            limit: Some(100),
-            cursor,
-            ..MessageQuery::default()
-        };
-        let page = messaging::list(&state.services, &admin.caller, query).await?;
-        messages.extend(page.messages);
-        match page.next_cursor {
-            Some(next) if messages.len() < WEEK_CAP => cursor = Some(next),
-            _ => return Ok(messages),
-        }
-    }
-}
-
 pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
     let org = match state.store().get_organization(admin.caller.org()).await {
         Ok(org) => org,
@@ -141,16 +110,15 @@ pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
         Err(err) => return render::internal_error(&err),
     };
     let today = Utc::now().date_naive();
-    let since = today
-        .checked_sub_days(Days::new(6))
-        .unwrap_or(today)
-        .and_time(NaiveTime::MIN)
-        .and_utc();
-    let messages = match last_week(&state, &admin, since).await {
-        Ok(messages) => messages,
+    let traffic = match state
+        .traffic
+        .last_week(&state.services, &admin.caller, today)
+        .await
+    {
+        Ok(traffic) => traffic,
         Err(err) => return render::internal_error(&err),
     };
-    let week = week::summarize(&messages, today);
+    let week = week::chart(&traffic);
     let mut attention: Vec<Attention> = credentials.iter().filter_map(attention).collect();
     if week.flagged > 0 {
         attention.push(Attention {
@@ -179,7 +147,6 @@ pub async fn show(State(state): State<Dashboard>, admin: Admin) -> Response {
                     .map_or_else(|| "never".to_owned(), when),
             })
             .collect(),
-        capped: messages.len() >= WEEK_CAP,
         week,
     };
     render::page(StatusCode::OK, &page)

@@ -1,106 +1,71 @@
-//! The last 7 days at a glance: texts per day by outcome, drawn as an SVG bar chart on the
-//! server (no chart script), the hot-lead time from acceptance to delivery (median), and the
-//! messages flagged for a person.
+//! The last 7 days at a glance, drawn as an SVG bar chart on the server (no chart script): texts
+//! per day by outcome, from the counts of [`crate::traffic`].
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-
-use crate::outbox::{MessageKind, MessageRecord, MessageStatus};
+use crate::traffic::Traffic;
 
 /// Chart geometry, in SVG user units.
-const WIDTH: u32 = 700;
-const HEIGHT: u32 = 220;
-const BASELINE: u32 = 180;
-const TOP: u32 = 20;
-const GROUP: u32 = 100;
-const BAR: u32 = 22;
+const WIDTH: u64 = 700;
+const HEIGHT: u64 = 220;
+const BASELINE: u64 = 180;
+const TOP: u64 = 20;
+const GROUP: u64 = 100;
+const BAR: u64 = 22;
 
 pub struct Bar {
-    pub x: u32,
-    pub y: u32,
-    pub height: u32,
+    pub x: u64,
+    pub y: u64,
+    pub height: u64,
     /// `delivered`, `failed` or `undelivered` (the CSS class and the legend's word).
     pub outcome: &'static str,
-    pub count: u32,
+    pub count: u64,
 }
 
 pub struct Day {
     pub label: String,
     /// Where the day's label sits (the middle of its bars).
-    pub x: u32,
-    pub delivered: u32,
-    pub failed: u32,
-    pub undelivered: u32,
+    pub x: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    pub undelivered: u64,
 }
 
 pub struct Week {
     pub days: Vec<Day>,
     pub bars: Vec<Bar>,
-    pub width: u32,
-    pub height: u32,
-    pub baseline: u32,
-    /// The tallest day's count, written on the axis.
-    pub max: u32,
+    pub width: u64,
+    pub height: u64,
+    pub baseline: u64,
+    /// The tallest bar's count, written on the axis.
+    pub max: u64,
     /// Median hot-lead time from acceptance to delivered, in words ("2.1 s"), if any arrived.
     pub hot_lead_p50: Option<String>,
-    pub flagged: usize,
-    pub total: usize,
+    pub flagged: u64,
     /// A sentence for screen readers (the chart is `role="img"`).
     pub summary: String,
 }
 
-fn day_of(ms: i64) -> Option<NaiveDate> {
-    DateTime::<Utc>::from_timestamp_millis(ms).map(|at| at.date_naive())
-}
-
-/// Sums `messages` (all created in the 7 days up to `today`) by day and outcome.
-pub fn summarize(messages: &[MessageRecord], today: NaiveDate) -> Week {
-    let first = today.checked_sub_days(Days::new(6)).unwrap_or(today);
-    let mut days: Vec<Day> = (0..7u32)
-        .map(|offset| {
-            let date = first
-                .checked_add_days(Days::new(u64::from(offset)))
-                .unwrap_or(today);
-            Day {
-                label: date.format("%a %d").to_string(),
-                x: offset * GROUP + GROUP / 2,
-                delivered: 0,
-                failed: 0,
-                undelivered: 0,
-            }
+pub fn chart(traffic: &Traffic) -> Week {
+    let days: Vec<Day> = (0u64..)
+        .zip(&traffic.days)
+        .map(|(offset, day)| Day {
+            label: day.date.format("%a %d").to_string(),
+            x: offset * GROUP + GROUP / 2,
+            delivered: day.delivered,
+            failed: day.failed,
+            undelivered: day.undelivered,
         })
         .collect();
-    let mut hot_lead_ms: Vec<i64> = Vec::new();
-    for message in messages {
-        let Some(index) = day_of(message.created_at)
-            .and_then(|day| usize::try_from((day - first).num_days()).ok())
-            .filter(|index| *index < days.len())
-        else {
-            continue;
-        };
-        let day = &mut days[index];
-        match message.status {
-            MessageStatus::Delivered | MessageStatus::Read => {
-                day.delivered += 1;
-                if message.kind == MessageKind::HotLead {
-                    hot_lead_ms.push(message.updated_at - message.created_at);
-                }
-            }
-            MessageStatus::Failed => day.failed += 1,
-            MessageStatus::Undelivered => day.undelivered += 1,
-            _ => {}
-        }
-    }
     let max = days
         .iter()
         .flat_map(|day| [day.delivered, day.failed, day.undelivered])
         .max()
         .unwrap_or(0)
         .max(1);
-    let scale = |count: u32| count * (BASELINE - TOP) / max;
+    let scale = |count: u64| count * (BASELINE - TOP) / max;
     let mut bars = Vec::new();
-    for (offset, day) in (0u32..).zip(days.iter()) {
+    for (offset, day) in (0u64..).zip(days.iter()) {
         let left = offset * GROUP + (GROUP - 3 * BAR) / 2;
-        for (slot, (outcome, count)) in (0u32..).zip([
+        for (slot, (outcome, count)) in (0u64..).zip([
             ("delivered", day.delivered),
             ("failed", day.failed),
             ("undelivered", day.undelivered),
@@ -115,10 +80,6 @@ pub fn summarize(messages: &[MessageRecord], today: NaiveDate) -> Week {
             });
         }
     }
-    hot_lead_ms.sort_unstable();
-    let hot_lead_p50 = hot_lead_ms
-        .get(hot_lead_ms.len() / 2)
-        .map(|ms| format!("{:.1} s", *ms as f64 / 1000.0));
     let (delivered, failed, undelivered) = days.iter().fold((0, 0, 0), |(d, f, u), day| {
         (d + day.delivered, f + day.failed, u + day.undelivered)
     });
@@ -132,72 +93,54 @@ pub fn summarize(messages: &[MessageRecord], today: NaiveDate) -> Week {
         height: HEIGHT,
         baseline: BASELINE,
         max,
-        hot_lead_p50,
-        flagged: messages.iter().filter(|m| m.needs_attention).count(),
-        total: messages.len(),
+        hot_lead_p50: traffic
+            .hot_lead_p50
+            .map(|p50| format!("{:.1} s", p50.as_secs_f64())),
+        flagged: traffic.flagged,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::outbox::MessageRecord;
+    use std::time::Duration;
 
-    fn message(
-        day: NaiveDate,
-        status: MessageStatus,
-        kind: MessageKind,
-        took_ms: i64,
-    ) -> MessageRecord {
-        let created = day
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis();
-        MessageRecord {
-            id: "msg_x".into(),
-            org_id: "org_x".into(),
-            credential_id: "cred_x".into(),
-            kind,
-            to: "+14155550100".into(),
-            sender: "+14155550101".into(),
-            body: String::new(),
-            status,
-            twilio_sid: None,
-            segments: 1,
-            error_code: None,
-            reason: None,
-            needs_attention: false,
-            callback_token: String::new(),
-            created_at: created,
-            updated_at: created + took_ms,
-        }
-    }
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::traffic::DayOutcomes;
 
     #[test]
-    fn texts_are_counted_per_day_and_outcome_and_the_hot_lead_median_is_taken() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
-        let yesterday = today.pred_opt().unwrap();
-        let long_ago = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        let messages = vec![
-            message(today, MessageStatus::Delivered, MessageKind::HotLead, 1_000),
-            message(today, MessageStatus::Delivered, MessageKind::HotLead, 3_000),
-            message(today, MessageStatus::Delivered, MessageKind::HotLead, 2_000),
-            message(yesterday, MessageStatus::Failed, MessageKind::Sms, 0),
-            message(yesterday, MessageStatus::Undelivered, MessageKind::Sms, 0),
-            message(long_ago, MessageStatus::Delivered, MessageKind::Sms, 0),
-        ];
-        let week = summarize(&messages, today);
+    fn bars_scale_to_the_busiest_day_and_the_summary_counts_everything() {
+        let first = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let days = (0..7)
+            .map(|n| DayOutcomes {
+                date: first + chrono::Days::new(n),
+                delivered: if n == 6 { 3 } else { 0 },
+                failed: u64::from(n == 5),
+                undelivered: u64::from(n == 5),
+            })
+            .collect();
+        let traffic = Traffic {
+            days,
+            hot_lead_p50: Some(Duration::from_millis(2_000)),
+            flagged: 0,
+        };
+        let week = chart(&traffic);
         assert_eq!(week.days.len(), 7);
-        assert_eq!(week.days[6].delivered, 3);
-        assert_eq!((week.days[5].failed, week.days[5].undelivered), (1, 1));
         assert_eq!(week.max, 3);
         assert_eq!(week.hot_lead_p50.as_deref(), Some("2.0 s"));
         let tallest = week.bars.iter().find(|bar| bar.count == 3).unwrap();
-        assert_eq!(tallest.y, TOP);
+        assert_eq!((tallest.y, tallest.height), (TOP, BASELINE - TOP));
+        assert!(
+            week.bars
+                .iter()
+                .filter(|bar| bar.count == 0)
+                .all(|bar| bar.height == 0)
+        );
         assert!(
             week.summary
                 .contains("3 delivered, 1 failed, 1 undelivered")
         );
+        assert_eq!(week.days[0].label, "Thu 26");
     }
 }

@@ -10,6 +10,7 @@ mod audit;
 pub mod backend;
 mod credentials;
 mod keys;
+mod message_stats;
 mod model;
 mod oauth_states;
 mod orgs;
@@ -26,6 +27,7 @@ pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
 pub use keys::UndecryptableSweep;
+pub use message_stats::{DAY_MS, DayStatusCount};
 pub use model::{
     ApiKeyPrincipal, ApiKeyRecord, Credential, CredentialDisplay, CredentialPatch,
     CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,

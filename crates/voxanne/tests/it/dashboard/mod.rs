@@ -7,6 +7,7 @@ mod client;
 mod flow;
 mod pages;
 mod security;
+mod speed;
 
 use secrecy::SecretString;
 use voxanne::store::Role;
