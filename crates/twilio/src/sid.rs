@@ -4,11 +4,6 @@
 //! mistake that Twilio answers with confusing codes (21470, 90002); parsing into a distinct type
 //! per prefix catches it before a request is sent, with a message that names the field.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Why a string is not a SID of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SidError {
@@ -64,64 +59,20 @@ fn check(
     Ok(())
 }
 
+/// A SID type per kind, on the workspace's one typed-id facility.
 macro_rules! sid_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $shown:literal, [$($prefix:literal),+]) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        typed_id::typed_id! {
+            $(#[$doc])*
+            pub struct $name;
+            error = SidError;
+            check = |input: &str| check(input, $kind, $name::PREFIXES, $shown);
+            debug = named;
+        }
 
         impl $name {
             /// The accepted two-letter prefixes.
             pub const PREFIXES: &'static [&'static str] = &[$($prefix),+];
-
-            /// Parses a SID, rejecting any other kind or shape.
-            pub fn parse(input: &str) -> Result<Self, SidError> {
-                check(input, $kind, Self::PREFIXES, $shown)?;
-                Ok(Self(input.to_owned()))
-            }
-
-            /// The SID as Twilio spells it.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = SidError;
-            fn from_str(s: &str) -> Result<Self, SidError> {
-                Self::parse(s)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Self::parse(&raw).map_err(serde::de::Error::custom)
-            }
         }
     };
 }

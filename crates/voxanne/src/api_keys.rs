@@ -115,6 +115,15 @@ pub async fn revoke(
     Ok(record)
 }
 
+/// Revokes a key named only by its id, as the operator at the command line (actor "CLI").
+pub async fn revoke_as_operator(
+    store: &Store,
+    key: &ApiKeyId,
+) -> Result<ApiKeyRecord, ApiKeysError> {
+    let org = store.api_key_org(key).await?;
+    revoke(store, &Caller::operator(org), key).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dispatch::retry::RetryPolicy;
 use crate::dispatch::{Accounts, DispatchConfig, Dispatcher, Running};
-use crate::outbox::{Db, Outbox};
+use crate::outbox::Outbox;
 use crate::store::Store;
 
 /// The sending side of the service. Cheap to clone.
@@ -23,8 +23,6 @@ pub struct Delivery {
 /// Why delivery cannot be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("the store has neither a SQLite nor a PostgreSQL pool")]
-    NoPool,
     #[error("cannot build the HTTP client for Twilio")]
     Http(#[source] reqwest::Error),
 }
@@ -37,11 +35,6 @@ impl Delivery {
         twilio: twilio::Config,
         config: DispatchConfig,
     ) -> Result<Self, DeliveryError> {
-        let db = match (store.sqlite_pool(), store.postgres_pool()) {
-            (Some(pool), _) => Db::Sqlite(pool.clone()),
-            (None, Some(pool)) => Db::Postgres(pool.clone()),
-            (None, None) => return Err(DeliveryError::NoPool),
-        };
         let http = reqwest::Client::builder()
             .connect_timeout(twilio.connect_timeout)
             .timeout(twilio.timeout)
@@ -50,7 +43,7 @@ impl Delivery {
             .pool_max_idle_per_host(config.concurrency.max(1) * config.workers.max(1))
             .build()
             .map_err(DeliveryError::Http)?;
-        let outbox = Outbox::new(db);
+        let outbox = Outbox::new(store);
         let accounts = Accounts::new(store.clone(), twilio, http);
         let dispatcher = Dispatcher::new(store.clone(), outbox.clone(), accounts, config);
         Ok(Self { outbox, dispatcher })

@@ -37,3 +37,67 @@ impl From<crate::phone::PhoneError> for FieldError {
             .with_hint("Write the number in E.164 form: +, the country code, then the number, e.g. +14155552671.")
     }
 }
+
+/// Refuses C0 control characters (and DEL) other than newline (`\n`, or `\r\n` as a browser's
+/// text area sends it) and tab: a NUL cannot be stored by PostgreSQL and none of them belongs in
+/// a text a person reads.
+pub fn plain_text(field: &str, value: &str) -> Result<(), FieldError> {
+    let mut chars = value.chars().peekable();
+    let mut control = None;
+    while let Some(c) = chars.next() {
+        let newline = c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'));
+        if c.is_ascii_control() && c != '\t' && !newline {
+            control = Some(c);
+            break;
+        }
+    }
+    match control {
+        None => Ok(()),
+        Some(c) => Err(FieldError::new(
+            "control_character",
+            field,
+            format!(
+                "`{field}` contains the control character U+{:04X}, which cannot be sent",
+                u32::from(c)
+            ),
+        )
+        .with_hint("Remove control characters; line breaks (\\n) and tabs are fine.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_and_other_c0_controls_are_refused_naming_the_field() {
+        for bad in [
+            "a\u{0}b",
+            "\u{0}",
+            "bell\u{7}",
+            "esc\u{1b}[1m",
+            "del\u{7f}",
+            "cr\r",
+        ] {
+            let err = plain_text("body", bad).unwrap_err();
+            assert_eq!(
+                (err.code, err.field.as_str()),
+                ("control_character", "body"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn newlines_tabs_and_any_script_pass() {
+        for good in [
+            "line one\nline two",
+            "crlf\r\nline",
+            "a\tb",
+            "王小明 ☎ café",
+            "",
+        ] {
+            assert!(plain_text("body", good).is_ok(), "{good:?}");
+        }
+    }
+}

@@ -5,15 +5,7 @@
 //! (not sequential) so ids leak nothing about volume or order, and use only `[0-9a-z]` so they are
 //! URL-safe and survive case-folding systems.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rand::Rng;
-use sqlx::Database;
-use sqlx::decode::Decode;
-use sqlx::encode::{Encode, IsNull};
-use sqlx::error::BoxDynError;
-use sqlx::types::Type;
 
 /// Number of random characters after the prefix: 26 × log2(36) ≈ 134 bits.
 pub const BODY_LEN: usize = 26;
@@ -58,11 +50,18 @@ fn validate(kind: &'static str, prefix: &'static str, value: &str) -> Result<(),
     }
 }
 
+/// An id type per kind, on the workspace's one typed-id facility, plus what only stored ids
+/// need: a prefix and generation. (Their database encoding is the store's: `store::id_columns`.)
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $prefix:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        // Ids are not secret: Debug shows the id itself, which is what a log reader needs.
+        typed_id::typed_id! {
+            $(#[$doc])*
+            pub struct $name;
+            error = IdError;
+            check = |value: &str| validate($kind, $prefix, value);
+            debug = bare;
+        }
 
         impl $name {
             /// The prefix every id of this kind starts with.
@@ -71,90 +70,6 @@ macro_rules! prefixed_id {
             /// A new random id.
             pub fn generate() -> Self {
                 Self(format!("{}{}", $prefix, random_body()))
-            }
-
-            /// Parses and validates an id given by a user or read from storage.
-            pub fn parse(value: &str) -> Result<Self, IdError> {
-                validate($kind, $prefix, value)?;
-                Ok(Self(value.to_owned()))
-            }
-
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        // Ids are not secret: Debug shows the id itself, which is what a log reader needs.
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(value: &str) -> Result<Self, IdError> {
-                Self::parse(value)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
-                Self::parse(&value).map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl<DB: Database> Type<DB> for $name
-        where
-            String: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <String as Type<DB>>::type_info()
-            }
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <String as Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<'q, DB: Database> Encode<'q, DB> for $name
-        where
-            String: Encode<'q, DB>,
-        {
-            fn encode_by_ref(
-                &self,
-                buf: &mut <DB as Database>::ArgumentBuffer,
-            ) -> Result<IsNull, BoxDynError> {
-                <String as Encode<'q, DB>>::encode_by_ref(&self.0, buf)
-            }
-        }
-
-        // Decoding validates too, so a corrupted row surfaces as an error, not as a bad id.
-        impl<'r, DB: Database> Decode<'r, DB> for $name
-        where
-            String: Decode<'r, DB>,
-        {
-            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-                let raw = <String as Decode<'r, DB>>::decode(value)?;
-                Ok(Self::parse(&raw)?)
             }
         }
     };

@@ -17,6 +17,7 @@ pub mod activity;
 pub mod api_key;
 pub mod api_keys;
 pub mod app;
+pub mod backoff;
 pub mod bench;
 pub mod calendar;
 pub mod check;

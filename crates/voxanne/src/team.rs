@@ -81,6 +81,22 @@ pub async fn add_admin(store: &Store, caller: &Caller, email: &str) -> Result<Ne
     })
 }
 
+/// Adds a user who signs in with `email` and a password they chose (the command line's
+/// `voxanne user create`), in `role`.
+pub async fn add_user_with_password(
+    store: &Store,
+    caller: &Caller,
+    email: &str,
+    password: SecretString,
+    role: Role,
+) -> Result<User, TeamError> {
+    let user = store
+        .create_user(caller.org(), email, password, role)
+        .await?;
+    activity::record(store, caller, AuditAction::AdminAdded, &user.email).await?;
+    Ok(user)
+}
+
 /// Removes an admin, unless they are the clinic's last one.
 pub async fn remove_admin(
     store: &Store,

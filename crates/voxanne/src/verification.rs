@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{Credential, VerificationStatus};
 
-/// Outcome of one check.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// Outcome of one check. (Its OpenAPI schema, `CheckStatusOut`, is derived here so the JSON API
+/// shows the stored shape as it is.)
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CheckStatusOut)]
 pub enum Outcome {
     Pass,
     Fail,
@@ -20,7 +22,8 @@ pub enum Outcome {
 }
 
 /// One check of a verification.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CheckOut)]
 pub struct Check {
     /// e.g. `account`, `phone`, `generic_sms`, `hot_lead_sms`, `token`, `calendar_list`.
     pub id: String,
@@ -38,6 +41,14 @@ pub struct Check {
     /// Segments of a test message that was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u32>,
+    /// A test message's last status: `delivered`, `undelivered`, `failed`, or the status it had
+    /// when the 5 s delivery deadline passed (`sent`: the carrier confirmed nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "delivered")]
+    pub final_status: Option<String>,
+    /// Milliseconds from sending a test message to Twilio reporting it delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_ms: Option<u64>,
 }
 
 impl Check {
@@ -51,6 +62,8 @@ impl Check {
             twilio_code: None,
             message_sid: None,
             segments: None,
+            final_status: None,
+            delivery_ms: None,
         }
     }
 }

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_twilio_error, messages_path, start};
+use crate::support::{
+    assert_twilio_error, messages_path, start, start_with_account, start_with_number,
+};
 
 #[tokio::test]
 async fn account_sid_and_auth_token_fetch_the_account() {
@@ -12,9 +14,7 @@ async fn account_sid_and_auth_token_fetch_the_account() {
         .await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_eq!(response.status(), 200);
     let account: Value = response.json().await.unwrap();
@@ -27,8 +27,7 @@ async fn account_sid_and_auth_token_fetch_the_account() {
 
 #[tokio::test]
 async fn an_api_key_lists_messages_with_the_account_sid_in_the_path() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     let (key, secret) = sandbox.api_key(&creds.account_sid).await;
 
     let response = sandbox
@@ -40,8 +39,7 @@ async fn an_api_key_lists_messages_with_the_account_sid_in_the_path() {
 
 #[tokio::test]
 async fn an_api_key_cannot_fetch_the_account() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (key, secret) = sandbox.api_key(&creds.account_sid).await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
@@ -52,8 +50,7 @@ async fn an_api_key_cannot_fetch_the_account() {
 
 #[tokio::test]
 async fn a_wrong_token_gets_twilios_exact_401_body_and_challenge() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
     let response = sandbox
@@ -74,12 +71,11 @@ async fn a_wrong_token_gets_twilios_exact_401_body_and_challenge() {
 
 #[tokio::test]
 async fn missing_credentials_and_a_wrong_key_secret_are_rejected() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (key, _) = sandbox.api_key(&creds.account_sid).await;
     let path = messages_path(&creds.account_sid);
 
-    let anonymous = sandbox.http.get(sandbox.url(&path)).send().await.unwrap();
+    let anonymous = sandbox.get_plain(&path).await;
     assert_twilio_error(anonymous, 401, 20003).await;
     let wrong_secret = sandbox.get(&key, "wrong", &path).await;
     assert_twilio_error(wrong_secret, 401, 20003).await;
@@ -87,16 +83,11 @@ async fn missing_credentials_and_a_wrong_key_secret_are_rejected() {
 
 #[tokio::test]
 async fn another_accounts_sid_in_the_path_is_rejected() {
-    let sandbox = start().await;
-    let mine = sandbox.account_with(json!({})).await;
+    let (sandbox, mine) = start_with_account().await;
     let theirs = sandbox.account_with(json!({})).await;
 
     let response = sandbox
-        .get(
-            &mine.account_sid,
-            &mine.auth_token,
-            &messages_path(&theirs.account_sid),
-        )
+        .get_as(&mine, &messages_path(&theirs.account_sid))
         .await;
 
     assert_twilio_error(response, 401, 20003).await;
@@ -104,34 +95,19 @@ async fn another_accounts_sid_in_the_path_is_rejected() {
 
 #[tokio::test]
 async fn a_suspended_account_can_be_fetched_but_not_used() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .patch_account(&creds.account_sid, json!({"status": "suspended"}))
         .await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let account: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let account: Value = sandbox.get_json(&creds, &path).await;
     assert_eq!(account["status"], "suspended");
 
-    let send = sandbox
-        .send(
-            &creds,
-            &[("To", "+14155550100"), ("From", &from), ("Body", "hi")],
-        )
-        .await;
+    let send = sandbox.text(&creds, "+14155550100", &from, "hi").await;
     assert_twilio_error(send, 403, 20403).await;
     let list = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
+        .get_as(&creds, &messages_path(&creds.account_sid))
         .await;
     assert_twilio_error(list, 403, 20403).await;
 }
@@ -142,17 +118,14 @@ async fn a_closed_account_no_longer_authenticates() {
     let creds = sandbox.account_with(json!({"status": "closed"})).await;
     let path = format!("/2010-04-01/Accounts/{}.json", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_twilio_error(response, 401, 20003).await;
 }
 
 #[tokio::test]
 async fn test_credentials_cannot_reach_any_resource_but_create_message() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let (user, token) = (
         creds.test_account_sid.as_str(),
         creds.test_auth_token.as_str(),

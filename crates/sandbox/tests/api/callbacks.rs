@@ -15,7 +15,7 @@ use sha1::Sha1;
 use tokio::sync::Mutex;
 use url::form_urlencoded;
 
-use crate::support::{random_number, start};
+use crate::support::{random_number, start_with_number};
 
 #[derive(Debug, Clone)]
 struct Received {
@@ -84,8 +84,7 @@ async fn wait_for(inbox: &Inbox, count: usize) -> Vec<Received> {
 
 #[tokio::test]
 async fn each_status_after_queued_is_posted_in_order_and_signed_with_the_auth_token() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let (url, inbox) = receiver().await;
     let to = random_number();
 
@@ -140,8 +139,7 @@ async fn each_status_after_queued_is_posted_in_order_and_signed_with_the_auth_to
 
 #[tokio::test]
 async fn an_undelivered_callback_carries_the_error_and_the_messaging_service() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let service = sandbox
         .messaging_service(&creds.account_sid, &[&from])
         .await;
@@ -174,8 +172,7 @@ async fn an_undelivered_callback_carries_the_error_and_the_messaging_service() {
 
 #[tokio::test]
 async fn no_callback_is_sent_without_a_status_callback_or_with_test_credentials() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let (url, inbox) = receiver().await;
     let path = format!(
         "/2010-04-01/Accounts/{}/Messages.json",
@@ -198,14 +195,8 @@ async fn no_callback_is_sent_without_a_status_callback_or_with_test_credentials(
         .await;
     assert_eq!(response.status(), 201);
     let plain: serde_json::Value = sandbox
-        .send(
-            &creds,
-            &[("To", &random_number()), ("From", &from), ("Body", "x")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .text_json(&creds, &random_number(), &from, "x")
+        .await;
     sandbox
         .wait_for_status(&creds, plain["sid"].as_str().unwrap(), "delivered")
         .await;

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::support::{Creds, TestSandbox, messages_path, random_number, start};
+use crate::support::{
+    Creds, TestSandbox, messages_path, random_number, start_with_account, start_with_number,
+};
 
 /// The spec file, located as the brief says from the integration repo, or (in a worktree) by
 /// walking up to the `shared` folder.
@@ -125,8 +127,7 @@ const MESSAGE: &str = "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json";
 #[tokio::test]
 async fn every_implemented_operation_answers_what_the_spec_describes() {
     let contract = Contract::load();
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .add_number(&creds.account_sid, &random_number(), false)
         .await;
@@ -198,15 +199,10 @@ async fn every_implemented_operation_answers_what_the_spec_describes() {
 #[tokio::test]
 async fn test_credential_creates_match_the_spec_too() {
     let contract = Contract::load();
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
-    let path = messages_path(&creds.test_account_sid);
-
+    let (sandbox, creds) = start_with_account().await;
     let response = sandbox
-        .post_form(
-            &creds.test_account_sid,
-            &creds.test_auth_token,
-            &path,
+        .send_as_test(
+            &creds,
             &[
                 ("To", "+14155550123"),
                 ("From", "+15005550006"),

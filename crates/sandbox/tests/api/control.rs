@@ -4,18 +4,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{random_number, start};
+use crate::support::{random_number, start, start_with_account, start_with_number};
 
 #[tokio::test]
 async fn health_answers_ok() {
     let sandbox = start().await;
 
-    let response = sandbox
-        .http
-        .get(sandbox.url("/sandbox/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = sandbox.get_plain("/sandbox/health").await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -26,9 +21,7 @@ async fn health_answers_ok() {
 
 #[tokio::test]
 async fn new_accounts_get_distinct_twilio_shaped_credentials() {
-    let sandbox = start().await;
-
-    let a = sandbox.account_with(json!({})).await;
+    let (sandbox, a) = start_with_account().await;
     let b = sandbox
         .account_with(json!({"friendly_name": "B", "type": "Full", "status": "active"}))
         .await;
@@ -47,37 +40,29 @@ async fn new_accounts_get_distinct_twilio_shaped_credentials() {
 
 #[tokio::test]
 async fn bad_control_input_names_the_field() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let numbers = sandbox.url(&format!("/sandbox/accounts/{}/numbers", creds.account_sid));
 
-    let wrong_type = sandbox
-        .http
-        .post(sandbox.url("/sandbox/accounts"))
-        .json(&json!({"type": "Gold"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_type.status(), 400);
-    assert!(wrong_type.text().await.unwrap().contains("Gold"));
-    let not_e164 = sandbox
-        .http
-        .post(&numbers)
-        .json(&json!({"phone_number": "4155550100"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(not_e164.status(), 400);
-    assert!(not_e164.text().await.unwrap().contains("phone_number"));
-    let missing = sandbox
-        .http
-        .post(&numbers)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 400);
-    assert!(missing.text().await.unwrap().contains("phone_number"));
+    let refusals = [
+        (
+            sandbox.url("/sandbox/accounts"),
+            json!({"type": "Gold"}),
+            "Gold",
+        ),
+        (
+            numbers.clone(),
+            json!({"phone_number": "4155550100"}),
+            "phone_number",
+        ),
+        (numbers.clone(), json!({}), "phone_number"),
+    ];
+
+    for (url, body, named) in refusals {
+        let response = sandbox.http.post(url).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(named), "{body}: {text}");
+    }
     let number = random_number();
     sandbox.add_number(&creds.account_sid, &number, true).await;
     let twice = sandbox
@@ -100,26 +85,15 @@ async fn bad_control_input_names_the_field() {
 
 #[tokio::test]
 async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     let body = "<script>alert('x')</script> & more";
-    let created: Value = sandbox
-        .send(&creds, &[("To", &to), ("From", &from), ("Body", body)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = sandbox.text_json(&creds, &to, &from, body).await;
     sandbox
         .wait_for_status(&creds, created["sid"].as_str().unwrap(), "delivered")
         .await;
 
-    let response = sandbox
-        .http
-        .get(sandbox.url("/sandbox/phones"))
-        .send()
-        .await
-        .unwrap();
+    let response = sandbox.get_plain("/sandbox/phones").await;
 
     assert_eq!(response.status(), 200);
     assert!(
@@ -136,11 +110,8 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
     );
     assert!(!html.contains(body));
     let inboxes: Value = sandbox
-        .http
-        .get(sandbox.url("/sandbox/inboxes"))
-        .send()
+        .get_plain("/sandbox/inboxes")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -149,16 +120,10 @@ async fn the_phone_page_shows_inboxes_with_message_text_escaped() {
 
 #[tokio::test]
 async fn a_phone_inbox_lists_messages_newest_last() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     for body in ["first", "second"] {
-        let created: Value = sandbox
-            .send(&creds, &[("To", &to), ("From", &from), ("Body", body)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let created: Value = sandbox.text_json(&creds, &to, &from, body).await;
         sandbox
             .wait_for_status(&creds, created["sid"].as_str().unwrap(), "delivered")
             .await;
@@ -171,11 +136,8 @@ async fn a_phone_inbox_lists_messages_newest_last() {
     assert!(inbox[0]["received_at"].is_string() && inbox[0]["to"] == to.as_str());
     assert!(sandbox.inbox(&random_number()).await.is_empty());
     let typo = sandbox
-        .http
-        .get(sandbox.url("/sandbox/phones/4155550100/messages"))
-        .send()
-        .await
-        .unwrap();
+        .get_plain("/sandbox/phones/4155550100/messages")
+        .await;
     assert_eq!(typo.status().as_u16(), 400, "a typo is not an empty inbox");
 }
 

@@ -2,23 +2,18 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{assert_request_id, assert_twilio_error, random_number, start};
+use crate::support::{
+    assert_request_id, assert_twilio_error, random_number, start, start_with_account,
+    start_with_number,
+};
 
 #[tokio::test]
 async fn a_valid_message_is_created_queued_with_the_specs_fields() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
 
     let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &to),
-                ("From", &from),
-                ("Body", "Hello from the clinic"),
-            ],
-        )
+        .text(&creds, &to, &from, "Hello from the clinic")
         .await;
 
     assert_eq!(response.status(), 201);
@@ -62,8 +57,7 @@ async fn a_valid_message_is_created_queued_with_the_specs_fields() {
 
 #[tokio::test]
 async fn num_segments_follows_gsm7_and_ucs2_rules() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let cases = [
         ("a".repeat(160), "1"),
         ("a".repeat(161), "2"),
@@ -76,22 +70,15 @@ async fn num_segments_follows_gsm7_and_ucs2_rules() {
     ];
     for (body, segments) in cases {
         let message: Value = sandbox
-            .send(
-                &creds,
-                &[("To", &random_number()), ("From", &from), ("Body", &body)],
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .text_json(&creds, &random_number(), &from, &body)
+            .await;
         assert_eq!(message["num_segments"], segments, "{body}");
     }
 }
 
 #[tokio::test]
 async fn each_validation_failure_has_twilios_code() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let unowned = random_number();
     let to = random_number();
     let long = "a".repeat(1601);
@@ -147,8 +134,7 @@ async fn each_validation_failure_has_twilios_code() {
 
 #[tokio::test]
 async fn a_body_of_exactly_1600_characters_and_a_4000_character_callback_are_accepted() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let body = "é".repeat(1600);
     let callback = format!("https://example.com/{}", "a".repeat(4000 - 20));
     assert_eq!(callback.len(), 4000);
@@ -183,22 +169,14 @@ async fn a_body_of_exactly_1600_characters_and_a_4000_character_callback_are_acc
 
 #[tokio::test]
 async fn a_number_without_sms_capability_cannot_send() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let voice_only = random_number();
     sandbox
         .add_number(&creds.account_sid, &voice_only, false)
         .await;
 
     let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("From", &voice_only),
-                ("Body", "x"),
-            ],
-        )
+        .text(&creds, &random_number(), &voice_only, "x")
         .await;
 
     assert_twilio_error(response, 400, 21606).await;
@@ -206,8 +184,7 @@ async fn a_number_without_sms_capability_cannot_send() {
 
 #[tokio::test]
 async fn a_json_body_is_not_understood_and_reads_as_a_missing_to() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let url = sandbox.url(&format!(
         "/2010-04-01/Accounts/{}/Messages.json",
         creds.account_sid
@@ -245,44 +222,21 @@ async fn a_trial_account_texts_only_verified_numbers_with_the_trial_prefix() {
         .unwrap();
     assert_eq!(response.status(), 201);
 
-    let unverified = sandbox
-        .send(
-            &creds,
-            &[("To", &random_number()), ("From", &from), ("Body", "Hi")],
-        )
-        .await;
+    let unverified = sandbox.text(&creds, &random_number(), &from, "Hi").await;
     assert_twilio_error(unverified, 400, 21608).await;
 
-    let sent: Value = sandbox
-        .send(
-            &creds,
-            &[("To", &verified), ("From", &from), ("Body", "Hi")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sent: Value = sandbox.text_json(&creds, &verified, &from, "Hi").await;
     assert_eq!(sent["body"], "Sent from your Twilio trial account - Hi");
 }
 
 #[tokio::test]
 async fn a_messaging_service_message_starts_accepted_without_a_sender() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let service = sandbox
         .messaging_service(&creds.account_sid, &[&from])
         .await;
 
-    let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("MessagingServiceSid", &service),
-                ("Body", "Hi"),
-            ],
-        )
-        .await;
+    let response = sandbox.send_via_service(&creds, &service, "Hi").await;
 
     assert_eq!(response.status(), 201);
     let message: Value = response.json().await.unwrap();
@@ -299,20 +253,10 @@ async fn a_messaging_service_message_starts_accepted_without_a_sender() {
 
 #[tokio::test]
 async fn an_unknown_messaging_service_is_rejected() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     let unknown = format!("MG{:032x}", rand::random::<u128>());
 
-    let response = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", &random_number()),
-                ("MessagingServiceSid", &unknown),
-                ("Body", "Hi"),
-            ],
-        )
-        .await;
+    let response = sandbox.send_via_service(&creds, &unknown, "Hi").await;
 
     assert_twilio_error(response, 400, 21701).await;
 }

@@ -5,27 +5,19 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start,
+    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start, start_with_number,
 };
 
 async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
     let page: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(creds, &messages_path(&creds.account_sid))
+        .await;
     page["messages"].as_array().unwrap().len()
 }
 
 #[tokio::test]
 async fn a_429_fault_answers_20429_with_retry_after_then_the_call_succeeds() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox.arm_fault(json!({"account_sid": creds.account_sid, "fault": "429", "retry_after": 3, "process": true})).await;
     let form = [
         ("To", "+14155550123"),
@@ -47,8 +39,7 @@ async fn a_429_fault_answers_20429_with_retry_after_then_the_call_succeeds() {
 
 #[tokio::test]
 async fn faults_500_and_503_hit_the_next_calls_in_turn() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "500", "count": 2}))
         .await;
@@ -58,24 +49,15 @@ async fn faults_500_and_503_hit_the_next_calls_in_turn() {
     let path = messages_path(&creds.account_sid);
 
     for (status, code) in [(500, 20500), (500, 20500), (503, 20503)] {
-        let response = sandbox
-            .get(&creds.account_sid, &creds.auth_token, &path)
-            .await;
+        let response = sandbox.get_as(&creds, &path).await;
         assert_twilio_error(response, status, code).await;
     }
-    assert_eq!(
-        sandbox
-            .get(&creds.account_sid, &creds.auth_token, &path)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(sandbox.get_as(&creds, &path).await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_hang_holds_the_request_past_the_client_timeout() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
         .await;
@@ -103,8 +85,7 @@ async fn a_hang_holds_the_request_past_the_client_timeout() {
 
 #[tokio::test]
 async fn a_hang_ends_by_dropping_the_connection_after_hang_for() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
         .await;
@@ -129,8 +110,7 @@ async fn a_hang_ends_by_dropping_the_connection_after_hang_for() {
 
 #[tokio::test]
 async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let to = random_number();
     let form = [("To", to.as_str()), ("From", from.as_str()), ("Body", "x")];
 
@@ -151,19 +131,15 @@ async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message()
     let lost = sandbox.send_raw(&creds, &form).await;
     assert!(lost.is_err());
     let page: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
+        .get_json(
+            &creds,
             &format!(
                 "{}?To={}",
                 messages_path(&creds.account_sid),
                 to.replace('+', "%2B")
             ),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         page["messages"].as_array().unwrap().len(),
         1,
@@ -173,8 +149,7 @@ async fn a_close_fault_drops_the_connection_and_process_true_keeps_the_message()
 
 #[tokio::test]
 async fn a_500_with_process_true_still_created_the_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     sandbox
         .arm_fault(json!({"account_sid": creds.account_sid, "fault": "500", "process": true}))
         .await;

@@ -5,22 +5,14 @@ use std::time::Duration;
 use sandbox::scenarios;
 use serde_json::Value;
 
-use crate::support::{random_number, start, start_with};
+use crate::support::{random_number, start_with, start_with_number};
 
 #[tokio::test]
 async fn a_message_goes_through_sending_and_sent_to_delivered_and_lands_in_the_inbox() {
     let sandbox = start_with(Duration::from_millis(40)).await;
     let (creds, from) = sandbox.account_with_number().await;
     let to = random_number();
-    let created: Value = sandbox
-        .send(
-            &creds,
-            &[("To", &to), ("From", &from), ("Body", "Your lead")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = sandbox.text_json(&creds, &to, &from, "Your lead").await;
     let sid = created["sid"].as_str().unwrap();
 
     let sending = sandbox.wait_for_status(&creds, sid, "sending").await;
@@ -40,20 +32,14 @@ async fn a_message_goes_through_sending_and_sent_to_delivered_and_lands_in_the_i
 
 #[tokio::test]
 async fn each_scenario_phone_ends_undelivered_with_its_error_code() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     for (to, code) in [
         (scenarios::UNREACHABLE, 30003),
         (scenarios::UNKNOWN_HANDSET, 30005),
         (scenarios::LANDLINE, 30006),
         (scenarios::CARRIER_FILTERED, 30007),
     ] {
-        let created: Value = sandbox
-            .send(&creds, &[("To", to), ("From", &from), ("Body", "x")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let created: Value = sandbox.text_json(&creds, to, &from, "x").await;
         let message = sandbox
             .wait_for_status(&creds, created["sid"].as_str().unwrap(), "undelivered")
             .await;
@@ -69,21 +55,10 @@ async fn each_scenario_phone_ends_undelivered_with_its_error_code() {
 
 #[tokio::test]
 async fn the_no_receipt_phone_stays_sent() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let created: Value = sandbox
-        .send(
-            &creds,
-            &[
-                ("To", scenarios::NO_RECEIPT),
-                ("From", &from),
-                ("Body", "x"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .text_json(&creds, scenarios::NO_RECEIPT, &from, "x")
+        .await;
     let sid = created["sid"].as_str().unwrap();
 
     sandbox.wait_for_status(&creds, sid, "sent").await;
@@ -97,34 +72,18 @@ async fn a_deleted_message_stops_its_life_without_harm() {
     let sandbox = start_with(Duration::from_millis(20)).await;
     let (creds, from) = sandbox.account_with_number().await;
     let to = random_number();
-    let created: Value = sandbox
-        .send(&creds, &[("To", &to), ("From", &from), ("Body", "x")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = sandbox.text_json(&creds, &to, &from, "x").await;
     let path = format!(
         "/2010-04-01/Accounts/{}/Messages/{}.json",
         creds.account_sid,
         created["sid"].as_str().unwrap()
     );
 
-    let deleted = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let deleted = sandbox.delete_as(&creds, &path).await;
     assert_eq!(deleted.status(), 204);
     tokio::time::sleep(Duration::from_millis(120)).await;
 
     assert!(sandbox.inbox(&to).await.is_empty());
-    let health = sandbox
-        .http
-        .get(sandbox.url("/sandbox/health"))
-        .send()
-        .await
-        .unwrap();
+    let health = sandbox.get_plain("/sandbox/health").await;
     assert_eq!(health.status(), 200);
 }

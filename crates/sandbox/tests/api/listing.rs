@@ -1,10 +1,11 @@
 //! Fetch, List (filters and paging), Delete, and the IncomingPhoneNumbers list.
 
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::support::{
-    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start,
+    Creds, TestSandbox, assert_twilio_error, messages_path, random_number, start_with_account,
+    start_with_number,
 };
 
 async fn create(sandbox: &TestSandbox, creds: &Creds, from: &str, to: &str) -> String {
@@ -19,9 +20,7 @@ async fn create(sandbox: &TestSandbox, creds: &Creds, from: &str, to: &str) -> S
 
 async fn list(sandbox: &TestSandbox, creds: &Creds, query: &str) -> Value {
     let path = format!("{}{query}", messages_path(&creds.account_sid));
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(creds, &path).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -37,8 +36,7 @@ fn sids(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn paging_walks_three_pages_newest_first_with_page_tokens() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let mut created = Vec::new();
     for _ in 0..7 {
         created.push(create(&sandbox, &creds, &from, &random_number()).await);
@@ -102,8 +100,7 @@ async fn paging_walks_three_pages_newest_first_with_page_tokens() {
 
 #[tokio::test]
 async fn to_and_from_filters_keep_only_matching_messages_and_stay_in_the_uris() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let other_from = random_number();
     sandbox
         .add_number(&creds.account_sid, &other_from, true)
@@ -134,8 +131,7 @@ async fn to_and_from_filters_keep_only_matching_messages_and_stay_in_the_uris() 
 
 #[tokio::test]
 async fn date_sent_filters_compare_by_day() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let today = Utc::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
@@ -162,8 +158,7 @@ async fn date_sent_filters_compare_by_day() {
 
 #[tokio::test]
 async fn fetch_then_delete_then_fetch_gives_404_with_twilios_message() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let path = format!(
         "/2010-04-01/Accounts/{}/Messages/{sid}.json",
@@ -174,38 +169,23 @@ async fn fetch_then_delete_then_fetch_gives_404_with_twilios_message() {
         sandbox.fetch_message(&creds, &sid).await["sid"],
         sid.as_str()
     );
-    let deleted = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let deleted = sandbox.delete_as(&creds, &path).await;
     assert_eq!(deleted.status(), 204);
     assert!(deleted.text().await.unwrap().is_empty());
 
-    let gone = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let gone = sandbox.get_as(&creds, &path).await;
     let body = assert_twilio_error(gone, 404, 20404).await;
     assert_eq!(
         body["message"],
         format!("The requested resource {path} was not found")
     );
-    let again = sandbox
-        .http
-        .delete(sandbox.url(&path))
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .send()
-        .await
-        .unwrap();
+    let again = sandbox.delete_as(&creds, &path).await;
     assert_twilio_error(again, 404, 20404).await;
 }
 
 #[tokio::test]
 async fn another_accounts_message_is_not_found() {
-    let sandbox = start().await;
-    let (mine, from) = sandbox.account_with_number().await;
+    let (sandbox, mine, from) = start_with_number().await;
     let (theirs, _) = sandbox.account_with_number().await;
     let sid = create(&sandbox, &mine, &from, &random_number()).await;
     let path = format!(
@@ -213,17 +193,14 @@ async fn another_accounts_message_is_not_found() {
         theirs.account_sid
     );
 
-    let response = sandbox
-        .get(&theirs.account_sid, &theirs.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&theirs, &path).await;
 
     assert_twilio_error(response, 404, 20404).await;
 }
 
 #[tokio::test]
 async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let sms = random_number();
     let voice_only = random_number();
     sandbox.add_number(&creds.account_sid, &sms, true).await;
@@ -235,24 +212,14 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
         creds.account_sid
     );
 
-    let all: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &base)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = sandbox.get_json(&creds, &base).await;
     assert_eq!(all["incoming_phone_numbers"].as_array().unwrap().len(), 2);
 
     let path = format!(
         "{base}?PhoneNumber={}&PageSize=1",
         voice_only.replace('+', "%2B")
     );
-    let page: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = sandbox.get_json(&creds, &path).await;
     let numbers = page["incoming_phone_numbers"].as_array().unwrap();
     assert_eq!(numbers.len(), 1);
     assert_eq!(numbers[0]["phone_number"], voice_only.as_str());
@@ -266,12 +233,7 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
     );
 
     let unowned = format!("{base}?PhoneNumber={}", random_number().replace('+', "%2B"));
-    let none: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &unowned)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let none: Value = sandbox.get_json(&creds, &unowned).await;
     assert!(
         none["incoming_phone_numbers"]
             .as_array()
@@ -282,14 +244,11 @@ async fn incoming_phone_numbers_filter_by_phone_number_and_show_capabilities() {
 
 #[tokio::test]
 async fn a_path_without_json_answers_xml() {
-    let sandbox = start().await;
-    let (creds, from) = sandbox.account_with_number().await;
+    let (sandbox, creds, from) = start_with_number().await;
     let sid = create(&sandbox, &creds, &from, &random_number()).await;
     let path = format!("/2010-04-01/Accounts/{}/Messages/{sid}", creds.account_sid);
 
-    let response = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &path)
-        .await;
+    let response = sandbox.get_as(&creds, &path).await;
 
     assert_eq!(response.status(), 200);
     assert!(
@@ -301,9 +260,7 @@ async fn a_path_without_json_answers_xml() {
     let xml = response.text().await.unwrap();
     assert!(xml.contains("<TwilioResponse><Message>"), "{xml}");
     assert!(xml.contains(&format!("<Sid>{sid}</Sid>")), "{xml}");
-    let missing = sandbox
-        .get(&creds.account_sid, &creds.auth_token, &format!("{path}x"))
-        .await;
+    let missing = sandbox.get_as(&creds, &format!("{path}x")).await;
     assert_eq!(missing.status(), 404);
     assert!(
         missing
@@ -316,8 +273,7 @@ async fn a_path_without_json_answers_xml() {
 
 #[tokio::test]
 async fn a_page_size_above_1000_is_capped() {
-    let sandbox = start().await;
-    let (creds, _) = sandbox.account_with_number().await;
+    let (sandbox, creds, _) = start_with_number().await;
 
     let page = list(&sandbox, &creds, "?PageSize=5000").await;
 

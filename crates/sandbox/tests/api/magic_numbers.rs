@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::{Creds, assert_twilio_error, messages_path, start};
+use crate::support::{Creds, assert_twilio_error, messages_path, start_with_account};
 
 const VALID_FROM: &str = "+15005550006";
 
@@ -14,27 +14,18 @@ async fn send_test(
     from: &str,
     to: &str,
 ) -> reqwest::Response {
-    let path = messages_path(&creds.test_account_sid);
     let form = [
         ("To", to),
         ("From", from),
         ("Body", "magic"),
         ("StatusCallback", "http://127.0.0.1:9/cb"),
     ];
-    sandbox
-        .post_form(
-            &creds.test_account_sid,
-            &creds.test_auth_token,
-            &path,
-            &form,
-        )
-        .await
+    sandbox.send_as_test(creds, &form).await
 }
 
 #[tokio::test]
 async fn the_magic_from_numbers_fail_with_their_codes() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     for (from, code) in [
         ("+15005550001", 21212),
         ("+15005550007", 21606),
@@ -48,8 +39,7 @@ async fn the_magic_from_numbers_fail_with_their_codes() {
 
 #[tokio::test]
 async fn the_magic_to_numbers_fail_with_their_codes() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     for (to, code) in [
         ("+15005550001", 21211),
         ("+15005550002", 21612),
@@ -65,8 +55,7 @@ async fn the_magic_to_numbers_fail_with_their_codes() {
 
 #[tokio::test]
 async fn the_valid_magic_from_creates_a_message_that_is_never_stored_or_sent() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
+    let (sandbox, creds) = start_with_account().await;
     let to = "+14155550123";
 
     let response = send_test(&sandbox, &creds, VALID_FROM, to).await;
@@ -82,15 +71,8 @@ async fn the_valid_magic_from_creates_a_message_that_is_never_stored_or_sent() {
         "test credentials must not deliver"
     );
     let listed: Value = sandbox
-        .get(
-            &creds.account_sid,
-            &creds.auth_token,
-            &messages_path(&creds.account_sid),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&creds, &messages_path(&creds.account_sid))
+        .await;
     assert_eq!(
         listed["messages"].as_array().unwrap().len(),
         0,
@@ -100,17 +82,9 @@ async fn the_valid_magic_from_creates_a_message_that_is_never_stored_or_sent() {
 
 #[tokio::test]
 async fn test_credentials_still_get_the_required_field_checks() {
-    let sandbox = start().await;
-    let creds = sandbox.account_with(json!({})).await;
-    let path = messages_path(&creds.test_account_sid);
-
+    let (sandbox, creds) = start_with_account().await;
     let response = sandbox
-        .post_form(
-            &creds.test_account_sid,
-            &creds.test_auth_token,
-            &path,
-            &[("From", VALID_FROM), ("Body", "x")],
-        )
+        .send_as_test(&creds, &[("From", VALID_FROM), ("Body", "x")])
         .await;
 
     assert_twilio_error(response, 400, 21604).await;

@@ -41,6 +41,20 @@ pub async fn start_with(step_delay: Duration) -> TestSandbox {
     TestSandbox { sandbox, http }
 }
 
+/// A sandbox and a Full, active account without numbers.
+pub async fn start_with_account() -> (TestSandbox, Creds) {
+    let sandbox = start().await;
+    let creds = sandbox.account_with(json!({})).await;
+    (sandbox, creds)
+}
+
+/// A sandbox and a Full, active account with one SMS-capable number: the number too.
+pub async fn start_with_number() -> (TestSandbox, Creds, String) {
+    let sandbox = start().await;
+    let (creds, number) = sandbox.account_with_number().await;
+    (sandbox, creds, number)
+}
+
 /// A random valid US number that is not a scenario phone.
 pub fn random_number() -> String {
     format!("+1415{:07}", rand::random::<u32>() % 10_000_000)
@@ -51,17 +65,24 @@ impl TestSandbox {
         format!("{}{path}", self.sandbox.url())
     }
 
-    /// `POST /sandbox/accounts` with `body`.
-    pub async fn account_with(&self, body: Value) -> Creds {
+    /// A control-API POST that must answer 201 Created; its JSON body.
+    async fn create(&self, path: &str, body: Value) -> Value {
         let response = self
             .http
-            .post(self.url("/sandbox/accounts"))
+            .post(self.url(path))
             .json(&body)
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let creds: Value = response.json().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// `POST /sandbox/accounts` with `body`.
+    pub async fn account_with(&self, body: Value) -> Creds {
+        let creds = self.create("/sandbox/accounts", body).await;
         Creds {
             account_sid: creds["account_sid"].as_str().unwrap().to_owned(),
             auth_token: creds["auth_token"].as_str().unwrap().to_owned(),
@@ -79,23 +100,14 @@ impl TestSandbox {
     }
 
     pub async fn add_number(&self, account_sid: &str, number: &str, sms: bool) -> Value {
-        let url = self.url(&format!("/sandbox/accounts/{account_sid}/numbers"));
-        let response = self
-            .http
-            .post(url)
-            .json(&json!({"phone_number": number, "sms": sms}))
-            .send()
+        let path = format!("/sandbox/accounts/{account_sid}/numbers");
+        self.create(&path, json!({"phone_number": number, "sms": sms}))
             .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
     }
 
     pub async fn api_key(&self, account_sid: &str) -> (String, String) {
-        let url = self.url(&format!("/sandbox/accounts/{account_sid}/keys"));
-        let response = self.http.post(url).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let key: Value = response.json().await.unwrap();
+        let path = format!("/sandbox/accounts/{account_sid}/keys");
+        let key = self.create(&path, json!({})).await;
         (
             key["sid"].as_str().unwrap().to_owned(),
             key["secret"].as_str().unwrap().to_owned(),
@@ -103,18 +115,8 @@ impl TestSandbox {
     }
 
     pub async fn messaging_service(&self, account_sid: &str, numbers: &[&str]) -> String {
-        let url = self.url(&format!(
-            "/sandbox/accounts/{account_sid}/messaging-services"
-        ));
-        let response = self
-            .http
-            .post(url)
-            .json(&json!({"numbers": numbers}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let service: Value = response.json().await.unwrap();
+        let path = format!("/sandbox/accounts/{account_sid}/messaging-services");
+        let service = self.create(&path, json!({"numbers": numbers})).await;
         service["sid"].as_str().unwrap().to_owned()
     }
 
@@ -125,19 +127,7 @@ impl TestSandbox {
     }
 
     pub async fn arm_fault(&self, body: Value) {
-        let response = self
-            .http
-            .post(self.url("/sandbox/faults"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "{:?}",
-            response.text().await
-        );
+        self.create("/sandbox/faults", body).await;
     }
 
     pub async fn inbox(&self, phone: &str) -> Vec<Value> {
@@ -148,6 +138,31 @@ impl TestSandbox {
             .await
             .unwrap()
             .json()
+            .await
+            .unwrap()
+    }
+
+    /// A GET of a control API or web page, with no credentials.
+    pub async fn get_plain(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// A REST GET with `creds`' live credentials.
+    pub async fn get_as(&self, creds: &Creds, path: &str) -> Response {
+        self.get(&creds.account_sid, &creds.auth_token, path).await
+    }
+
+    /// A REST GET with `creds`' live credentials, its JSON body whatever the status.
+    pub async fn get_json(&self, creds: &Creds, path: &str) -> Value {
+        self.get_as(creds, path).await.json().await.unwrap()
+    }
+
+    /// A REST DELETE with `creds`' live credentials.
+    pub async fn delete_as(&self, creds: &Creds, path: &str) -> Response {
+        self.http
+            .delete(self.url(path))
+            .basic_auth(&creds.account_sid, Some(&creds.auth_token))
+            .send()
             .await
             .unwrap()
     }
@@ -182,6 +197,35 @@ impl TestSandbox {
     pub async fn send(&self, creds: &Creds, form: &[(&str, &str)]) -> Response {
         let path = messages_path(&creds.account_sid);
         self.post_form(&creds.account_sid, &creds.auth_token, &path, form)
+            .await
+    }
+
+    /// Create Message of a plain SMS with live credentials.
+    pub async fn text(&self, creds: &Creds, to: &str, from: &str, body: &str) -> Response {
+        self.send(creds, &[("To", to), ("From", from), ("Body", body)])
+            .await
+    }
+
+    /// Create Message through the messaging service `service` to a random number.
+    pub async fn send_via_service(&self, creds: &Creds, service: &str, body: &str) -> Response {
+        let to = random_number();
+        let form = [
+            ("To", to.as_str()),
+            ("MessagingServiceSid", service),
+            ("Body", body),
+        ];
+        self.send(creds, &form).await
+    }
+
+    /// Create Message of a plain SMS with live credentials; the answer's JSON body.
+    pub async fn text_json(&self, creds: &Creds, to: &str, from: &str, body: &str) -> Value {
+        self.text(creds, to, from, body).await.json().await.unwrap()
+    }
+
+    /// Create Message with the account's test credentials.
+    pub async fn send_as_test(&self, creds: &Creds, form: &[(&str, &str)]) -> Response {
+        let path = messages_path(&creds.test_account_sid);
+        self.post_form(&creds.test_account_sid, &creds.test_auth_token, &path, form)
             .await
     }
 

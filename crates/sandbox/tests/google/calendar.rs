@@ -3,14 +3,11 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::support::{CALENDARLIST_RO, EVENTS, Stand};
+use super::support::{CALENDARLIST_RO, EVENTS, Stand, access};
 
 #[tokio::test]
 async fn revoking_the_refresh_token_kills_its_access_tokens_and_later_refreshes() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
 
     let revoke = stand
@@ -23,10 +20,7 @@ async fn revoking_the_refresh_token_kills_its_access_tokens_and_later_refreshes(
 
     assert_eq!(revoke.status(), StatusCode::OK);
     let (status, body) = stand
-        .calendar_get(
-            "/calendars/primary/events",
-            tokens["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/calendars/primary/events", access(&tokens))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["status"], "UNAUTHENTICATED");
@@ -55,20 +49,16 @@ async fn revoking_any_token_ends_the_whole_grant_of_that_user_and_client_only() 
     let revoke = stand
         .http
         .post(format!("{}/revoke", stand.url))
-        .form(&[("token", narrower["access_token"].as_str().unwrap())])
+        .form(&[("token", access(&narrower))])
         .send()
         .await
         .unwrap();
 
     assert_eq!(revoke.status(), StatusCode::OK);
-    let (status, body) = stand
-        .refresh(&client, first["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&client, &first).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_grant");
-    let (status, body) = stand
-        .refresh(&other_client, elsewhere["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&other_client, &elsewhere).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -91,23 +81,12 @@ async fn revoking_an_unknown_token_in_the_form_body_gets_invalid_token() {
 
 #[tokio::test]
 async fn an_expired_access_token_gets_401_unauthenticated() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    stand
-        .control(
-            Method::PUT,
-            "/sandbox/google/settings",
-            json!({"access_token_ttl_secs": 0}),
-        )
-        .await;
+    let (stand, client) = Stand::with_user().await;
+    stand.settings(json!({"access_token_ttl_secs": 0})).await;
     let tokens = stand.tokens(&client, &[EVENTS, CALENDARLIST_RO]).await;
 
     let (status, body) = stand
-        .calendar_get(
-            "/users/me/calendarList",
-            tokens["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/users/me/calendarList", access(&tokens))
         .await;
 
     assert_eq!(tokens["expires_in"], 0);
@@ -137,16 +116,10 @@ async fn a_request_without_a_bearer_token_gets_401() {
 
 #[tokio::test]
 async fn calendar_list_with_only_the_events_scope_gets_403_scope_insufficient() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, _, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
-        .calendar_get(
-            "/users/me/calendarList?maxResults=1",
-            tokens["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/users/me/calendarList?maxResults=1", access(&tokens))
         .await;
 
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -163,8 +136,7 @@ async fn calendar_list_pages_and_filters_by_access_role() {
     let client = stand.client().await;
     let calendars = json!([{"summary": "Dr. A", "time_zone": "Europe/Paris"}, {"summary": "Holidays", "access_role": "reader"}]);
     stand
-        .control(
-            Method::POST,
+        .post(
             "/sandbox/google/users",
             json!({"email": "clinic@example.com", "calendars": calendars}),
         )
@@ -197,9 +169,7 @@ async fn calendar_list_pages_and_filters_by_access_role() {
 
 #[tokio::test]
 async fn an_inserted_event_is_returned_listed_and_visible_to_the_control_api() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let token = stand.tokens(&client, &[EVENTS]).await["access_token"]
         .as_str()
         .unwrap()
@@ -242,9 +212,7 @@ async fn an_inserted_event_is_returned_listed_and_visible_to_the_control_api() {
 
 #[tokio::test]
 async fn an_event_without_an_end_is_refused_with_400() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let token = stand.tokens(&client, &[EVENTS]).await["access_token"]
         .as_str()
         .unwrap()
@@ -269,24 +237,15 @@ async fn an_event_without_an_end_is_refused_with_400() {
 
 #[tokio::test]
 async fn revoking_a_user_from_outside_turns_refresh_into_invalid_grant() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
-        .control(
-            Method::POST,
-            "/sandbox/google/users/clinic@example.com/revoke",
-            json!({}),
-        )
+        .post("/sandbox/google/users/clinic@example.com/revoke", json!({}))
         .await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["revoked_grants"], 1);
-    let (status, body) = stand
-        .refresh(&client, tokens["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&client, &tokens).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
@@ -295,14 +254,10 @@ async fn revoking_a_user_from_outside_turns_refresh_into_invalid_grant() {
 
 #[tokio::test]
 async fn expired_refresh_tokens_get_invalid_grant_but_access_tokens_live_on() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
     let (status, body) = stand
-        .control(
-            Method::POST,
+        .post(
             "/sandbox/google/refresh-tokens/expire",
             json!({"email": "clinic@example.com"}),
         )
@@ -312,44 +267,28 @@ async fn expired_refresh_tokens_get_invalid_grant_but_access_tokens_live_on() {
         (status, body["expired"].as_u64()),
         (StatusCode::OK, Some(1))
     );
-    let (status, body) = stand
-        .refresh(&client, tokens["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&client, &tokens).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body["error_description"],
         "Token has been expired or revoked."
     );
     let (status, _) = stand
-        .calendar_get(
-            "/calendars/primary/events",
-            tokens["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/calendars/primary/events", access(&tokens))
         .await;
     assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn armed_faults_fail_the_next_calls_then_clear() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
-    let token = tokens["access_token"].as_str().unwrap();
+    let token = access(&tokens);
     stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "token", "fault": "503", "count": 2}),
-        )
+        .fault(json!({"endpoint": "token", "fault": "503", "count": 2}))
         .await;
     stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "calendar", "fault": "500"}),
-        )
+        .fault(json!({"endpoint": "calendar", "fault": "500"}))
         .await;
 
     let statuses = [
@@ -378,19 +317,9 @@ async fn armed_faults_fail_the_next_calls_then_clear() {
 #[tokio::test]
 async fn a_slow_fault_holds_the_request_for_the_configured_delay() {
     let stand = Stand::start().await;
+    stand.settings(json!({"slow_delay_ms": 300})).await;
     stand
-        .control(
-            Method::PUT,
-            "/sandbox/google/settings",
-            json!({"slow_delay_ms": 300}),
-        )
-        .await;
-    stand
-        .control(
-            Method::POST,
-            "/sandbox/google/faults",
-            json!({"endpoint": "revoke", "fault": "slow"}),
-        )
+        .fault(json!({"endpoint": "revoke", "fault": "slow"}))
         .await;
 
     let started = std::time::Instant::now();

@@ -4,15 +4,13 @@
 mod calendar;
 mod support;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
-use support::{CALENDARLIST_RO, EVENTS, Pkce, REDIRECT, Stand, query};
+use support::{CALENDARLIST_RO, EVENTS, Pkce, REDIRECT, Stand, access, query};
 
 #[tokio::test]
 async fn allowing_consent_redirects_with_code_scope_and_state_and_the_code_buys_tokens() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let pkce = Pkce::new();
 
     let form = stand
@@ -38,10 +36,7 @@ async fn allowing_consent_redirects_with_code_scope_and_state_and_the_code_buys_
     assert_eq!(body["scope"], format!("{EVENTS} {CALENDARLIST_RO}"));
     assert!(body["refresh_token"].is_string());
     let (status, list) = stand
-        .calendar_get(
-            "/users/me/calendarList",
-            body["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/users/me/calendarList", access(&body))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["items"][0]["id"], "clinic@example.com");
@@ -50,9 +45,7 @@ async fn allowing_consent_redirects_with_code_scope_and_state_and_the_code_buys_
 
 #[tokio::test]
 async fn denying_consent_redirects_with_access_denied_and_the_state() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
 
     let form = stand
         .consent_page(stand.auth_url(&client, &[EVENTS], &Pkce::new(), &[]))
@@ -66,9 +59,7 @@ async fn denying_consent_redirects_with_access_denied_and_the_state() {
 
 #[tokio::test]
 async fn an_unticked_scope_is_missing_from_the_callback_and_from_the_token() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let pkce = Pkce::new();
 
     let form = stand
@@ -83,10 +74,7 @@ async fn an_unticked_scope_is_missing_from_the_callback_and_from_the_token() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["scope"], CALENDARLIST_RO);
     let (status, error) = stand
-        .calendar_get(
-            "/calendars/primary/events",
-            body["access_token"].as_str().unwrap(),
-        )
+        .calendar_get("/calendars/primary/events", access(&body))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -97,9 +85,7 @@ async fn an_unticked_scope_is_missing_from_the_callback_and_from_the_token() {
 
 #[tokio::test]
 async fn a_code_verifier_that_does_not_match_the_challenge_gets_invalid_grant() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let pkce = Pkce::new();
     let code = stand.authorize(&client, &[EVENTS], &pkce, &[]).await;
 
@@ -112,9 +98,7 @@ async fn a_code_verifier_that_does_not_match_the_challenge_gets_invalid_grant() 
 
 #[tokio::test]
 async fn an_unregistered_redirect_uri_shows_an_error_page_and_never_redirects() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let mut url = stand.auth_url(&client, &[EVENTS], &Pkce::new(), &[]);
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     url.query_pairs_mut()
@@ -162,9 +146,7 @@ async fn an_unknown_client_id_shows_an_invalid_client_page() {
 
 #[tokio::test]
 async fn a_code_is_redeemed_only_once() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let pkce = Pkce::new();
     let code = stand.authorize(&client, &[EVENTS], &pkce, &[]).await;
     let (first, _) = stand.exchange(&client, &code, &pkce.verifier).await;
@@ -178,16 +160,8 @@ async fn a_code_is_redeemed_only_once() {
 
 #[tokio::test]
 async fn an_expired_code_gets_invalid_grant() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    stand
-        .control(
-            Method::PUT,
-            "/sandbox/google/settings",
-            json!({"code_ttl_secs": 0}),
-        )
-        .await;
+    let (stand, client) = Stand::with_user().await;
+    stand.settings(json!({"code_ttl_secs": 0})).await;
     let pkce = Pkce::new();
     let code = stand.authorize(&client, &[EVENTS], &pkce, &[]).await;
 
@@ -199,14 +173,9 @@ async fn an_expired_code_gets_invalid_grant() {
 
 #[tokio::test]
 async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
 
-    let (status, body) = stand
-        .refresh(&client, tokens["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&client, &tokens).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_ne!(body["access_token"], tokens["access_token"]);
@@ -216,9 +185,7 @@ async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
 
 #[tokio::test]
 async fn reauthorizing_issues_a_refresh_token_again_only_with_prompt_consent() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     stand.tokens(&client, &[EVENTS]).await;
 
     let pkce = Pkce::new();
@@ -233,9 +200,7 @@ async fn reauthorizing_issues_a_refresh_token_again_only_with_prompt_consent() {
 
 #[tokio::test]
 async fn online_access_issues_no_refresh_token() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
+    let (stand, client) = Stand::with_user().await;
     let pkce = Pkce::new();
     let code = stand
         .authorize(&client, &[EVENTS], &pkce, &[("access_type", "online")])
@@ -249,10 +214,7 @@ async fn online_access_issues_no_refresh_token() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_gets_invalid_client_by_form_and_by_basic_auth() {
-    let stand = Stand::start().await;
-    let client = stand.client().await;
-    stand.user("clinic@example.com").await;
-    let tokens = stand.tokens(&client, &[EVENTS]).await;
+    let (stand, client, tokens) = Stand::with_grant(&[EVENTS]).await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
     let wrong = support::OAuthClient {
         id: client.id.clone(),
@@ -261,32 +223,16 @@ async fn a_wrong_client_secret_gets_invalid_client_by_form_and_by_basic_auth() {
 
     let (by_form, body) = stand.refresh(&wrong, refresh_token).await;
     let by_basic = stand
-        .http
-        .post(format!("{}/token", stand.url))
-        .basic_auth(&client.id, Some(&wrong.secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .refresh_by_basic_auth(&client, &wrong.secret, refresh_token)
+        .await;
     let good_basic = stand
-        .http
-        .post(format!("{}/token", stand.url))
-        .basic_auth(&client.id, Some(&client.secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .refresh_by_basic_auth(&client, &client.secret, refresh_token)
+        .await;
 
     assert_eq!(by_form, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    assert_eq!(by_basic.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(good_basic.status(), StatusCode::OK);
+    assert_eq!(by_basic, StatusCode::UNAUTHORIZED);
+    assert_eq!(good_basic, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -319,9 +265,7 @@ async fn a_refresh_token_is_refused_to_another_client() {
     stand.user("clinic@example.com").await;
     let tokens = stand.tokens(&client, &[EVENTS]).await;
 
-    let (status, body) = stand
-        .refresh(&other, tokens["refresh_token"].as_str().unwrap())
-        .await;
+    let (status, body) = stand.refresh_grant(&other, &tokens).await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "unauthorized_client");

@@ -14,6 +14,8 @@ use url::Url;
 pub const EVENTS: &str = "https://www.googleapis.com/auth/calendar.events";
 pub const CALENDARLIST_RO: &str = "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/google/callback";
+/// The one Google user of `Stand::with_user`.
+pub const USER: &str = "clinic@example.com";
 
 pub struct Stand {
     pub url: String,
@@ -68,6 +70,14 @@ impl Stand {
         Self { url, http }
     }
 
+    /// The stand-in with one OAuth client and one user (`USER`).
+    pub async fn with_user() -> (Self, OAuthClient) {
+        let stand = Self::start().await;
+        let client = stand.client().await;
+        stand.user(USER).await;
+        (stand, client)
+    }
+
     pub async fn control(
         &self,
         method: reqwest::Method,
@@ -83,6 +93,51 @@ impl Stand {
             .unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `with_user` with a fresh grant of `scopes`: the token response too.
+    pub async fn with_grant(scopes: &[&str]) -> (Self, OAuthClient, Value) {
+        let (stand, client) = Self::with_user().await;
+        let tokens = stand.tokens(&client, scopes).await;
+        (stand, client, tokens)
+    }
+
+    /// A control-API POST: its status and JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.control(reqwest::Method::POST, path, body).await
+    }
+
+    /// Arms a fault (`endpoint`, `fault`, `count`) at the stand-in.
+    pub async fn fault(&self, fault: Value) {
+        let (status, body) = self.post("/sandbox/google/faults", fault).await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+
+    /// Refreshes with the client's id and `secret` sent by HTTP Basic auth instead of the form.
+    pub async fn refresh_by_basic_auth(
+        &self,
+        client: &OAuthClient,
+        secret: &str,
+        refresh_token: &str,
+    ) -> StatusCode {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let request = self
+            .http
+            .post(format!("{}/token", self.url))
+            .basic_auth(&client.id, Some(secret))
+            .form(&form);
+        request.send().await.unwrap().status()
+    }
+
+    /// `PUT /sandbox/google/settings` (token lifetimes, delays).
+    pub async fn settings(&self, settings: Value) {
+        let (status, body) = self
+            .control(reqwest::Method::PUT, "/sandbox/google/settings", settings)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     pub async fn client(&self) -> OAuthClient {
@@ -188,15 +243,8 @@ impl Stand {
     }
 
     pub async fn token(&self, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/token", self.url))
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
+        let request = self.http.post(format!("{}/token", self.url)).form(fields);
+        status_and_json(request).await
     }
 
     pub async fn exchange(
@@ -237,17 +285,27 @@ impl Stand {
         body
     }
 
-    pub async fn calendar_get(&self, path: &str, access_token: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .get(format!("{}/calendar/v3{path}", self.url))
-            .bearer_auth(access_token)
-            .send()
+    /// Refreshes the grant behind `tokens` (a token response) as `client`.
+    pub async fn refresh_grant(&self, client: &OAuthClient, tokens: &Value) -> (StatusCode, Value) {
+        self.refresh(client, tokens["refresh_token"].as_str().unwrap())
             .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
     }
+
+    pub async fn calendar_get(&self, path: &str, access_token: &str) -> (StatusCode, Value) {
+        let url = format!("{}/calendar/v3{path}", self.url);
+        status_and_json(self.http.get(url).bearer_auth(access_token)).await
+    }
+}
+
+/// The access token of a token response.
+pub fn access(tokens: &Value) -> &str {
+    tokens["access_token"].as_str().unwrap()
+}
+
+async fn status_and_json(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
 }
 
 pub fn query(url: &Url, name: &str) -> Option<String> {

@@ -59,10 +59,7 @@ fn param<'a>(r: &'a Received, name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn signed_status_callbacks_validate_with_the_accounts_token_and_fail_when_tampered() {
-    let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, "+14155550100", true).await;
-    let client = env.client(account.live());
+    let (_env, account, client) = Env::sender("Full", "+14155550100").await;
     let (base, mut callbacks) = receiver().await;
     let callback_url = format!("{base}/twilio/status?org=clinic-1&msg=42");
     let mut message = NewMessage::new(

@@ -14,12 +14,17 @@ pub fn sms(to: &str, from: &str, body: &str) -> NewMessage {
     NewMessage::new(to, Sender::From(from.to_owned()), body)
 }
 
+/// Sends `body` from `FROM` to `TO` where the send must fail: the error.
+pub async fn refused(client: &twilio::Client, body: &str) -> twilio::Error {
+    client
+        .create_message(&sms(TO, FROM, body))
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn an_auth_token_fetches_the_account_and_lists_its_numbers() {
-    let env = Env::start().await;
-    let account = env.account("Trial").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
+    let (_env, account, client) = Env::sender("Trial", FROM).await;
 
     let fetched = client.fetch_account().await.unwrap();
     assert_eq!(fetched.sid, account.sid());
@@ -51,8 +56,7 @@ async fn an_auth_token_fetches_the_account_and_lists_its_numbers() {
 #[tokio::test]
 async fn an_api_key_lists_and_sends_but_cannot_fetch_the_account() {
     let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
+    let account = env.account_owning("Full", FROM).await;
     let client = env.client(env.api_key(&account).await);
 
     let err = client.fetch_account().await.unwrap_err();
@@ -152,8 +156,7 @@ async fn every_magic_number_gives_its_typed_error_and_retry_class() {
 #[tokio::test]
 async fn validation_errors_come_back_typed() {
     let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
+    let account = env.account_owning("Full", FROM).await;
     env.add_number(&account, "+14155550101", false).await;
     let client = env.client(account.live());
     let cases = [
@@ -181,14 +184,8 @@ async fn validation_errors_come_back_typed() {
 
 #[tokio::test]
 async fn a_trial_account_may_only_text_verified_numbers() {
-    let env = Env::start().await;
-    let account = env.account("Trial").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
-    let err = client
-        .create_message(&sms(TO, FROM, "hi"))
-        .await
-        .unwrap_err();
+    let (env, account, client) = Env::sender("Trial", FROM).await;
+    let err = refused(&client, "hi").await;
     assert_eq!(
         (err.code(), err.retry_class()),
         (Some(21608), RetryClass::NeedsConfiguration)
@@ -205,10 +202,7 @@ async fn a_trial_account_may_only_text_verified_numbers() {
 
 #[tokio::test]
 async fn messages_are_listed_page_by_page_following_next_page_uri() {
-    let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
+    let (_env, _account, client) = Env::sender("Full", FROM).await;
     let mut sent = Vec::new();
     for i in 0..5 {
         sent.push(
@@ -267,10 +261,7 @@ async fn messages_are_listed_page_by_page_following_next_page_uri() {
 
 #[tokio::test]
 async fn a_deleted_message_is_gone_with_a_permanent_404() {
-    let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
+    let (_env, _account, client) = Env::sender("Full", FROM).await;
     let sent = client
         .create_message(&sms(TO, FROM, "to delete"))
         .await
@@ -297,8 +288,7 @@ async fn a_deleted_message_is_gone_with_a_permanent_404() {
 #[tokio::test]
 async fn a_messaging_service_is_fetched_and_an_unknown_one_is_404() {
     let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
+    let account = env.account_owning("Full", FROM).await;
     let mg = MessagingServiceSid::parse(&env.messaging_service(&account, &[FROM]).await).unwrap();
     let client = env.client(account.live());
     assert_eq!(client.fetch_messaging_service(&mg).await.unwrap().sid, mg);
@@ -325,18 +315,14 @@ async fn a_messaging_service_is_fetched_and_an_unknown_one_is_404() {
 #[tokio::test]
 async fn a_suspended_account_can_be_fetched_but_not_used() {
     let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
+    let account = env.account_owning("Full", FROM).await;
     env.set_status(&account, "suspended").await;
     let client = env.client(account.live());
     assert_eq!(
         client.fetch_account().await.unwrap().status,
         AccountStatus::Suspended
     );
-    let err = client
-        .create_message(&sms(TO, FROM, "x"))
-        .await
-        .unwrap_err();
+    let err = refused(&client, "x").await;
     assert_eq!(err.retry_class(), RetryClass::NeedsConfiguration, "{err:?}");
 }
 

@@ -4,21 +4,24 @@ use std::time::{Duration, Instant};
 
 use twilio::{Error, MessageQuery, RetryClass};
 
-use crate::client::{FROM, TO, sms};
+use crate::client::{FROM, TO, refused, sms};
 use crate::support::Env;
+
+/// Every message the account sent to `TO`.
+async fn sent_to_recipient(client: &twilio::Client) -> twilio::Page<twilio::Message> {
+    let query = MessageQuery {
+        to: Some(TO.into()),
+        ..MessageQuery::default()
+    };
+    client.list_messages(&query).await.unwrap()
+}
 
 #[tokio::test]
 async fn a_429_carries_retry_after_and_the_retry_succeeds_after_waiting() {
-    let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
+    let (env, account, client) = Env::sender("Full", FROM).await;
     env.fault(&account, "429", 1, false).await;
 
-    let err = client
-        .create_message(&sms(TO, FROM, "busy"))
-        .await
-        .unwrap_err();
+    let err = refused(&client, "busy").await;
     assert_eq!(
         (err.code(), err.retry_class()),
         (Some(20429), RetryClass::Transient)
@@ -31,13 +34,7 @@ async fn a_429_carries_retry_after_and_the_retry_succeeds_after_waiting() {
     let sent = client.create_message(&sms(TO, FROM, "busy")).await.unwrap();
     assert!(started.elapsed() >= wait);
     // The refused attempt left nothing behind: exactly one message exists.
-    let listed = client
-        .list_messages(&MessageQuery {
-            to: Some(TO.into()),
-            ..MessageQuery::default()
-        })
-        .await
-        .unwrap();
+    let listed = sent_to_recipient(&client).await;
     assert_eq!(
         listed.items.iter().map(|m| &m.sid).collect::<Vec<_>>(),
         vec![&sent.sid]
@@ -64,42 +61,26 @@ async fn server_errors_are_transient_and_not_ambiguous() {
 #[tokio::test]
 async fn a_hang_past_the_timeout_is_an_ambiguous_timeout_and_may_have_sent() {
     let env = Env::start_with(Duration::from_secs(3)).await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
+    let account = env.account_owning("Full", FROM).await;
     let client = env.client_with_timeout(account.live(), Duration::from_millis(300));
     env.fault(&account, "hang", 1, true).await;
 
     let started = Instant::now();
-    let err = client
-        .create_message(&sms(TO, FROM, "maybe sent"))
-        .await
-        .unwrap_err();
+    let err = refused(&client, "maybe sent").await;
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.is_ambiguous());
     assert_eq!(err.retry_class(), RetryClass::Transient);
     assert!(started.elapsed() < Duration::from_secs(2));
     // It did take effect: the message is there.
-    let listed = client
-        .list_messages(&MessageQuery {
-            to: Some(TO.into()),
-            ..MessageQuery::default()
-        })
-        .await
-        .unwrap();
+    let listed = sent_to_recipient(&client).await;
     assert_eq!(listed.items.len(), 1);
 }
 
 #[tokio::test]
 async fn a_connection_closed_after_the_request_is_ambiguous() {
-    let env = Env::start().await;
-    let account = env.account("Full").await;
-    env.add_number(&account, FROM, true).await;
-    let client = env.client(account.live());
+    let (env, account, client) = Env::sender("Full", FROM).await;
     env.fault(&account, "close", 1, false).await;
-    let err = client
-        .create_message(&sms(TO, FROM, "lost answer"))
-        .await
-        .unwrap_err();
+    let err = refused(&client, "lost answer").await;
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.is_ambiguous());
 }

@@ -182,11 +182,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
         .await?;
     // As pgbench does after loading: statistics that still describe the near-empty tables of
     // phase 1 would plan the drain's lookups for 50 rows (autovacuum analyzes only every minute).
-    if let crate::outbox::Db::Postgres(pool) = outbox.db() {
-        sqlx::query("ANALYZE messages, outbox")
-            .execute(pool)
-            .await?;
-    }
+    outbox.refresh_statistics().await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(300);
     let mut left = outbox.backlog().await? as usize;

@@ -25,7 +25,7 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(super) fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             hint: Some(hint.into()),
@@ -87,8 +87,37 @@ pub fn explain(err: &twilio::Error, ctx: &Context<'_>) -> Explanation {
 }
 
 fn explain_code(api: &twilio::ApiError, ctx: &Context<'_>, from: &str, to: &str) -> Explanation {
+    if let Some(known) = known_code(api.code, ctx, from, to) {
+        return known;
+    }
+    if api.http_status == 429 {
+        return Explanation::new(
+            "Twilio is rate-limiting this account (too many requests at once)",
+            "Wait a few seconds and run the check again",
+        );
+    }
+    if api.http_status >= 500 {
+        return Explanation::new(
+            format!("Twilio had an internal error (HTTP {})", api.http_status),
+            "Try again in a few minutes; check status.twilio.com",
+        );
+    }
+    Explanation {
+        message: format!("Twilio refused the request: {}", api.message),
+        hint: api.more_info.as_ref().map(|url| format!("See {url}")),
+        twilio_code: None,
+    }
+}
+
+/// The codes Twilio answers a request with, in our words; `None` for others.
+pub(super) fn known_code(
+    code: u32,
+    ctx: &Context<'_>,
+    from: &str,
+    to: &str,
+) -> Option<Explanation> {
     let account = ctx.account_sid;
-    match api.code {
+    Some(match code {
         20003 if ctx.api_key => Explanation::new(
             format!(
                 "Twilio rejected the credentials: check the API key SID and secret, and that the key belongs to account {account}"
@@ -184,20 +213,8 @@ fn explain_code(api: &twilio::ApiError, ctx: &Context<'_>, from: &str, to: &str)
             format!("The From number {from} belongs to another Twilio account than {account}"),
             "Use a number of this account, or the credentials of the account that owns the number",
         ),
-        _ if api.http_status == 429 => Explanation::new(
-            "Twilio is rate-limiting this account (too many requests at once)",
-            "Wait a few seconds and run the check again",
-        ),
-        _ if api.http_status >= 500 => Explanation::new(
-            format!("Twilio had an internal error (HTTP {})", api.http_status),
-            "Try again in a few minutes; check status.twilio.com",
-        ),
-        _ => Explanation {
-            message: format!("Twilio refused the request: {}", api.message),
-            hint: api.more_info.as_ref().map(|url| format!("See {url}")),
-            twilio_code: None,
-        },
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -2,17 +2,27 @@
 //!
 //! Four checks, in order, each building on the last: the credentials and account, the sender
 //! (a number the account owns that can send SMS, or a Messaging Service), a plain test SMS, and a
-//! real hot-lead alert. A check that cannot meaningfully run is skipped with the reason. The same
-//! [`run`] serves `voxanne check twilio` and the HTTP verify endpoint.
+//! real hot-lead alert. A check that cannot meaningfully run is skipped with the reason. Each test
+//! text passes only once Twilio reports it `delivered` within the plan's deadline (5 s unless
+//! told otherwise): accepted is not delivered. The same [`run`] serves `voxanne check twilio` and
+//! the HTTP verify endpoint.
 
+mod carrier;
+mod delivery;
 mod explain;
+mod results;
 mod retry;
 mod steps;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use self::carrier::explain_delivery;
+pub use self::delivery::{DEFAULT_DELIVER_WITHIN, Delivery, seconds};
 pub use self::explain::{Context, Explanation, explain};
+pub use self::results::{LocalTime, TestResults};
 pub use self::retry::{Attempted, RetryPolicy, may_retry, retrying};
+use crate::masking::mask_sid;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// Which kind of credentials the client holds; API keys cannot read the Account resource.
@@ -78,6 +88,8 @@ pub struct CheckPlan {
     /// Shown in the messages, as the clinic will see it.
     pub clinic_name: String,
     pub retry: RetryPolicy,
+    /// Whether the SMS checks follow their texts to delivery, and for how long.
+    pub delivery: Delivery,
     pub surface: Surface,
 }
 
@@ -95,6 +107,7 @@ impl CheckPlan {
             to,
             clinic_name: clinic_name.into(),
             retry: RetryPolicy::default(),
+            delivery: Delivery::default(),
             surface: Surface::Cli,
         }
     }
@@ -142,6 +155,12 @@ pub struct CheckResult {
     pub message_sid: Option<String>,
     /// Segments of the message a check sent.
     pub segments: Option<u32>,
+    /// The last status Twilio reported for the test text: `delivered`, `undelivered` or
+    /// `failed`; or, for a text not followed (`--no-wait`) or not confirmed by the deadline,
+    /// the status it had then (`queued`, `sent`, …).
+    pub final_status: Option<twilio::MessageStatus>,
+    /// Milliseconds from the create request to Twilio's answer that said `delivered`.
+    pub delivery_ms: Option<u64>,
 }
 
 impl CheckResult {
@@ -154,6 +173,8 @@ impl CheckResult {
             twilio_code: None,
             message_sid: None,
             segments: None,
+            final_status: None,
+            delivery_ms: None,
         }
     }
 
@@ -193,9 +214,36 @@ impl CheckResult {
     }
 }
 
+/// What the run learned about the account, for the results document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountFacts {
+    /// The Account SID with all but its last 4 characters hidden.
+    pub sid_masked: String,
+    /// `None` when it could not be read: API keys cannot read the Account, or the check failed.
+    #[serde(rename = "type")]
+    pub kind: Option<twilio::AccountType>,
+    pub status: Option<twilio::AccountStatus>,
+    pub auth: AuthKind,
+}
+
+impl AccountFacts {
+    /// What the client alone tells: the SID and the kind of credentials.
+    fn unread(client: &twilio::Client, auth: AuthKind) -> Self {
+        Self {
+            sid_masked: mask_sid(client.account_sid().as_str()),
+            kind: None,
+            status: None,
+            auth,
+        }
+    }
+}
+
 /// Every check's outcome, in the order they ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    pub account: AccountFacts,
     pub checks: Vec<CheckResult>,
 }
 
@@ -212,8 +260,18 @@ impl Report {
 
 /// Runs the four checks against the account of `client`.
 pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
+    let started_at = Utc::now();
+    let (checks, account) = run_checks(client, plan).await;
+    Report {
+        started_at,
+        account,
+        checks,
+    }
+}
+
+async fn run_checks(client: &twilio::Client, plan: &CheckPlan) -> (Vec<CheckResult>, AccountFacts) {
     let mut checks = Vec::with_capacity(4);
-    let account = steps::account(client, plan).await;
+    let (account, facts) = steps::account(client, plan).await;
     let account_ok = account.status == CheckStatus::Pass;
     checks.push(account);
     if !account_ok {
@@ -221,7 +279,7 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
         for id in [CheckId::Phone, CheckId::GenericSms, CheckId::HotLeadSms] {
             checks.push(CheckResult::skip(id, reason, None));
         }
-        return Report { checks };
+        return (checks, facts);
     }
     let phone = steps::phone(client, plan).await;
     let phone_ok = phone.status == CheckStatus::Pass;
@@ -236,7 +294,7 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
                     hint.clone(),
                 ));
             }
-            return Report { checks };
+            return (checks, facts);
         }
         Some(Err(mistyped)) => {
             checks.push(CheckResult::mistyped(CheckId::GenericSms, mistyped));
@@ -245,7 +303,7 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
                 "Skipped: the To number must be fixed first",
                 None,
             ));
-            return Report { checks };
+            return (checks, facts);
         }
         Some(Ok(to)) => to,
     };
@@ -257,7 +315,7 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
                 None,
             ));
         }
-        return Report { checks };
+        return (checks, facts);
     }
     let generic = steps::generic_sms(client, plan, to).await;
     let generic_ok = generic.status == CheckStatus::Pass;
@@ -271,7 +329,7 @@ pub async fn run(client: &twilio::Client, plan: &CheckPlan) -> Report {
             None,
         ));
     }
-    Report { checks }
+    (checks, facts)
 }
 
 fn capitalized(text: &str) -> String {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use twilio::{Error, RetryClass};
 
+use crate::backoff::{Backoff, Jitter, Retried, Verdict};
+
 /// Retry budget for one Twilio call of the check suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -26,6 +28,21 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The schedule: no jitter (one person runs the suite, and the waits it reports should be
+    /// the ones it was told), `Retry-After` trusted up to `max_wait`.
+    pub fn schedule(&self) -> Backoff {
+        Backoff {
+            base: self.backoff,
+            cap: self.max_wait,
+            floor: Duration::ZERO,
+            jitter: Jitter::None,
+            retry_after_min: Duration::ZERO,
+            retry_after_max: self.max_wait,
+        }
+    }
+}
+
 /// Whether a call may be repeated after `err`. `idempotent` calls (reads) may also repeat after
 /// ambiguous failures; a create may only repeat when Twilio certainly did not act: no connection,
 /// or 429 (Twilio: "never processed and is always safe to retry").
@@ -40,42 +57,34 @@ pub fn may_retry(err: &Error, idempotent: bool) -> bool {
     }
 }
 
-/// The outcome of a retried call and how many tries it took.
-pub struct Attempted<T> {
-    pub result: Result<T, Error>,
-    pub attempts: u32,
-    /// The total time spent waiting between tries.
-    pub waited: Duration,
-}
+/// The outcome of a retried Twilio call, how many tries it took and how long it waited.
+pub type Attempted<T> = Retried<T, Error>;
 
 /// Runs `call` until it succeeds, fails for good, or the budget is spent.
-pub async fn retrying<T, F, Fut>(policy: RetryPolicy, idempotent: bool, mut call: F) -> Attempted<T>
+pub async fn retrying<T, F, Fut>(policy: RetryPolicy, idempotent: bool, call: F) -> Attempted<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
-    let mut attempts = 1;
-    let mut waited = Duration::ZERO;
-    loop {
-        let result = call().await;
-        match result {
-            Err(err) if attempts < policy.attempts && may_retry(&err, idempotent) => {
-                let backoff = policy.backoff.saturating_mul(1 << (attempts - 1).min(16));
-                let wait = err.retry_after().unwrap_or(backoff).min(policy.max_wait);
-                tracing::info!(attempt = attempts, wait_ms = wait.as_millis() as u64, error = %err, "retrying a Twilio call");
-                tokio::time::sleep(wait).await;
-                waited += wait;
-                attempts += 1;
-            }
-            result => {
-                return Attempted {
-                    result,
-                    attempts,
-                    waited,
-                };
-            }
-        }
-    }
+    policy
+        .schedule()
+        .retry(
+            policy.attempts,
+            call,
+            |err| {
+                if may_retry(err, idempotent) {
+                    Verdict::Retry {
+                        retry_after: err.retry_after(),
+                    }
+                } else {
+                    Verdict::GiveUp
+                }
+            },
+            |err, attempt, wait| {
+                tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying a Twilio call");
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -2,9 +2,14 @@
 
 use std::time::Duration;
 
-use twilio::{AccountStatus, AccountType, MessageStatus, NewMessage, PhoneNumberQuery};
+use tokio::time::Instant;
+use twilio::{AccountStatus, AccountType, NewMessage, PhoneNumberQuery};
 
-use super::{AuthKind, CheckId, CheckPlan, CheckResult, Context, Sender, explain, retrying};
+use super::delivery::{self, Delivery, Followed, seconds};
+use super::{
+    AccountFacts, AuthKind, CheckId, CheckPlan, CheckResult, CheckStatus, Context, Sender, explain,
+    explain_delivery, retrying,
+};
 use crate::hot_lead::{self, Lead};
 use crate::phone::PhoneNumber;
 use crate::sms;
@@ -40,7 +45,21 @@ fn retried(attempts: u32, waited: Duration) -> String {
     }
 }
 
-pub(super) async fn account(client: &twilio::Client, plan: &CheckPlan) -> CheckResult {
+/// The account check, and what it learned of the account's type and status.
+pub(super) async fn account(
+    client: &twilio::Client,
+    plan: &CheckPlan,
+) -> (CheckResult, AccountFacts) {
+    let mut facts = AccountFacts::unread(client, plan.auth);
+    let result = account_check(client, plan, &mut facts).await;
+    (result, facts)
+}
+
+async fn account_check(
+    client: &twilio::Client,
+    plan: &CheckPlan,
+    facts: &mut AccountFacts,
+) -> CheckResult {
     let sid = client.account_sid();
     let ctx = context(client, plan, None, false);
     if plan.auth == AuthKind::ApiKey {
@@ -69,6 +88,8 @@ pub(super) async fn account(client: &twilio::Client, plan: &CheckPlan) -> CheckR
         Ok(account) => account,
         Err(err) => return CheckResult::failed_with(CheckId::Account, explain(&err, &ctx)),
     };
+    facts.kind = Some(account.account_type);
+    facts.status = Some(account.status);
     let name = account
         .friendly_name
         .as_deref()
@@ -174,7 +195,8 @@ pub(super) async fn phone(client: &twilio::Client, plan: &CheckPlan) -> CheckRes
     }
 }
 
-/// Sends `body`; `describe` turns the accepted message into the pass message.
+/// Sends `body` and, unless the plan says not to wait, follows it to its final status;
+/// `describe` says what was sent ("Sent SM… to +1…: 1 segment").
 async fn send(
     id: CheckId,
     client: &twilio::Client,
@@ -189,37 +211,98 @@ async fn send(
         return CheckResult::skip(id, "Skipped: the From number must be fixed first", None);
     };
     let message = NewMessage::new(to.as_str(), sender, body);
+    let requested = Instant::now();
     let out = retrying(plan.retry, false, || client.create_message(&message)).await;
-    match out.result {
-        Ok(sent)
-            if matches!(
-                sent.status,
-                MessageStatus::Failed | MessageStatus::Undelivered
-            ) =>
-        {
+    let accepted = match out.result {
+        Ok(accepted) => accepted,
+        Err(err) => return CheckResult::failed_with(id, explain(&err, &ctx)),
+    };
+    let followed = match plan.delivery {
+        Delivery::NoWait => delivery::accepted_only(&accepted),
+        Delivery::Within(within) => {
+            delivery::follow(client, &accepted, requested, within, &ctx).await
+        }
+    };
+    let sent = describe(&accepted);
+    let retries = retried(out.attempts, out.waited);
+    let mut result = judged(id, &accepted, &followed, &sent, &retries, &ctx);
+    result.message_sid = Some(accepted.sid.to_string());
+    result.final_status = Some(followed.status());
+    result
+}
+
+/// The check's verdict on a text that Twilio accepted.
+fn judged(
+    id: CheckId,
+    accepted: &twilio::Message,
+    followed: &Followed,
+    sent: &str,
+    retries: &str,
+    ctx: &Context<'_>,
+) -> CheckResult {
+    let sid = &accepted.sid;
+    match followed {
+        Followed::AcceptedOnly(seen) => CheckResult::pass(
+            id,
+            format!(
+                "{sent} (status {}; not followed to delivery){retries}",
+                seen.status.as_str()
+            ),
+        ),
+        Followed::Delivered { after } => CheckResult {
+            delivery_ms: Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
+            ..CheckResult::pass(
+                id,
+                format!("{sent}, delivered in {}{retries}", seconds(*after)),
+            )
+        },
+        Followed::Failed(seen) => {
+            let status = seen.status.as_str();
+            let why = explain_delivery(seen.error_code, seen.error_message.as_deref(), ctx);
+            CheckResult::failed_with(
+                id,
+                super::Explanation {
+                    message: format!(
+                        "Twilio marked {sid} {status}: {}",
+                        lowercase_first(&why.message)
+                    ),
+                    ..why
+                },
+            )
+        }
+        Followed::NotConfirmed {
+            last,
+            within,
+            trouble,
+        } => {
+            let status = last.status.as_str();
+            let (why, hint) = match (trouble, last.status) {
+                (Some(trouble), _) => (
+                    format!("reading its status failed: {}", trouble.message),
+                    trouble.hint.clone(),
+                ),
+                (None, twilio::MessageStatus::Sent) => (
+                    "Twilio still reports it sent (the carrier gave no delivery receipt)".to_owned(),
+                    Some("Check that the phone received it: if it did, its carrier sends Twilio no delivery receipts (some carriers and countries do not); if not, look the message up in the Twilio console's Messaging logs".to_owned()),
+                ),
+                (None, _) => (
+                    format!("Twilio still reports it {status} (not yet handed to the carrier)"),
+                    Some("Run the check again; if texts keep waiting in Twilio's queue, send fewer at once or add numbers to the Messaging Service".to_owned()),
+                ),
+            };
             CheckResult {
-                twilio_code: sent.error_code,
-                message_sid: Some(sent.sid.to_string()),
-                ..CheckResult::fail(
+                status: CheckStatus::Fail,
+                hint,
+                twilio_code: trouble.as_ref().and_then(|t| t.twilio_code),
+                ..CheckResult::pass(
                     id,
                     format!(
-                        "Twilio accepted {} but marked it {}: {}",
-                        sent.sid,
-                        sent.status.as_str(),
-                        sent.error_message.as_deref().unwrap_or("no reason given")
+                        "{sent}, but it was not confirmed delivered within {}: {why}",
+                        seconds(*within)
                     ),
-                    "See the message in the Twilio console's Messaging logs",
                 )
             }
         }
-        Ok(sent) => CheckResult {
-            message_sid: Some(sent.sid.to_string()),
-            ..CheckResult::pass(
-                id,
-                format!("{}{}", describe(&sent), retried(out.attempts, out.waited)),
-            )
-        },
-        Err(err) => CheckResult::failed_with(id, explain(&err, &ctx)),
     }
 }
 
@@ -235,11 +318,7 @@ pub(super) async fn generic_sms(
     let segments = sms::count(&body).segments;
     let plural = if segments == 1 { "" } else { "s" };
     let mut result = send(CheckId::GenericSms, client, plan, to, body, |sent| {
-        format!(
-            "Sent {} to {to}: {segments} segment{plural} (status {})",
-            sent.sid,
-            sent.status.as_str()
-        )
+        format!("Sent {} to {to}: {segments} segment{plural}", sent.sid)
     })
     .await;
     if result.message_sid.is_some() {
@@ -269,11 +348,8 @@ pub(super) async fn hot_lead_sms(
     let plural = if counted.segments == 1 { "" } else { "s" };
     let mut result = send(CheckId::HotLeadSms, client, plan, to, body, |sent| {
         format!(
-            "Sent hot-lead alert {} to {to}: {} characters, {} {encoding} segment{plural} (status {})",
-            sent.sid,
-            counted.units,
-            counted.segments,
-            sent.status.as_str()
+            "Sent hot-lead alert {} to {to}: {} characters, {} {encoding} segment{plural}",
+            sent.sid, counted.units, counted.segments
         )
     })
     .await;
@@ -282,4 +358,13 @@ pub(super) async fn hot_lead_sms(
         result.segments = Some(counted.segments);
     }
     result
+}
+
+/// "The carrier …" reads "the carrier …" after a colon; numbers and names ("Twilio …", "+1555…")
+/// stay as written.
+fn lowercase_first(text: &str) -> String {
+    match text.strip_prefix("The ") {
+        Some(rest) => format!("the {rest}"),
+        None => text.to_owned(),
+    }
 }

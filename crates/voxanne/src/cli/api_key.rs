@@ -6,8 +6,9 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::store_args::{CommandError, StoreArgs, finish};
-use crate::activity::{self, AuditAction};
+use crate::api_keys::{self, ApiKeysError, CreatedKey};
 use crate::ids::{ApiKeyId, OrgId};
+use crate::store::StoreError;
 use crate::tenant::Caller;
 
 #[derive(Debug, clap::Args)]
@@ -24,22 +25,26 @@ enum ApiKeyCommand {
     Create {
         #[arg(long)]
         org: OrgId,
+        /// What the key is for, shown on the dashboard and in the audit log.
+        #[arg(long, default_value = "CLI")]
+        name: String,
     },
     /// Revoke an API key by its id (`key_…`).
     Revoke { key_id: ApiKeyId },
 }
 
-/// Writes the operator's change to the organization's audit log (actor "CLI").
-pub(super) async fn audit(
-    store: &crate::store::Store,
-    org: &OrgId,
-    action: AuditAction,
-    object: &str,
-) -> Result<(), CommandError> {
-    let caller = Caller::operator(org.clone());
-    activity::record(store, &caller, action, object)
-        .await
-        .map_err(|activity::ActivityError::Store(err)| CommandError::Store(err))
+/// The use case's refusal as the command line has always worded it (same message, same exit code).
+pub(super) fn command_error(err: ApiKeysError) -> CommandError {
+    match err {
+        ApiKeysError::Store(err) => CommandError::Store(err),
+        ApiKeysError::Activity(crate::activity::ActivityError::Store(err)) => {
+            CommandError::Store(err)
+        }
+        ApiKeysError::NotFound => CommandError::Store(StoreError::NotFound { what: "API key" }),
+        other @ (ApiKeysError::NameMissing
+        | ApiKeysError::NameTooLong
+        | ApiKeysError::NameInvalid) => CommandError::Usage(other.to_string()),
+    }
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -49,10 +54,11 @@ pub async fn run(args: Args) -> ExitCode {
 async fn execute(args: Args) -> Result<(), CommandError> {
     let store = args.store.open_store().await?;
     match args.command {
-        ApiKeyCommand::Create { org } => {
-            let (record, key) = store.create_api_key(&org).await?;
-            let object = format!("{} ({})", crate::api_keys::display_name(&record), record.id);
-            audit(&store, &org, AuditAction::ApiKeyCreated, &object).await?;
+        ApiKeyCommand::Create { org, name } => {
+            let caller = Caller::operator(org.clone());
+            let CreatedKey { record, key } = api_keys::create(&store, &caller, &name)
+                .await
+                .map_err(command_error)?;
             // Shown once, on purpose: this is the only copy of the key.
             let key_text = key.secret().expose_secret();
             args.store.print(
@@ -61,9 +67,9 @@ async fn execute(args: Args) -> Result<(), CommandError> {
             );
         }
         ApiKeyCommand::Revoke { key_id } => {
-            let record = store.revoke_api_key_by_id(&key_id).await?;
-            let object = format!("{} ({})", crate::api_keys::display_name(&record), record.id);
-            audit(&store, &record.org_id, AuditAction::ApiKeyRevoked, &object).await?;
+            let record = api_keys::revoke_as_operator(&store, &key_id)
+                .await
+                .map_err(command_error)?;
             args.store.print(&record, || {
                 format!("API key {key_id} of {} revoked\n", record.org_id)
             });

@@ -5,15 +5,23 @@
 //! missing or malformed credentials or SIDs (nothing is sent to Twilio then; with `--json` the
 //! error is printed as `{"error": {"code": "usage", "message"}}`). A From or To number that is not
 //! E.164 is a failed check, not a usage error: the report still says what else is right.
+//! A test text passes once Twilio reports it delivered within `--deliver-within` seconds; a
+//! `--report` file that cannot be created is a usage error too, found before anything is sent.
 
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use twilio::{AccountSid, ApiKeySid, Credentials, MessagingServiceSid};
 
 use super::EXIT_USAGE;
-use crate::check::{AuthKind, CheckPlan, CheckResult, CheckStatus, Report, Sender};
+use crate::check::{
+    AuthKind, CheckPlan, CheckResult, CheckStatus, Delivery, LocalTime, Report, Sender, TestResults,
+};
 use crate::phone::PhoneNumber;
 
 const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
@@ -62,7 +70,19 @@ pub struct TwilioArgs {
     /// Seconds to wait for each Twilio answer.
     #[arg(long, default_value_t = 15)]
     timeout_secs: u64,
-    /// Print the report as JSON instead of one line per check.
+    /// Seconds each test text has, from its request, to be reported delivered (the plan's target
+    /// is 5); a text still `sent` then fails as not confirmed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    deliver_within: u64,
+    /// Stop at Twilio's acceptance instead of following the test texts to delivery.
+    #[arg(long, conflicts_with = "deliver_within")]
+    no_wait: bool,
+    /// Also write the results as a Markdown document (date and time, account, numbers, each
+    /// check, verdict; never a secret) to this file.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// Print the results as JSON instead of one line per check.
     #[arg(long)]
     json: bool,
 }
@@ -78,7 +98,19 @@ pub async fn run(args: Args) -> ExitCode {
 }
 
 async fn run_twilio(args: TwilioArgs) -> ExitCode {
-    let (client, plan) = match prepare(&args) {
+    let prepared = prepare(&args).and_then(|(client, plan)| {
+        // Created before anything is sent, so a wrong path costs no test texts.
+        let file = args
+            .report
+            .as_ref()
+            .map(|path| {
+                File::create(path)
+                    .map_err(|e| format!("--report: cannot create {}: {e}", path.display()))
+            })
+            .transpose()?;
+        Ok((client, plan, file))
+    });
+    let (client, plan, file) = match prepared {
         Ok(ready) => ready,
         Err(usage) => {
             if args.json {
@@ -90,8 +122,15 @@ async fn run_twilio(args: TwilioArgs) -> ExitCode {
         }
     };
     let report = crate::check::run(&client, &plan).await;
+    let results = TestResults::new(
+        &report,
+        &plan,
+        client.account_sid().as_str(),
+        local_time(report.started_at),
+        env!("CARGO_PKG_VERSION"),
+    );
     if args.json {
-        match serde_json::to_string_pretty(&report) {
+        match serde_json::to_string_pretty(&results) {
             Ok(json) => println!("{json}"),
             Err(err) => {
                 eprintln!("error: cannot print the report as JSON: {err}");
@@ -100,6 +139,18 @@ async fn run_twilio(args: TwilioArgs) -> ExitCode {
         }
     } else {
         print!("{}", render(&report));
+    }
+    if let (Some(mut file), Some(path)) = (file, args.report.as_ref()) {
+        let written = file
+            .write_all(results.to_markdown().as_bytes())
+            .and_then(|()| file.sync_all());
+        match written {
+            Ok(()) => eprintln!("test results written to {}", path.display()),
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
     }
     if report.passed() {
         ExitCode::SUCCESS
@@ -172,10 +223,38 @@ fn prepare(args: &TwilioArgs) -> Result<(twilio::Client, CheckPlan), String> {
     };
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     let client = twilio::Client::new(credentials, config).map_err(|e| e.to_string())?;
-    Ok((
-        client,
-        CheckPlan::new(auth, sender, to, args.clinic_name.clone()),
-    ))
+    let mut plan = CheckPlan::new(auth, sender, to, args.clinic_name.clone());
+    plan.delivery = if args.no_wait {
+        Delivery::NoWait
+    } else {
+        Delivery::Within(Duration::from_secs(args.deliver_within))
+    };
+    Ok((client, plan))
+}
+
+/// `at` in the operator's time zone, named when the zone is known: `TZ`, else the
+/// `/etc/localtime` link (what the C library reads too); otherwise just the local offset.
+fn local_time(at: DateTime<Utc>) -> LocalTime {
+    let named = zone_name().and_then(|name| name.parse::<chrono_tz::Tz>().ok());
+    match named {
+        Some(zone) => LocalTime {
+            time: at.with_timezone(&zone).fixed_offset(),
+            zone: Some(zone.name().to_owned()),
+        },
+        None => LocalTime {
+            time: at.with_timezone(&chrono::Local).fixed_offset(),
+            zone: None,
+        },
+    }
+}
+
+fn zone_name() -> Option<String> {
+    if let Ok(tz) = std::env::var("TZ") {
+        return Some(tz.trim_start_matches(':').to_owned());
+    }
+    let link = std::fs::read_link("/etc/localtime").ok()?;
+    let (_, name) = link.to_str()?.split_once("zoneinfo/")?;
+    Some(name.to_owned())
 }
 
 /// One line per check: `PASS account       …`; failures end with the fix and Twilio's code.

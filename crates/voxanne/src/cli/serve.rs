@@ -35,6 +35,18 @@ pub struct Args {
     /// VOXANNE_GOOGLE_CLIENT_ID and VOXANNE_GOOGLE_CLIENT_SECRET.
     #[arg(long)]
     google_base_url: Option<String>,
+    /// Largest request body accepted, in bytes; larger bodies get 413 (or
+    /// VOXANNE_BODY_LIMIT_BYTES). Default 65536.
+    #[arg(long, value_name = "BYTES")]
+    body_limit_bytes: Option<usize>,
+    /// Sustained requests per second per API key; beyond it, 429 with Retry-After (or
+    /// VOXANNE_RATE_LIMIT_PER_SECOND). Default 20.
+    #[arg(long, value_name = "N")]
+    rate_limit_per_second: Option<std::num::NonZeroU32>,
+    /// Requests one API key may burst above the sustained rate (or VOXANNE_RATE_LIMIT_BURST).
+    /// Default 60.
+    #[arg(long, value_name = "N")]
+    rate_limit_burst: Option<std::num::NonZeroU32>,
 }
 
 /// Prints the error with its causes on one line and returns the exit code.
@@ -55,6 +67,9 @@ pub async fn run(args: Args) -> ExitCode {
         twilio_base_url: args.twilio_base_url,
         public_url: args.public_url,
         google_base_url: args.google_base_url,
+        body_limit_bytes: args.body_limit_bytes,
+        rate_limit_per_second: args.rate_limit_per_second,
+        rate_limit_burst: args.rate_limit_burst,
         ..Overrides::default()
     };
     let settings = match Settings::load(args.config.as_deref(), &overrides) {

@@ -90,6 +90,18 @@ fn describe_given(text: &str) -> String {
     }
 }
 
+/// An API key: its SID (SK…) and its secret, each checked.
+fn api_key(key_sid: &str, key_secret: SecretString) -> Result<(String, SecretValue), FieldError> {
+    let key_sid = sid(
+        "api_key_sid",
+        key_sid,
+        twilio::ApiKeySid::parse,
+        "API key SID (SK…)",
+    )?;
+    let key_secret = secret("api_key_secret", key_secret, SecretField::ApiKeySecret)?;
+    Ok((key_sid.as_str().to_owned(), key_secret))
+}
+
 fn missing(field: &str, hint: &str) -> FieldError {
     FieldError::new("missing_field", field, format!("`{field}` is required.")).with_hint(hint)
 }
@@ -149,18 +161,9 @@ pub fn new_twilio_credential(body: NewTwilioAccount) -> Result<NewCredential, Fi
     let mut secrets = Vec::new();
     let (auth_mode, api_key_sid) = match (body.api_key_sid, body.api_key_secret) {
         (Some(key_sid), Some(key_secret)) => {
-            let key_sid = sid(
-                "api_key_sid",
-                &key_sid,
-                twilio::ApiKeySid::parse,
-                "API key SID (SK…)",
-            )?;
-            secrets.push(secret(
-                "api_key_secret",
-                key_secret,
-                SecretField::ApiKeySecret,
-            )?);
-            (TwilioAuthMode::ApiKey, Some(key_sid.as_str().to_owned()))
+            let (key_sid, key_secret) = api_key(&key_sid, key_secret)?;
+            secrets.push(key_secret);
+            (TwilioAuthMode::ApiKey, Some(key_sid))
         }
         (Some(_), None) => {
             return Err(missing(
@@ -238,19 +241,10 @@ pub fn credential_patch(
     }
     match (body.api_key_sid, body.api_key_secret) {
         (Some(key_sid), Some(key_secret)) => {
-            let key_sid = sid(
-                "api_key_sid",
-                &key_sid,
-                twilio::ApiKeySid::parse,
-                "API key SID (SK…)",
-            )?;
-            secrets.push(secret(
-                "api_key_secret",
-                key_secret,
-                SecretField::ApiKeySecret,
-            )?);
+            let (key_sid, key_secret) = api_key(&key_sid, key_secret)?;
+            secrets.push(key_secret);
             display.auth_mode = Some(TwilioAuthMode::ApiKey);
-            display.api_key_sid = Some(key_sid.as_str().to_owned());
+            display.api_key_sid = Some(key_sid);
             display_changed = true;
         }
         (Some(_), None) => {

@@ -77,7 +77,9 @@ pub async fn verify(
     };
     let mut plan = CheckPlan::new(auth, sender, request.test_to.map(Ok), clinic);
     plan.surface = request.surface;
-    let report = stored_report(&check::run(&account.client, &plan).await);
+    // The report is shown beside the credential, whose Account SID is masked: so is it here.
+    let account_sid = account.client.account_sid().as_str().to_owned();
+    let report = stored_report(&check::run(&account.client, &plan).await, &account_sid);
     drop(account);
     let value = serde_json::to_value(&report).map_err(|err| {
         anyhow::Error::new(err).context("Failed to encode the verification report")
@@ -133,7 +135,9 @@ async fn verify_google(
     })
 }
 
-fn check_record(result: &check::CheckResult) -> Check {
+fn check_record(result: &check::CheckResult, account_sid: &str) -> Check {
+    let masked = crate::masking::mask_sid(account_sid);
+    let mask = |text: &str| text.replace(account_sid, &masked);
     Check {
         id: result.id.as_str().to_owned(),
         status: match result.status {
@@ -141,15 +145,17 @@ fn check_record(result: &check::CheckResult) -> Check {
             CheckStatus::Fail => Outcome::Fail,
             CheckStatus::Skip => Outcome::Skip,
         },
-        message: result.message.clone(),
-        hint: result.hint.clone(),
+        message: mask(&result.message),
+        hint: result.hint.as_deref().map(mask),
         twilio_code: result.twilio_code,
         message_sid: result.message_sid.clone(),
         segments: result.segments,
+        final_status: result.final_status.map(|s| s.as_str().to_owned()),
+        delivery_ms: result.delivery_ms,
     }
 }
 
-fn stored_report(report: &CheckReport) -> Report {
+fn stored_report(report: &CheckReport, account_sid: &str) -> Report {
     let status = if report.passed() {
         VerificationStatus::Verified
     } else {
@@ -157,6 +163,10 @@ fn stored_report(report: &CheckReport) -> Report {
     };
     Report {
         status,
-        checks: report.checks.iter().map(check_record).collect(),
+        checks: report
+            .checks
+            .iter()
+            .map(|check| check_record(check, account_sid))
+            .collect(),
     }
 }

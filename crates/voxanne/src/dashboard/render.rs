@@ -169,8 +169,37 @@ pub fn bad_request(admin: &Admin) -> Response {
     )
 }
 
-/// Logs `err` with its whole chain of causes and answers a page that says nothing about it.
-pub fn internal_error(err: &dyn std::error::Error) -> Response {
+/// Whether `err`, or a cause of it, is the database being out of reach (an outage, not a bug).
+fn is_outage(err: &(dyn std::error::Error + 'static)) -> bool {
+    use crate::calendar::CalendarError;
+    use crate::credentials::CredentialError;
+    use crate::messaging::{ReadError, SendError};
+    use crate::store::StoreError;
+    let mut current = Some(err);
+    while let Some(err) = current {
+        let outage = matches!(err.downcast_ref(), Some(StoreError::Unavailable { .. }))
+            || matches!(err.downcast_ref(), Some(ReadError::Unavailable(_)))
+            || matches!(err.downcast_ref(), Some(SendError::Unavailable(_)))
+            // These wrap the store's error transparently, so the chain skips it.
+            || matches!(
+                err.downcast_ref(),
+                Some(CredentialError::Store(StoreError::Unavailable { .. }))
+            )
+            || matches!(
+                err.downcast_ref(),
+                Some(CalendarError::Store(StoreError::Unavailable { .. }))
+            );
+        if outage {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+/// Logs `err` with its whole chain of causes and answers a page that says nothing about it
+/// (503 with a word of advice when the database is out of reach).
+pub fn internal_error(err: &(dyn std::error::Error + 'static)) -> Response {
     let mut chain = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -179,6 +208,14 @@ pub fn internal_error(err: &dyn std::error::Error) -> Response {
         source = cause.source();
     }
     tracing::error!(error = %chain, "dashboard request failed");
+    if is_outage(err) {
+        return error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Nav::signed_out(),
+            "Try again in a moment",
+            "The database is not reachable right now; try again in a moment.",
+        );
+    }
     error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         Nav::signed_out(),

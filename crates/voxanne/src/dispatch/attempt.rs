@@ -41,9 +41,10 @@ pub fn classify(err: &twilio::Error) -> SendFailure {
             code: twilio_code,
         };
     }
-    // A 500, 502 or 504 may be answered after Twilio created the message (an internal error,
-    // a gateway that lost the answer): as unknown as a timeout. A 503 means "not processed".
-    if matches!(api.http_status, 500 | 502 | 504) {
+    // Any 5xx may be answered after Twilio created the message (an internal error, a gateway
+    // that lost the answer, an overloaded front that still passed the request on): as unknown as
+    // a timeout. Only a 429 (above) and a refused connection prove nothing was created.
+    if api.http_status >= 500 {
         return SendFailure::Ambiguous {
             cause: format!(
                 "Twilio answered HTTP {} (code {}), which may come after the message was created",
@@ -210,7 +211,7 @@ impl Dispatcher {
             };
         }
         let sids: Vec<String> = found.iter().map(|m| m.sid.to_string()).collect();
-        let known = match self.outbox().known_sids(&claim.org_id, &sids).await {
+        let known = match self.outbox().known_sids(&sids).await {
             Ok(known) => known,
             Err(err) => {
                 tracing::warn!(message_id = %claim.message_id, error = %err, "cannot read known SIDs; reconciling later");

@@ -47,6 +47,11 @@ pub struct DispatchConfig {
     /// How long a claim is exclusive. Must exceed the Twilio client's timeout, or a slow send
     /// could be reconciled (and resent) while still in flight.
     pub lease: Duration,
+    /// How often this process says it is alive (its claims are tied to it).
+    pub heartbeat_interval: Duration,
+    /// A process silent this long is taken for dead: its claims are freed at once, without
+    /// waiting out their lease (a send it had in flight is reconciled, never resent blindly).
+    pub silent_after: Duration,
     /// Longest idle sleep (new messages wake the workers at once anyway).
     pub idle_poll: Duration,
     /// Wait after an ambiguous send before asking Twilio about it.
@@ -70,6 +75,8 @@ impl Default for DispatchConfig {
             concurrency: 64,
             workers: 2,
             lease: Duration::from_secs(60),
+            heartbeat_interval: Duration::from_secs(1),
+            silent_after: Duration::from_secs(5),
             idle_poll: Duration::from_secs(1),
             reconcile_delay: Duration::from_secs(10),
             stuck_after: Duration::from_secs(10 * 60),

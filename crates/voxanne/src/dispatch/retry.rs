@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use crate::backoff::{Backoff, Jitter};
 use crate::outbox::reason;
 
 /// A failed send, in the classes the policy distinguishes.
@@ -119,10 +120,10 @@ impl RetryPolicy {
                 };
             }
             SendFailure::RateLimited { retry_after, .. } => {
-                let delay = match retry_after {
-                    Some(wait) => (*wait).clamp(self.retry_after_min, self.retry_after_max),
-                    None => self.backoff(attempts, rng).max(self.retry_after_min),
-                };
+                let delay = self
+                    .schedule()
+                    .wait(attempts, *retry_after, rng)
+                    .max(self.retry_after_min);
                 (
                     delay,
                     format!(
@@ -164,16 +165,23 @@ impl RetryPolicy {
         }
     }
 
-    /// Full-jitter exponential backoff: a random wait below `min(cap, base * 2^(attempts-1))`,
-    /// never below a tenth of `base` so a retry storm cannot spin.
+    /// The schedule: full jitter (many messages fail together when Twilio is busy, and must
+    /// not come back together), never below a tenth of `base` so a retry storm cannot spin.
+    pub fn schedule(&self) -> Backoff {
+        Backoff {
+            base: self.base,
+            cap: self.cap,
+            floor: self.base / 10,
+            jitter: Jitter::Full,
+            retry_after_min: self.retry_after_min,
+            retry_after_max: self.retry_after_max,
+        }
+    }
+
+    /// The wait after attempt number `attempts` when Twilio named none: a random wait below
+    /// `min(cap, base * 2^(attempts-1))`, never below a tenth of `base`.
     pub fn backoff(&self, attempts: u32, rng: &mut impl Rng) -> Duration {
-        let exponent = attempts.saturating_sub(1).min(30);
-        let ceiling = self.base.saturating_mul(1u32 << exponent).min(self.cap);
-        let floor = self.base / 10;
-        let ceiling_ms = u64::try_from(ceiling.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        Duration::from_millis(rng.random_range(0..=ceiling_ms)).max(floor)
+        self.schedule().delay(attempts, rng)
     }
 }
 

@@ -6,7 +6,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::Dispatcher;
-use crate::outbox::now_ms;
+use crate::outbox::{millis, now_ms};
 
 /// The running background tasks; [`Running::stop`] ends them after their current step.
 pub struct Running {
@@ -26,14 +26,46 @@ impl Running {
 }
 
 impl Dispatcher {
-    /// Spawns `config.workers` worker loops and the stuck-message reconciler.
+    /// Spawns the heartbeat, `config.workers` worker loops and the stuck-message reconciler
+    /// (which first catches up on every message left unfinished before this start).
     pub fn start(&self) -> Running {
+        let started_at = now_ms();
         let (stop, stopped) = watch::channel(false);
         let mut tasks: Vec<JoinHandle<()>> = (0..self.config().workers.max(1))
             .map(|_| tokio::spawn(self.clone().work(stopped.clone())))
             .collect();
-        tasks.push(tokio::spawn(self.clone().watch_stuck(stopped)));
+        tasks.push(tokio::spawn(self.clone().heartbeat(stopped.clone())));
+        tasks.push(tokio::spawn(self.clone().watch_stuck(started_at, stopped)));
         Running { stop, tasks }
+    }
+
+    /// Says every `heartbeat_interval` that this process is alive, and frees the claims of
+    /// processes silent for `silent_after` (a crashed one's messages go out within seconds).
+    async fn heartbeat(self, mut stopped: watch::Receiver<bool>) {
+        let config = self.config();
+        let worker = config.worker_id.clone();
+        while !*stopped.borrow() {
+            let now = now_ms();
+            if let Err(err) = self.outbox().heartbeat(&worker, now).await {
+                tracing::warn!(error = %err, "heartbeat failed; retrying");
+            }
+            match self
+                .outbox()
+                .free_dead_claims(now.saturating_sub(millis(config.silent_after)), now)
+                .await
+            {
+                Ok(0) => {}
+                Ok(freed) => {
+                    tracing::warn!(freed, "claims of a silent dispatcher were freed");
+                    self.wake();
+                }
+                Err(err) => tracing::warn!(error = %err, "freeing silent workers' claims failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(config.heartbeat_interval) => {}
+                _ = stopped.changed() => {}
+            }
+        }
     }
 
     async fn work(self, mut stopped: watch::Receiver<bool>) {
@@ -66,7 +98,14 @@ impl Dispatcher {
         }
     }
 
-    async fn watch_stuck(self, mut stopped: watch::Receiver<bool>) {
+    async fn watch_stuck(self, started_at: i64, mut stopped: watch::Receiver<bool>) {
+        match self.catch_up(started_at).await {
+            Ok(0) => {}
+            Ok(advanced) => tracing::info!(advanced, "statuses caught up after the start"),
+            Err(err) => {
+                tracing::warn!(error = %err, "catching up on statuses after the start failed")
+            }
+        }
         while !*stopped.borrow() {
             if let Err(err) = self.reconcile_stuck_once().await {
                 tracing::warn!(error = %err, "stuck-message reconciliation failed; retrying later");

@@ -9,16 +9,41 @@ impl Dispatcher {
     /// Fetches up to 100 quiet, unfinished messages from Twilio and applies their status.
     /// Returns how many moved forward.
     pub async fn reconcile_stuck_once(&self) -> Result<usize, super::DispatchError> {
+        let quiet_since = now_ms().saturating_sub(millis(self.config().stuck_after));
+        Ok(self.reconcile_quiet_since(quiet_since).await?.1)
+    }
+
+    /// After a start: every unfinished message not updated since `started_at` is fetched from
+    /// Twilio at once (their callbacks may have arrived while no process listened), in batches
+    /// until none is left. Returns how many moved forward.
+    pub async fn catch_up(&self, started_at: i64) -> Result<usize, super::DispatchError> {
+        let mut advanced = 0;
+        loop {
+            let (seen, moved) = self.reconcile_quiet_since(started_at).await?;
+            advanced += moved;
+            if seen == 0 {
+                return Ok(advanced);
+            }
+        }
+    }
+
+    /// One batch of unfinished messages quiet since `quiet_since`: (how many were looked at,
+    /// how many moved forward). Each one looked at is touched, so it leaves the batch.
+    async fn reconcile_quiet_since(
+        &self,
+        quiet_since: i64,
+    ) -> Result<(usize, usize), super::DispatchError> {
         let config = self.config();
         let now = now_ms();
         let stuck = self
             .outbox()
             .stuck(
-                now.saturating_sub(millis(config.stuck_after)),
+                quiet_since,
                 now.saturating_sub(millis(config.stuck_horizon)),
                 100,
             )
             .await?;
+        let seen = stuck.len();
         let mut advanced = 0;
         for message in stuck {
             let fetched = match (
@@ -58,6 +83,6 @@ impl Dispatcher {
                 self.outbox().touch(&message.id, now_ms()).await?;
             }
         }
-        Ok(advanced)
+        Ok((seen, advanced))
     }
 }

@@ -1,12 +1,12 @@
-//! Retry schedule for transient Google failures (5xx, 429, network): exponential with full
-//! jitter, capped, and honouring `Retry-After` up to the cap.
+//! Retrying transient Google failures (5xx, 429, network): which errors are retried and how many
+//! times; the waits (exponential with full jitter, capped, `Retry-After` honoured up to the cap)
+//! come from [`crate::backoff`].
 
 use std::future::Future;
 use std::time::Duration;
 
-use rand::Rng;
-
 use super::{Error, ErrorKind};
+use crate::backoff::{Jitter, Verdict};
 
 #[derive(Clone, Debug)]
 pub struct Backoff {
@@ -29,44 +29,43 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// The schedule: full jitter, `Retry-After` trusted up to `max_delay`.
+    pub fn schedule(&self) -> crate::backoff::Backoff {
+        crate::backoff::Backoff {
+            base: self.base,
+            cap: self.max_delay,
+            floor: Duration::ZERO,
+            jitter: Jitter::Full,
+            retry_after_min: Duration::ZERO,
+            retry_after_max: self.max_delay,
+        }
+    }
+
     /// The wait before retry number `retry` (1-based): a random duration in
     /// `[0, min(max_delay, base * 2^(retry-1))]`, or the server's `Retry-After` clamped to
     /// `max_delay` when it gave one.
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_delay);
-        }
-        let ceiling = self
-            .base
-            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
-            .min(self.max_delay);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=millis))
+        self.schedule().wait(retry, retry_after, &mut rand::rng())
     }
 
     /// Runs `operation` until it succeeds, fails for a non-transient reason, or runs out of
     /// attempts; returns the last error then. `invalid_grant` is never retried.
-    pub async fn retry<T, F, Fut>(&self, mut operation: F) -> Result<T, Error>
+    pub async fn retry<T, F, Fut>(&self, operation: F) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let mut attempt = 1;
-        loop {
-            match operation().await {
-                Err(error)
-                    if error.kind() == ErrorKind::Transient && attempt < self.max_attempts =>
-                {
-                    let retry_after = match &error {
-                        Error::Unavailable { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    tokio::time::sleep(self.delay(attempt, retry_after)).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        let verdict = |error: &Error| match error {
+            _ if error.kind() != ErrorKind::Transient => Verdict::GiveUp,
+            Error::Unavailable { retry_after, .. } => Verdict::Retry {
+                retry_after: *retry_after,
+            },
+            _ => Verdict::Retry { retry_after: None },
+        };
+        self.schedule()
+            .retry(self.max_attempts, operation, verdict, |_, _, _| {})
+            .await
+            .result
     }
 }
 

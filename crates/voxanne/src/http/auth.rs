@@ -24,10 +24,19 @@ fn unauthorized(message: &'static str) -> ApiError {
 
 /// The token of an `Authorization: Bearer …` header (scheme case-insensitive, as RFC 7235 says).
 fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
-        .get(AUTHORIZATION)
+    let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+    let header = headers
+        .next()
         .ok_or_else(|| unauthorized("No API key was sent."))?;
+    // Two credentials for one request: which one a proxy or a client library would honour is
+    // anybody's guess, so neither is.
+    if headers.next().is_some() {
+        return Err(ApiError::BadRequest {
+            code: "multiple_authorization_headers",
+            message: "The request carries more than one Authorization header.",
+            hint: "Send exactly one `Authorization: Bearer <API key>` header.",
+        });
+    }
     let value = header
         .to_str()
         .map_err(|_| unauthorized("The Authorization header is not valid text."))?;

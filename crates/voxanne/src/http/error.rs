@@ -37,6 +37,13 @@ pub enum ApiError {
     NoRoute,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request is malformed as a whole (not one field): 400.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: &'static str,
+        hint: &'static str,
+    },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("rate limit exceeded; retry after {retry_after_secs}s")]
@@ -126,6 +133,7 @@ impl ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -183,6 +191,11 @@ impl ApiError {
                         .to_owned(),
                 ),
             ),
+            ApiError::BadRequest {
+                code,
+                message,
+                hint,
+            } => plain(code, (*message).to_owned(), Some((*hint).to_owned())),
             ApiError::PayloadTooLarge { limit } => plain(
                 "payload_too_large",
                 format!("The request body is larger than the {limit} bytes this API accepts."),
@@ -290,11 +303,7 @@ impl From<StoreError> for ApiError {
                 hint: "Send `Authorization: Bearer <your organization's API key>`.",
             },
             StoreError::Undecryptable { .. } => ApiError::undecryptable(),
-            StoreError::Database(
-                ref source @ (sqlx::Error::PoolTimedOut
-                | sqlx::Error::Io(_)
-                | sqlx::Error::PoolClosed),
-            ) => {
+            StoreError::Unavailable { ref source } => {
                 tracing::warn!(error = %source, "the database is not reachable");
                 ApiError::Unavailable {
                     message: "The database is not reachable right now.",

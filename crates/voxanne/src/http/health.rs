@@ -34,20 +34,13 @@ pub async fn healthz() -> Json<HealthOut> {
         (status = 503, description = "The database is not reachable", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthOut>, ApiError> {
-    let store = state.store();
-    let ping = if let Some(pool) = store.sqlite_pool() {
-        sqlx::query("SELECT 1").execute(pool).await.map(drop)
-    } else if let Some(pool) = store.postgres_pool() {
-        sqlx::query("SELECT 1").execute(pool).await.map(drop)
-    } else {
-        Ok(())
-    };
-    match ping {
+    match state.store().ping().await {
         Ok(()) => Ok(Json(HealthOut {
             status: "ready".to_owned(),
         })),
         Err(err) => {
-            tracing::warn!(error = %err, "readiness check: the database does not answer");
+            let err: &(dyn std::error::Error + 'static) = &err;
+            tracing::warn!(error = err, "readiness check: the database does not answer");
             Err(ApiError::Unavailable {
                 message: "The database is not reachable.",
             })

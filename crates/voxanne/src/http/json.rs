@@ -45,7 +45,13 @@ where
                         message: format!("the body could not be read ({other})"),
                     },
                 })?;
-        let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+        // No body and a JSON `null` both mean "nothing given" (the document lets optional bodies
+        // be null); a missing required field is then named like any other.
+        let bytes: &[u8] = if bytes.is_empty() || bytes.trim_ascii() == b"null" {
+            b"{}"
+        } else {
+            &bytes
+        };
         parse(bytes).map(JsonBody)
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::{ErrorBody, ErrorDetail};
+use super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::request_id;
 use crate::messaging::{self, CallbackError, StatusCallback};
 
@@ -36,6 +36,7 @@ fn forbidden() -> Response {
     responses(
         (status = 204, description = "Applied, or already known"),
         (status = 403, description = "Not signed by this organization's Twilio account", body = ErrorBody),
+        (status = 503, description = "The report could not be recorded now (Twilio retries)", body = ErrorBody),
     )
 )]
 pub async fn post_status_callback(
@@ -69,7 +70,10 @@ pub async fn post_status_callback(
                 error = format!("{err:#}"),
                 "status callback: store unavailable"
             );
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            ApiError::Unavailable {
+                message: "The status report could not be recorded right now; Twilio will retry.",
+            }
+            .into_response()
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum ReadError {
     /// No such message in the caller's organization (another organization's looks the same).
     #[error("no such message in this organization")]
     NotFound,
+    /// The database cannot be reached right now.
+    #[error("the messages cannot be read right now")]
+    Unavailable(#[source] crate::outbox::OutboxError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

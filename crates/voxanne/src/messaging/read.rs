@@ -13,6 +13,9 @@ use crate::services::Services;
 use crate::tenant::Caller;
 
 fn unexpected(err: crate::outbox::OutboxError, doing: &'static str) -> ReadError {
+    if err.is_outage() {
+        return ReadError::Unavailable(err);
+    }
     ReadError::Unexpected(anyhow::Error::new(err).context(doing))
 }
 
@@ -88,6 +91,15 @@ pub async fn list(
 }
 
 fn filter_of(query: MessageQuery) -> Result<ListFilter, ReadError> {
+    // A filter given empty (`?status=`) filters nothing, as if it were left out.
+    let given = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let query = MessageQuery {
+        status: given(query.status),
+        to: given(query.to),
+        since: given(query.since),
+        cursor: given(query.cursor),
+        ..query
+    };
     let status = query
         .status
         .as_deref()
@@ -166,6 +178,20 @@ mod tests {
             (1_700_000_000_000, id.to_string())
         );
         assert!(parse_cursor("bm90IGEgY3Vyc29y").is_err());
+    }
+
+    #[test]
+    fn an_empty_filter_filters_nothing() {
+        let filter = filter_of(MessageQuery {
+            status: Some(String::new()),
+            to: Some(" ".to_owned()),
+            since: Some(String::new()),
+            cursor: Some(String::new()),
+            ..MessageQuery::default()
+        })
+        .unwrap();
+        assert!(filter.status.is_none() && filter.to.is_none());
+        assert!(filter.since.is_none() && filter.after.is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::field::FieldError;
+use crate::field::{FieldError, plain_text};
 use crate::hot_lead::{self, Lead};
 use crate::ids::{CredentialId, MessageId};
 use crate::outbox::idempotency::{self, IdempotencyKey};
@@ -16,7 +16,7 @@ use crate::outbox::{
 use crate::phone::{PhoneError, PhoneNumber};
 use crate::services::Services;
 use crate::sms;
-use crate::store::{Credential, CredentialType, StoreError};
+use crate::store::{Credential, CredentialType, MAX_ALERT_RECIPIENTS, StoreError};
 use crate::tenant::Caller;
 use crate::twilio_account::{self, Unusable, sender_label};
 
@@ -93,6 +93,9 @@ pub enum SendError {
     NoRecipients,
     #[error("the idempotency key was already used with a different request in the last 24 hours")]
     IdempotencyKeyReused,
+    /// The database cannot be reached right now: nothing was queued.
+    #[error("nothing could be queued right now")]
+    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -116,9 +119,43 @@ fn unexpected(
     SendError::Unexpected(anyhow::Error::new(err).context(doing))
 }
 
+/// A store or outbox failure: an outage when the database is out of reach (retry later),
+/// otherwise a bug.
+fn storage(err: impl Into<Storage>, doing: &'static str) -> SendError {
+    match err.into() {
+        Storage::Store(StoreError::Unavailable { source }) => {
+            SendError::Unavailable(anyhow::Error::new(source).context(doing))
+        }
+        Storage::Outbox(err) if err.is_outage() => {
+            SendError::Unavailable(anyhow::Error::new(err).context(doing))
+        }
+        Storage::Store(err) => unexpected(err, doing),
+        Storage::Outbox(err) => unexpected(err, doing),
+    }
+}
+
+/// Either persistence module's error, for [`storage`].
+enum Storage {
+    Store(StoreError),
+    Outbox(crate::outbox::OutboxError),
+}
+
+impl From<StoreError> for Storage {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+impl From<crate::outbox::OutboxError> for Storage {
+    fn from(err: crate::outbox::OutboxError) -> Self {
+        Self::Outbox(err)
+    }
+}
+
 /// A lead field as given (the alert template cleans it): required ones must not be blank, and
 /// none may be longer than [`MAX_LEAD_FIELD`] characters.
 fn lead_text(field: &str, value: &str, required: bool) -> Result<String, FieldError> {
+    plain_text(field, value)?;
     if required && value.trim().is_empty() {
         return Err(FieldError::new(
             "missing_lead_field",
@@ -140,6 +177,7 @@ fn lead_text(field: &str, value: &str, required: bool) -> Result<String, FieldEr
 
 /// Checks a body: not blank, at most 1,600 characters.
 pub fn checked_body(body: &str) -> Result<String, FieldError> {
+    plain_text("body", body)?;
     if body.trim().is_empty() {
         return Err(
             FieldError::new("empty_body", "body", "the message body is empty")
@@ -174,13 +212,13 @@ async fn sending_credential(
             match store.get_credential(org, &id).await {
                 Ok(credential) => credential,
                 Err(StoreError::NotFound { .. }) => return Err(SendError::CredentialNotFound(id)),
-                Err(err) => return Err(unexpected(err, "reading the credential")),
+                Err(err) => return Err(storage(err, "reading the credential")),
             }
         }
         None => store
             .get_primary_credential(org, CredentialType::Twilio)
             .await
-            .map_err(|err| unexpected(err, "reading the primary credential"))?
+            .map_err(|err| storage(err, "reading the primary credential"))?
             .ok_or(SendError::NoPrimaryCredential)?,
     };
     twilio_account::usable(&credential).map_err(SendError::Unusable)?;
@@ -189,7 +227,7 @@ async fn sending_credential(
         .get(org, &credential.id)
         .await
         .map_err(|err| match err {
-            Unusable::Store(err) => unexpected(err, "opening the credential"),
+            Unusable::Store(err) => storage(err, "opening the credential"),
             other => SendError::Unusable(other),
         })?;
     let sender = sender_label(&account.sender);
@@ -260,7 +298,7 @@ async fn queue(
         .outbox()
         .enqueue(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now)
         .await
-        .map_err(|err| unexpected(err, "queueing messages"))?;
+        .map_err(|err| storage(err, "queueing messages"))?;
     match enqueued {
         Enqueued::Created => {
             delivery.dispatcher().wake();
@@ -270,6 +308,12 @@ async fn queue(
         Enqueued::Replayed(first) => Ok(Accepted::Replayed(first)),
         Enqueued::KeyReused => Err(SendError::IdempotencyKeyReused),
     }
+}
+
+/// What identifies a request for idempotency: its scope and its normalised fields.
+fn fingerprint(scope: &str, request: &impl Serialize) -> Result<String, SendError> {
+    idempotency::fingerprint(scope, request)
+        .map_err(|err| unexpected(err, "fingerprinting the request"))
 }
 
 /// The normalised request that the fingerprint covers.
@@ -290,15 +334,14 @@ pub async fn send_sms(
     let to = PhoneNumber::parse("to", &request.to)?;
     let body = checked_body(&request.body)?;
     let named = request.credential_id.as_deref().map(str::trim);
-    let fingerprint = idempotency::fingerprint(
+    let fingerprint = fingerprint(
         SMS_SCOPE,
         &SmsFingerprint {
             to: to.as_str(),
             body: &body,
             credential_id: named,
         },
-    )
-    .map_err(|err| unexpected(err, "fingerprinting the request"))?;
+    )?;
     let (credential, sender) = sending_credential(services, caller, named).await?;
     let now = now_ms();
     let message = prepare(MessageKind::Sms, &credential, &sender, &to, body, now);
@@ -359,10 +402,22 @@ pub async fn send_hot_lead(
             .with_hint("Pass \"to\": [\"+1…\"], or omit `to` to alert the organization's alert_recipients.")
             .into());
         }
+        Some(list) if list.len() > MAX_ALERT_RECIPIENTS => {
+            return Err(FieldError::new(
+                "too_many_recipients",
+                "to",
+                format!(
+                    "`to` names {} numbers; at most {MAX_ALERT_RECIPIENTS} are alerted at once",
+                    list.len()
+                ),
+            )
+            .with_hint("Alert the staff who must call back now; the organization's alert recipients are capped the same way.")
+            .into());
+        }
         Some(list) => Some(numbers("to", list)?),
         None => None,
     };
-    let fingerprint = idempotency::fingerprint(
+    let fingerprint = fingerprint(
         HOT_LEAD_SCOPE,
         &HotLeadFingerprint {
             name: &lead.name,
@@ -374,8 +429,7 @@ pub async fn send_hot_lead(
                 .as_ref()
                 .map(|list| list.iter().map(PhoneNumber::as_str).collect()),
         },
-    )
-    .map_err(|err| unexpected(err, "fingerprinting the request"))?;
+    )?;
     let store = &services.store;
     let org = caller.org();
     let recipients = match explicit {
@@ -384,7 +438,7 @@ pub async fn send_hot_lead(
             let settings = store
                 .get_settings(org)
                 .await
-                .map_err(|err| unexpected(err, "reading the settings"))?;
+                .map_err(|err| storage(err, "reading the settings"))?;
             numbers("alert_recipients", &settings.alert_recipients)?
         }
     };
@@ -395,7 +449,7 @@ pub async fn send_hot_lead(
     let clinic = store
         .get_organization(org)
         .await
-        .map_err(|err| unexpected(err, "reading the organization"))?
+        .map_err(|err| storage(err, "reading the organization"))?
         .name;
     let text = hot_lead::render(&lead, &clinic);
     let now = now_ms();

@@ -18,10 +18,8 @@
 //! status) and can only move a message forward; replays and late reports are answered too, so
 //! Twilio stops retrying.
 
-use subtle::ConstantTimeEq;
-
 use crate::ids::{CredentialId, MessageId, OrgId};
-use crate::outbox::{MessageStatus, StatusReport, now_ms, reason};
+use crate::outbox::{MessageStatus, StatusReport, callback_token_matches, now_ms, reason};
 use crate::services::Services;
 use crate::twilio_account::Unusable;
 
@@ -128,8 +126,7 @@ pub async fn receive_status_report(
                         .map(|(_, value)| value)
                 })
                 .unwrap_or_default();
-            !given.is_empty()
-                && bool::from(given.as_bytes().ct_eq(stored.callback_token.as_bytes()))
+            callback_token_matches(&given, &stored.callback_token)
         }
     };
     if !authentic {

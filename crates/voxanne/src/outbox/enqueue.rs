@@ -4,13 +4,16 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use super::db::{begin_write, with_db};
 use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
 use super::record::MessageKind;
 use super::status::MessageStatus;
+use super::timeline::INSERT_EVENT;
 use super::{Outbox, OutboxError, db_err, millis};
 use crate::ids::{CredentialId, MessageId, OrgId};
+use crate::store::backend::{BeginWrite, on_pool};
 
 /// A message to queue, already validated (E.164 `to`, non-empty body) and rendered.
 #[derive(Clone)]
@@ -51,10 +54,35 @@ pub enum Enqueued {
 }
 
 /// A fresh per-message secret for the StatusCallback URL: 32 random bytes, base64url.
+///
+/// It is kept in the message's queue row only while the message still has to be handed to
+/// Twilio (the dispatcher puts it in the URL); the message itself keeps its SHA-256, which is all
+/// a status callback needs to be checked against.
 pub fn new_callback_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What a message keeps of its callback token: the SHA-256, in hex.
+pub fn callback_token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `given` (the `t` of a callback URL) is the token whose hash the message keeps, in
+/// constant time. Messages queued before tokens were hashed kept the token itself.
+pub fn callback_token_matches(given: &str, kept: &str) -> bool {
+    if given.is_empty() {
+        return false;
+    }
+    // A hash is 64 hex digits; a token kept whole is 43 base64url characters. Only the latter is
+    // compared as given: otherwise the hash itself (read from a copy of the database) would pass.
+    let kept_is_hash = kept.len() == 64 && kept.bytes().all(|b| b.is_ascii_hexdigit());
+    if kept_is_hash {
+        bool::from(callback_token_hash(given).as_bytes().ct_eq(kept.as_bytes()))
+    } else {
+        bool::from(given.as_bytes().ct_eq(kept.as_bytes()))
+    }
 }
 
 const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (org_id, idem_key, fingerprint, created_at, expires_at) \
@@ -68,9 +96,8 @@ const SAVE_RESPONSE: &str = "UPDATE idempotency_keys SET response_status = $3, r
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, kind, to_number, sender, body, status, \
        status_rank, segments, needs_attention, callback_token, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $12)";
-const INSERT_OUTBOX: &str =
-    "INSERT INTO outbox (message_id, org_id, credential_id, due_at) VALUES ($1, $2, $3, $4)";
-pub(crate) const INSERT_EVENT: &str = "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (message_id, org_id, credential_id, due_at, callback_token) \
+     VALUES ($1, $2, $3, $4, $5)";
 
 impl Outbox {
     /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.
@@ -86,9 +113,9 @@ impl Outbox {
         idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
         now: i64,
     ) -> Result<Enqueued, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let mut tx = pool
-                .begin_with(begin_write(pg))
+                .begin_write()
                 .await
                 .map_err(db_err("opening a transaction"))?;
             if let Some((request, _)) = idempotency {
@@ -126,6 +153,7 @@ impl Outbox {
                 }
             }
             for message in messages {
+                let token = new_callback_token();
                 sqlx::query(INSERT_MESSAGE)
                     .bind(&message.id)
                     .bind(org)
@@ -137,7 +165,7 @@ impl Outbox {
                     .bind(MessageStatus::Queued.as_str())
                     .bind(i64::from(MessageStatus::Queued.rank()))
                     .bind(i64::from(message.segments))
-                    .bind(new_callback_token())
+                    .bind(callback_token_hash(&token))
                     .bind(now)
                     .execute(&mut *tx)
                     .await
@@ -147,6 +175,7 @@ impl Outbox {
                     .bind(org)
                     .bind(&message.credential_id)
                     .bind(now)
+                    .bind(&token)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err("queueing a message"))?;
@@ -183,7 +212,7 @@ impl Outbox {
 
     /// Deletes idempotency keys past their 24 hours; returns how many.
     pub async fn purge_expired_keys(&self, now: i64) -> Result<u64, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let done = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
                 .bind(now)
                 .execute(pool)
@@ -191,5 +220,33 @@ impl Outbox {
                 .map_err(db_err("purging idempotency keys"))?;
             Ok(done.rows_affected())
         })
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn a_message_keeps_only_the_hash_of_its_callback_token_and_the_token_matches_it() {
+        let token = new_callback_token();
+        let kept = callback_token_hash(&token);
+
+        assert_eq!(kept.len(), 64);
+        assert!(!kept.contains(&token));
+        assert!(callback_token_matches(&token, &kept));
+        assert!(
+            !callback_token_matches(&kept, &kept),
+            "the hash is no token"
+        );
+        assert!(!callback_token_matches("", &kept));
+        assert!(!callback_token_matches(&new_callback_token(), &kept));
+    }
+
+    #[test]
+    fn a_token_kept_whole_before_hashing_still_matches() {
+        let token = new_callback_token();
+
+        assert!(callback_token_matches(&token, &token));
     }
 }

@@ -3,11 +3,11 @@
 
 use sqlx::QueryBuilder;
 
-use super::db::{advance, begin_write, with_db};
-use super::enqueue::INSERT_EVENT;
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
-use super::{Outbox, OutboxError, db_err};
+use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, advance, status_details};
+use super::{Outbox, OutboxError, db_err, pg_batch};
+use crate::store::backend::{BeginWrite, Db, on_pool};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -28,36 +28,6 @@ pub struct MessagePage {
     pub next: Option<(i64, String)>,
 }
 
-/// A status Twilio reported, from a callback or a fetch.
-#[derive(Debug, Clone)]
-pub struct StatusReport {
-    pub status: MessageStatus,
-    pub error_code: Option<u32>,
-    pub reason: Option<String>,
-    /// A report already applied under the same key is a duplicate. Callers key by status
-    /// (`status:delivered`): a status is applied once per message, which also covers Twilio
-    /// retrying one webhook (its retries repeat the status; their `I-Twilio-Idempotency-Token`
-    /// would only tell retries from a forged replay that a fresh token disguises, which the
-    /// status key refuses anyway). The schema comment of migration 0010 predates this choice;
-    /// applied migrations are not edited.
-    pub dedup_key: String,
-    /// Where it came from, for the timeline (`callback`, `reconciler`).
-    pub source: &'static str,
-}
-
-/// What [`Outbox::apply_status`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusApplied {
-    /// The status moved forward.
-    Advanced,
-    /// Recorded on the timeline, but the message already had this or a later status.
-    NotForward,
-    /// The same report was applied before; nothing was written.
-    Duplicate,
-    /// No such message in this organization.
-    Unknown,
-}
-
 /// A message Twilio has but that has not reached a final status for a while.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StuckMessage {
@@ -71,7 +41,7 @@ impl Outbox {
     /// One message of `org`, or `None` (also when it belongs to another organization).
     #[tracing::instrument(skip_all, fields(org_id = org, message_id = id))]
     pub async fn get(&self, org: &str, id: &str) -> Result<Option<MessageRecord>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = $1 AND id = $2"
             ));
@@ -87,7 +57,7 @@ impl Outbox {
 
     /// The timeline of one message of `org`, oldest first.
     pub async fn events(&self, org: &str, id: &str) -> Result<Vec<EventRecord>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query_as::<_, EventRecord>(
                 "SELECT e.at, e.kind, e.status, e.detail, e.twilio_code FROM message_events e \
                  JOIN messages m ON m.id = e.message_id \
@@ -105,7 +75,7 @@ impl Outbox {
     #[tracing::instrument(skip_all, fields(org_id = org))]
     pub async fn list(&self, org: &str, filter: &ListFilter) -> Result<MessagePage, OutboxError> {
         let limit = filter.limit.clamp(1, 500);
-        let rows: Vec<MessageRow> = with_db!(&self.db, |pool, pg| {
+        let rows: Vec<MessageRow> = on_pool!(&self.db, pool => {
             let mut query = QueryBuilder::new(format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = "
             ));
@@ -159,13 +129,13 @@ impl Outbox {
     ) -> Result<StatusApplied, OutboxError> {
         // PostgreSQL has its one-statement version; this one is SQLite's.
         let pool = match &self.db {
-            super::Db::Postgres(pool) => {
-                return super::pg_batch::apply_status(pool, org, id, report, now).await;
+            Db::Postgres(pool) => {
+                return pg_batch::apply_status(pool, org, id, report, now).await;
             }
-            super::Db::Sqlite(pool) => pool,
+            Db::Sqlite(pool) => pool,
         };
         let mut tx = pool
-            .begin_with(begin_write(false))
+            .begin_write()
             .await
             .map_err(db_err("opening a transaction"))?;
         // The dedup row goes first: on SQLite it takes the write lock before any read.
@@ -233,10 +203,11 @@ impl Outbox {
         created_after: i64,
         limit: u32,
     ) -> Result<Vec<StuckMessage>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        // Rank 6 and above is final (`MessageStatus::is_final`; a status test checks it).
+        on_pool!(&self.db, pool => {
             sqlx::query_as::<_, StuckMessage>(
                 "SELECT id, org_id, credential_id, twilio_sid FROM messages \
-                 WHERE status_rank < 4 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
+                 WHERE status_rank < 6 AND updated_at < $1 AND created_at > $2 AND twilio_sid IS NOT NULL \
                    AND needs_attention = 0 \
                  ORDER BY updated_at LIMIT $3",
             )
@@ -259,7 +230,7 @@ impl Outbox {
         detail: &str,
         now: i64,
     ) -> Result<(), OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) \
                  SELECT id, $3, $4, NULL, $5, NULL FROM messages WHERE org_id = $1 AND id = $2",
@@ -278,7 +249,7 @@ impl Outbox {
 
     /// Marks a message as looked at now, so the reconciler waits before fetching it again.
     pub async fn touch(&self, id: &str, now: i64) -> Result<(), OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             sqlx::query("UPDATE messages SET updated_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
@@ -289,15 +260,16 @@ impl Outbox {
         })
     }
 
-    /// The Twilio SIDs of `org`'s messages among `sids`: a SID already ours cannot be adopted
-    /// by another message.
-    pub async fn known_sids(&self, org: &str, sids: &[String]) -> Result<Vec<String>, OutboxError> {
+    /// The Twilio SIDs among `sids` that a message (of any organization) already holds: such a
+    /// SID cannot be adopted by another message.
+    pub async fn known_sids(&self, sids: &[String]) -> Result<Vec<String>, OutboxError> {
         if sids.is_empty() {
             return Ok(Vec::new());
         }
-        with_db!(&self.db, |pool, pg| {
-            let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE org_id = ");
-            query.push_bind(org.to_owned()).push(" AND twilio_sid IN (");
+        on_pool!(&self.db, pool => {
+            // Across every organization: two clinics may share one Twilio account, and a SID
+            // adopted by one message must never be adopted by another, whoever owns it.
+            let mut query = QueryBuilder::new("SELECT twilio_sid FROM messages WHERE twilio_sid IN (");
             let mut list = query.separated(", ");
             for sid in sids {
                 list.push_bind(sid.clone());
@@ -310,17 +282,4 @@ impl Outbox {
                 .map_err(db_err("reading known SIDs"))
         })
     }
-}
-
-/// The timeline detail of a status report: `(if it moved the status, if it was ignored)`.
-pub(super) fn status_details(report: &StatusReport) -> (String, String) {
-    let moved = match report.reason.as_deref() {
-        Some(reason) => format!("{}: {reason}", report.source),
-        None => report.source.to_owned(),
-    };
-    let ignored = format!(
-        "{}: ignored, the message already has this or a later status",
-        report.source
-    );
-    (moved, ignored)
 }

@@ -6,9 +6,10 @@
 //! a lease and a fencing token; every write after the Twilio call names that token, so a worker
 //! whose lease expired cannot overwrite the work of the worker that took over.
 //!
-//! All times are Unix milliseconds, stored as `BIGINT` in both backends.
+//! All times are Unix milliseconds, stored as `BIGINT` in both backends. The SQL runs on the
+//! store's backend layer (`crate::store::backend`): one pool, one set of macros.
 
-mod db;
+mod claim;
 mod enqueue;
 mod history;
 pub mod idempotency;
@@ -17,14 +18,22 @@ mod queue;
 pub mod reason;
 mod record;
 pub mod status;
+mod timeline;
 mod upkeep;
+mod workers;
 
-pub use db::Db;
-pub use enqueue::{Enqueued, IdempotentRequest, NewMessage, StoredResponse};
-pub use history::{ListFilter, MessagePage, StatusApplied, StatusReport, StuckMessage};
-pub use queue::{Claim, Outcome};
+pub use claim::{Claim, Outcome};
+pub use enqueue::{
+    Enqueued, IdempotentRequest, NewMessage, StoredResponse, callback_token_hash,
+    callback_token_matches,
+};
+pub use history::{ListFilter, MessagePage, StuckMessage};
 pub use record::{EventRecord, MessageKind, MessageRecord};
 pub use status::MessageStatus;
+pub use timeline::{StatusApplied, StatusReport};
+
+use crate::store::Store;
+use crate::store::backend::Db;
 
 /// Why an outbox operation failed. Always a storage problem: bad input is refused before.
 #[derive(Debug, thiserror::Error)]
@@ -43,24 +52,32 @@ pub enum OutboxError {
     },
 }
 
+impl OutboxError {
+    /// The database could not be reached (an outage, not a bug): retry later.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::Database { source, .. } if crate::store::is_outage(source))
+    }
+}
+
 /// Wraps a sqlx error with what we were doing.
 pub(crate) fn db_err(doing: &'static str) -> impl FnOnce(sqlx::Error) -> OutboxError {
     move |source| OutboxError::Database { doing, source }
 }
 
-/// The durable outbox over one database. Cheap to clone.
+/// The durable outbox, in the store's database (its own tables, the store's pool and backend
+/// layer). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     db: Db,
 }
 
 impl Outbox {
-    pub fn new(db: Db) -> Self {
-        Self { db }
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
+    /// The outbox of `store`'s database: a message and the credential it goes out through live
+    /// side by side, and a queue row is written in the same transaction as its message.
+    pub fn new(store: &Store) -> Self {
+        Self {
+            db: store.db().clone(),
+        }
     }
 }
 

@@ -10,9 +10,9 @@
 
 use sqlx::PgPool;
 
-use super::history::{StatusApplied, StatusReport};
-use super::queue::Claim;
+use super::claim::Claim;
 use super::status::MessageStatus;
+use super::timeline::{StatusApplied, StatusReport, accepted_event, status_details};
 use super::{OutboxError, db_err};
 
 /// One claim Twilio accepted, ready to settle.
@@ -76,7 +76,7 @@ pub(super) async fn settle_accepted(
         .map_err(db_err("recording Twilio SIDs"))?;
         let (kinds, details): (Vec<&str>, Vec<String>) = holding
             .iter()
-            .map(|s| super::queue::accepted_event(s.sid, s.adopted))
+            .map(|s| accepted_event(s.sid, s.adopted))
             .unzip();
         sqlx::query(
             "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) \
@@ -117,7 +117,7 @@ pub(super) async fn apply_status(
     report: &StatusReport,
     now: i64,
 ) -> Result<StatusApplied, OutboxError> {
-    let (moved_detail, ignored_detail) = super::history::status_details(report);
+    let (moved_detail, ignored_detail) = status_details(report);
     // Every data-modifying CTE runs exactly once, whether or not the final SELECT reads it.
     let (known, fresh, moved) = sqlx::query_as::<_, (i64, i64, i64)>(
         "WITH msg AS (SELECT id FROM messages WHERE org_id = $1 AND id = $2), \

@@ -3,79 +3,12 @@
 
 use sqlx::QueryBuilder;
 
-use super::db::{advance, begin_write, with_db};
-use super::enqueue::INSERT_EVENT;
+use super::claim::{Claim, Outcome};
 use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
-use super::{Db, Outbox, OutboxError, db_err};
-
-/// A message a worker holds until `lease_until`. Every write about it names `fence`.
-#[derive(Clone)]
-pub struct Claim {
-    pub message_id: String,
-    pub org_id: String,
-    pub credential_id: String,
-    pub fence: i64,
-    /// Create-message requests made before this claim.
-    pub attempts: i64,
-    /// True when an earlier attempt may have reached Twilio (it timed out, or its worker died
-    /// mid-send): Twilio must be asked before sending again.
-    pub must_reconcile: bool,
-    pub to: String,
-    pub sender: String,
-    pub body: String,
-    pub callback_token: String,
-    pub created_at: i64,
-}
-
-impl std::fmt::Debug for Claim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Claim")
-            .field("message_id", &self.message_id)
-            .field("org_id", &self.org_id)
-            .field("fence", &self.fence)
-            .field("attempts", &self.attempts)
-            .field("must_reconcile", &self.must_reconcile)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What happened to a claimed message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Twilio has it under `sid` (`adopted`: found by reconciliation rather than sent now).
-    Accepted {
-        sid: String,
-        status: MessageStatus,
-        segments: Option<u32>,
-        attempted: bool,
-        adopted: bool,
-    },
-    /// Try again at `due_at` (`code`: Twilio's error code, for the timeline).
-    Retry {
-        due_at: i64,
-        cause: String,
-        attempted: bool,
-        code: Option<u32>,
-    },
-    /// Give up.
-    Failed {
-        code: Option<u32>,
-        reason: String,
-        attempted: bool,
-    },
-    /// Ask Twilio at `due_at` whether an earlier attempt got through.
-    Reconcile {
-        due_at: i64,
-        cause: String,
-        attempted: bool,
-        code: Option<u32>,
-    },
-    /// Twilio's records do not settle it; a person must decide.
-    NeedsAttention { reason: String },
-    /// The credential failed: hold every queued message that uses it.
-    PauseCredential { reason: String, attempted: bool },
-}
+use super::timeline::{INSERT_EVENT, accepted_event, advance};
+use super::{Outbox, OutboxError, db_err};
+use crate::store::backend::{Backend, BeginWrite, Db, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
@@ -127,9 +60,13 @@ impl Outbox {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<Claim>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        let claim = match self.db.backend() {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        on_pool!(&self.db, pool => {
             let rows =
-                sqlx::query_as::<_, ClaimedRow>(if pg { CLAIM_POSTGRES } else { CLAIM_SQLITE })
+                sqlx::query_as::<_, ClaimedRow>(claim)
                     .bind(worker)
                     .bind(lease_until)
                     .bind(now)
@@ -141,7 +78,11 @@ impl Outbox {
                 return Ok(Vec::new());
             }
             let mut select = QueryBuilder::new(
-                "SELECT id, to_number, sender, body, callback_token, created_at FROM messages WHERE id IN (",
+                // The token is in the queue row (the message keeps only its hash); rows queued
+                // before that kept it in the message.
+                "SELECT m.id, m.to_number, m.sender, m.body, \
+                   COALESCE(o.callback_token, m.callback_token) AS callback_token, m.created_at \
+                 FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.id IN (",
             );
             let mut ids = select.separated(", ");
             for row in &rows {
@@ -239,9 +180,9 @@ impl Outbox {
         outcomes: &[&(Claim, Outcome)],
         now: i64,
     ) -> Result<Vec<bool>, OutboxError> {
-        with_db!(&self.db, |pool, pg| {
+        on_pool!(&self.db, pool => {
             let mut tx = pool
-                .begin_with(begin_write(pg))
+                .begin_write()
                 .await
                 .map_err(db_err("opening a transaction"))?;
             let mut applied = Vec::with_capacity(outcomes.len());
@@ -264,10 +205,12 @@ impl Outbox {
                             .execute(&mut *tx)
                             .await
                     }
-                    Outcome::Retry { due_at, cause, .. } => {
+                    // Both wait until `due_at`; a reconcile asks Twilio before sending again.
+                    Outcome::Retry { due_at, cause, .. } | Outcome::Reconcile { due_at, cause, .. } => {
+                        let reconcile = i64::from(matches!(outcome, Outcome::Reconcile { .. }));
                         sqlx::query(
                             "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
-                               lease_owner = NULL, lease_until = 0, reconcile = 0 \
+                               lease_owner = NULL, lease_until = 0, reconcile = $6 \
                              WHERE message_id = $1 AND fence = $2",
                         )
                         .bind(&claim.message_id)
@@ -275,20 +218,7 @@ impl Outbox {
                         .bind(due_at)
                         .bind(attempts)
                         .bind(cause)
-                        .execute(&mut *tx)
-                        .await
-                    }
-                    Outcome::Reconcile { due_at, cause, .. } => {
-                        sqlx::query(
-                            "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
-                               lease_owner = NULL, lease_until = 0, reconcile = 1 \
-                             WHERE message_id = $1 AND fence = $2",
-                        )
-                        .bind(&claim.message_id)
-                        .bind(claim.fence)
-                        .bind(due_at)
-                        .bind(attempts)
-                        .bind(cause)
+                        .bind(reconcile)
                         .execute(&mut *tx)
                         .await
                     }
@@ -402,20 +332,6 @@ impl Outbox {
             tx.commit().await.map_err(db_err("committing outcomes"))?;
             Ok(applied)
         })
-    }
-}
-
-/// The timeline entry of an accepted send: `(kind, detail)`.
-pub(super) fn accepted_event(sid: &str, adopted: bool) -> (&'static str, String) {
-    if adopted {
-        (
-            "adopted",
-            format!(
-                "an earlier attempt had reached Twilio as {sid}; adopted it instead of sending again"
-            ),
-        )
-    } else {
-        ("sent_to_twilio", format!("Twilio accepted it as {sid}"))
     }
 }
 

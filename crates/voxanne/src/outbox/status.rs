@@ -71,29 +71,33 @@ impl MessageStatus {
         }
     }
 
-    /// The position on the outbound path; a message never moves to a lower rank.
-    ///
-    /// All final outcomes share one rank so the first final word wins; `read` sits above
-    /// `delivered` because it can only follow it.
+    /// The position on the outbound path, as `twilio::MessageStatus::rank` has it (the one rank
+    /// table); stored in `messages.status_rank`, and a message never moves to a lower rank.
     pub fn rank(self) -> u8 {
-        match self {
-            Self::Queued | Self::Accepted | Self::Scheduled => 0,
-            Self::Sending => 1,
-            Self::Sent => 2,
-            Self::PartiallyDelivered => 3,
-            Self::Delivered | Self::Undelivered | Self::Failed | Self::Canceled => 4,
-            Self::Read => 5,
-        }
+        twilio::MessageStatus::from(self).rank()
     }
 
     /// Whether no further change is expected (the reconciler stops looking at it).
     pub fn is_final(self) -> bool {
-        self.rank() >= 4
+        twilio::MessageStatus::from(self).is_final()
     }
+}
 
-    /// Whether moving from `self` to `next` is a step forward (and so should be recorded).
-    pub fn advances_to(self, next: MessageStatus) -> bool {
-        next.rank() > self.rank()
+impl From<MessageStatus> for twilio::MessageStatus {
+    fn from(status: MessageStatus) -> Self {
+        match status {
+            MessageStatus::Queued => Self::Queued,
+            MessageStatus::Accepted => Self::Accepted,
+            MessageStatus::Scheduled => Self::Scheduled,
+            MessageStatus::Sending => Self::Sending,
+            MessageStatus::Sent => Self::Sent,
+            MessageStatus::Delivered => Self::Delivered,
+            MessageStatus::Undelivered => Self::Undelivered,
+            MessageStatus::Failed => Self::Failed,
+            MessageStatus::Canceled => Self::Canceled,
+            MessageStatus::Read => Self::Read,
+            MessageStatus::PartiallyDelivered => Self::PartiallyDelivered,
+        }
     }
 }
 
@@ -133,24 +137,50 @@ mod tests {
         }
     }
 
+    /// Whether `next` would be recorded over `current`, by the one rank table.
+    fn advances(next: MessageStatus, current: MessageStatus) -> bool {
+        twilio::MessageStatus::from(next).advances(current.into())
+    }
+
     #[test]
     fn a_late_sent_after_delivered_is_not_a_step_forward() {
-        assert!(!MessageStatus::Delivered.advances_to(MessageStatus::Sent));
-        assert!(!MessageStatus::Delivered.advances_to(MessageStatus::Sending));
-        assert!(MessageStatus::Sent.advances_to(MessageStatus::Delivered));
+        assert!(!advances(MessageStatus::Sent, MessageStatus::Delivered));
+        assert!(!advances(MessageStatus::Sending, MessageStatus::Delivered));
+        assert!(advances(MessageStatus::Delivered, MessageStatus::Sent));
     }
 
     #[test]
     fn the_first_final_status_wins_over_another_final_status() {
-        assert!(!MessageStatus::Delivered.advances_to(MessageStatus::Undelivered));
-        assert!(!MessageStatus::Failed.advances_to(MessageStatus::Delivered));
-        assert!(MessageStatus::Delivered.advances_to(MessageStatus::Read));
+        assert!(!advances(
+            MessageStatus::Undelivered,
+            MessageStatus::Delivered
+        ));
+        assert!(!advances(MessageStatus::Delivered, MessageStatus::Failed));
+        assert!(advances(MessageStatus::Read, MessageStatus::Delivered));
     }
 
     #[test]
     fn the_same_status_twice_is_not_a_step_forward() {
         for status in MessageStatus::ALL {
-            assert!(!status.advances_to(status));
+            assert!(!advances(status, status));
+        }
+    }
+
+    #[test]
+    fn each_status_is_twilios_status_of_the_same_name() {
+        for status in MessageStatus::ALL {
+            assert_eq!(
+                twilio::MessageStatus::from(status).as_str(),
+                status.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_the_final_statuses_rank_six_or_more_as_the_stuck_message_query_assumes() {
+        // `Outbox::stuck` selects `status_rank < 6`: the unfinished messages.
+        for status in MessageStatus::ALL {
+            assert_eq!(status.is_final(), status.rank() >= 6, "{status}");
         }
     }
 

@@ -143,19 +143,26 @@ impl Store {
         Ok(record)
     }
 
-    /// Operator variant for `voxanne api-key revoke KEY_ID`: finds the key's organization first.
+    /// The organization a key belongs to, for an operator who names only the key
+    /// (`voxanne api-key revoke KEY_ID`).
     #[instrument(skip_all, fields(key_id = %key_id))]
-    pub async fn revoke_api_key_by_id(
-        &self,
-        key_id: &ApiKeyId,
-    ) -> Result<ApiKeyRecord, StoreError> {
+    pub async fn api_key_org(&self, key_id: &ApiKeyId) -> Result<OrgId, StoreError> {
         let org: Option<OrgId> = on_pool!(&self.db, pool => {
             sqlx::query_scalar("SELECT org_id FROM api_keys WHERE id = $1")
                 .bind(key_id)
                 .fetch_optional(pool)
                 .await?
         });
-        let org = org.ok_or(StoreError::NotFound { what: "API key" })?;
+        org.ok_or(StoreError::NotFound { what: "API key" })
+    }
+
+    /// Operator variant for `voxanne api-key revoke KEY_ID`: finds the key's organization first.
+    #[instrument(skip_all, fields(key_id = %key_id))]
+    pub async fn revoke_api_key_by_id(
+        &self,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyRecord, StoreError> {
+        let org = self.api_key_org(key_id).await?;
         self.revoke_api_key(&org, key_id).await
     }
 

@@ -1,10 +1,15 @@
 //! The two database backends and the macros that run one piece of SQL on either.
 //!
-//! Both dialects accept the same SQL for every query the store makes (`$1` placeholders,
-//! `RETURNING`, `ON CONFLICT`, `TRUE`/`FALSE`), so each query is written once and the macros below
-//! expand it for both pool types; only migrations and connection set-up differ. This keeps runtime
-//! `sqlx` (no compile-time database) without duplicating SQL per backend.
+//! This is the one database layer of the crate: the store's queries and the outbox's (which keeps
+//! its own tables in the same database) both run on [`Db`] through [`on_pool!`] and
+//! [`in_transaction!`], and open their write transactions with [`BeginWrite`].
+//!
+//! Both dialects accept the same SQL for nearly every query (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`, `TRUE`/`FALSE`), so each query is written once and the macros below expand it for
+//! both pool types; only migrations, connection set-up and a few tuned PostgreSQL paths differ.
+//! This keeps runtime `sqlx` (no compile-time database) without duplicating SQL per backend.
 
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -14,11 +19,19 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::StoreError;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// How long a request waits for a free connection before the database counts as unavailable
+/// (503): an outage must answer within seconds, not hang every request (sqlx's default is 30 s).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the readiness ping waits for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a SQLite connection waits for a lock before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,10 +61,39 @@ impl Backend {
     }
 }
 
+/// A pool of either backend, chosen once from the URL scheme. Only the persistence modules (the
+/// store and the outbox's tables) see it.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// Opening a write transaction, the same way everywhere on each backend.
+pub(crate) trait BeginWrite {
+    type Tx;
+
+    /// SQLite takes the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that read
+    /// first fails with `SQLITE_BUSY` on its first write instead of waiting, and two such writers
+    /// can deadlock on the lock upgrade. PostgreSQL locks rows as they are written (`BEGIN`).
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Tx = Transaction<'static, Sqlite>;
+
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Tx = Transaction<'static, Postgres>;
+
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send {
+        // What `PgPool::begin` sends at depth 0, spelled out so both backends read alike.
+        self.begin_with("BEGIN")
+    }
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool backs `$db` (`&SqlitePool` or `&PgPool`).
@@ -64,25 +106,18 @@ macro_rules! on_pool {
     };
 }
 
-/// Runs `$body` inside a write transaction bound to `$tx`, committing when it finishes; an early
-/// return (`?`) rolls back. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two writers
-/// never deadlock on a lock upgrade.
+/// Runs `$body` inside a write transaction bound to `$tx` (see [`BeginWrite`]), committing when it
+/// finishes; an early return (`?`) rolls back. Errors convert with `?`, so this suits callers whose
+/// error type has `From<sqlx::Error>`; the outbox, which names what it was doing in each error,
+/// opens its transactions with [`BeginWrite::begin_write`] inside [`on_pool!`] instead.
 macro_rules! in_transaction {
     ($db:expr, $tx:ident => $body:expr) => {
-        match $db {
-            $crate::store::backend::Db::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::store::backend::Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
+        $crate::store::backend::on_pool!($db, pool => {
+            let mut $tx = $crate::store::backend::BeginWrite::begin_write(pool).await?;
+            let out = $body;
+            $tx.commit().await?;
+            out
+        })
     };
 }
 
@@ -115,6 +150,7 @@ impl Db {
                     .pragma("secure_delete", "ON");
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await
                     .map_err(|source| StoreError::Connect { source })?;
@@ -125,6 +161,7 @@ impl Db {
                     .map_err(|source| StoreError::Connect { source })?;
                 let pool = PgPoolOptions::new()
                     .max_connections(10)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await
                     .map_err(|source| StoreError::Connect { source })?;
@@ -157,6 +194,20 @@ impl Db {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Runs a trivial query: whether the database answers right now.
+    /// Answers within [`PING_TIMEOUT`]: a readiness probe must not hang for the pool's full
+    /// acquire timeout while the database is away.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        let ping =
+            async { on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)) };
+        match tokio::time::timeout(PING_TIMEOUT, ping).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(StoreError::Unavailable {
+                source: sqlx::Error::PoolTimedOut,
+            }),
+        }
     }
 
     pub(crate) async fn close(&self) {

@@ -229,7 +229,8 @@ impl Store {
     }
 
     /// Applies a partial update in one transaction. Making a credential primary unsets the
-    /// previous primary of its type first; new display fields or secrets reset verification.
+    /// previous primary of its type first; a primary that stops being one hands over to the oldest
+    /// other active credential; new display fields or secrets reset verification.
     #[instrument(skip_all, fields(org_id = %org, credential_id = %id))]
     pub async fn patch_credential(
         &self,
@@ -249,6 +250,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let mut current = row.ok_or(StoreError::NotFound { what: "credential" })?.into_model()?;
+            let was_primary = current.is_primary;
             if let Some(secrets) = &patch.secrets {
                 super::secrets::validate_secrets(current.kind, secrets, false)?;
                 let wrapped: Vec<u8> = sqlx::query_scalar("SELECT wrapped FROM org_data_keys WHERE org_id = $1")
@@ -298,6 +300,35 @@ impl Store {
             }
             if let Some(primary) = patch.is_primary {
                 current.is_primary = primary;
+            }
+            // The primary stops being one (deactivated, or unmarked): the oldest other active
+            // credential of its type takes over, as on delete, so sending never finds none while
+            // one could send. Unmarking the only active one would leave none: refused.
+            if was_primary && !current.is_primary {
+                // Unmarked first: one primary per type is a unique index.
+                sqlx::query("UPDATE credentials SET is_primary = FALSE WHERE org_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let promoted = sqlx::query(
+                    "UPDATE credentials SET is_primary = TRUE, updated_at = $4 WHERE id = \
+                     (SELECT id FROM credentials WHERE org_id = $1 AND type = $2 AND is_active = TRUE \
+                      AND id <> $3 ORDER BY created_at, id LIMIT 1)",
+                )
+                .bind(org)
+                .bind(current.kind)
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if promoted == 0 && current.is_active {
+                    return Err(StoreError::Invalid {
+                        field: "is_primary",
+                        message: "this is the organization's only active credential of its type, so it stays primary; add or activate another one first".to_owned(),
+                    });
+                }
             }
             let report = current.verification_report.as_ref().map(serde_json::Value::to_string);
             let d = &current.display;

@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 pub mod backend;
 mod credentials;
+mod id_columns;
 mod keys;
 mod message_stats;
 mod model;
@@ -107,8 +108,15 @@ pub enum StoreError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    /// The database cannot be reached right now (no connection within the pool's timeout, a
+    /// broken socket, a closed pool): an outage to wait out, not a bug.
+    #[error("the database is not reachable")]
+    Unavailable {
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("password hashing failed")]
     Password(#[source] crate::password::PasswordError),
     #[error("a background task failed")]
@@ -119,6 +127,27 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// Every query error of the store goes through here, so the store alone decides which database
+/// failures are an outage ([`StoreError::Unavailable`]) and which are anything else.
+impl From<sqlx::Error> for StoreError {
+    fn from(source: sqlx::Error) -> Self {
+        if is_outage(&source) {
+            Self::Unavailable { source }
+        } else {
+            Self::Database(source)
+        }
+    }
+}
+
+/// Whether a database error means the database cannot be reached now (rather than a bad query):
+/// the store and the outbox both answer such errors as an outage.
+pub(crate) fn is_outage(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    )
 }
 
 impl StoreError {
@@ -196,27 +225,15 @@ impl Store {
         self.db.close().await;
     }
 
-    /// The pool, for crate modules that keep their own tables in this database and run one SQL
-    /// text on both backends with `store::backend::{on_pool, in_transaction}`.
-    #[allow(dead_code)] // for the modules built in parallel (outbox)
+    /// Whether the database answers right now (the readiness check).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await
+    }
+
+    /// The database, for the crate's other persistence module (the outbox), which keeps its own
+    /// tables here and runs its SQL through the same [`backend`] layer.
     pub(crate) fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// The SQLite pool, for parts that share this database (e.g. the outbox); `None` on PostgreSQL.
-    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
-        match &self.db {
-            Db::Sqlite(pool) => Some(pool),
-            Db::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL pool, for parts that share this database; `None` on SQLite.
-    pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
-        match &self.db {
-            Db::Postgres(pool) => Some(pool),
-            Db::Sqlite(_) => None,
-        }
     }
 }
 
@@ -226,4 +243,23 @@ fn key_list(keyring: &Keyring) -> String {
         .map(|id: KeyId| id.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losing_the_database_is_an_outage_and_anything_else_a_database_error() {
+        for outage in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+        ] {
+            let err = StoreError::from(outage);
+            assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+        }
+        let other = StoreError::from(sqlx::Error::RowNotFound);
+        assert!(matches!(other, StoreError::Database(_)), "{other:?}");
+    }
 }

@@ -158,10 +158,7 @@ async fn a_key_file_works_like_the_variable() {
 async fn keys_rotate_drives_old_references_to_zero_and_status_counts_them_per_key() {
     let t = TestStore::new().await;
     for n in 0..3 {
-        t.store
-            .create_organization(&format!("Clinic {n}"))
-            .await
-            .unwrap();
+        t.org(&format!("Clinic {n}")).await;
     }
     let new_key = MasterKey::generate();
     let both = key_env(&[&new_key, &t.key]);
@@ -231,8 +228,7 @@ async fn a_sqlite_url_in_a_folder_that_does_not_exist_yet_is_created_by_migrate(
 
 #[tokio::test]
 async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_key() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let key = key_env(&[&t.key]);
     let env = [
         ("VOXANNE_MASTER_KEY", key.as_str()),
@@ -278,6 +274,20 @@ async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_ke
     assert!(revoked["revoked_at"].is_string());
     let api_key = ApiKey::parse(created["key"].as_str().unwrap()).unwrap();
     assert!(t.store.authenticate_api_key(&api_key).await.is_err());
+    // Each change is in the organization's audit log, made by "CLI".
+    let log = t.store.list_audit(&org.id, None, None, 10).await.unwrap();
+    let entries: Vec<String> = log
+        .iter()
+        .map(|entry| format!("{} {}", entry.actor, entry.action))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "CLI api_key.revoked",
+            "CLI api_key.created",
+            "CLI admin.added"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -294,6 +304,17 @@ async fn nothing_the_cli_prints_at_trace_level_contains_a_stored_secret_or_the_m
     let org = t.store.list_organizations().await.unwrap().remove(0);
     let user_password = Sentinel::new();
 
+    let create_user = vec![
+        "user",
+        "create",
+        "--org",
+        org.id.as_str(),
+        "--email",
+        "second@clinic.example",
+        "--password-stdin",
+    ];
+    let password_line = format!("{}\n", user_password.text());
+
     let mut printed = Vec::new();
     for (args, stdin) in [
         (vec!["org", "list"], None),
@@ -301,30 +322,9 @@ async fn nothing_the_cli_prints_at_trace_level_contains_a_stored_secret_or_the_m
         (vec!["keys", "status"], None),
         (vec!["keys", "rotate"], None),
         (vec!["migrate"], None),
-        (
-            vec![
-                "user",
-                "create",
-                "--org",
-                org.id.as_str(),
-                "--email",
-                "second@clinic.example",
-                "--password-stdin",
-            ],
-            Some(format!("{}\n", user_password.text())),
-        ),
-        (
-            vec![
-                "user",
-                "create",
-                "--org",
-                org.id.as_str(),
-                "--email",
-                "second@clinic.example",
-                "--password-stdin",
-            ],
-            Some(format!("{}\n", user_password.text())),
-        ),
+        // Twice: the second create fails on the email already in use, and prints that.
+        (create_user.clone(), Some(password_line.clone())),
+        (create_user, Some(password_line)),
         (vec!["org", "delete", org.id.as_str()], None),
     ] {
         let out = voxanne(&args, &env, stdin.as_deref());

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::support::Fetch;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -40,12 +41,8 @@ impl Stand {
         let client: Value = http
             .post(format!("{url}/sandbox/google/clients"))
             .json(&json!({"redirect_uris": [redirect.as_str()]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         let stand = Self {
             client_id: client["client_id"].as_str().unwrap().to_owned(),
             client_secret: client["client_secret"].as_str().unwrap().to_owned(),
@@ -73,19 +70,11 @@ impl Stand {
 
     async fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let response = self
-            .http
+        self.http
             .request(method, format!("{}{path}", self.url))
             .json(&body)
-            .send()
+            .expect_json(path)
             .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
     }
 
     /// Opens `authorization_url` like a browser, ticks only `keep` on the consent page, submits,
@@ -134,6 +123,21 @@ impl Stand {
             .exchange_code(&param(&callback, "code").unwrap(), &verifier)
             .await
     }
+}
+
+impl Stand {
+    /// The stand-in with a client whose grant of both scopes is already connected.
+    async fn connected() -> (Self, GoogleClient, TokenSet) {
+        let stand = Self::start().await;
+        let google = stand.client();
+        let tokens = stand.connect(&google, BOTH).await.unwrap();
+        (stand, google, tokens)
+    }
+}
+
+/// Refreshes the grant behind `tokens` through `google`.
+async fn refresh(google: &GoogleClient, tokens: &TokenSet) -> Result<TokenSet, Error> {
+    google.refresh(tokens.refresh_token.as_ref().unwrap()).await
 }
 
 fn param(url: &Url, name: &str) -> Option<String> {
@@ -214,14 +218,9 @@ async fn denying_consent_comes_back_as_access_denied_with_the_state() {
 
 #[tokio::test]
 async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (_stand, google, tokens) = Stand::connected().await;
 
-    let refreshed = google
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap();
+    let refreshed = refresh(&google, &tokens).await.unwrap();
 
     assert_ne!(
         refreshed.access_token.expose_secret(),
@@ -236,9 +235,7 @@ async fn refreshing_gives_a_new_access_token_and_no_new_refresh_token() {
 
 #[tokio::test]
 async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_reconnect() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     stand
         .control(
             "POST",
@@ -247,10 +244,7 @@ async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_recon
         )
         .await;
 
-    let error = google
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap_err();
+    let error = refresh(&google, &tokens).await.unwrap_err();
 
     assert!(matches!(error, Error::InvalidGrant { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::NeedsReconnect);
@@ -258,9 +252,7 @@ async fn refreshing_after_the_user_revoked_access_is_invalid_grant_needing_recon
 
 #[tokio::test]
 async fn a_google_outage_is_transient_and_the_backoff_retries_through_it() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let refresh_token = tokens.refresh_token.unwrap();
     stand
         .control(
@@ -347,9 +339,7 @@ async fn without_the_list_scope_booking_works_but_the_calendar_list_is_scope_ins
 
 #[tokio::test]
 async fn revoking_reaches_the_stand_in_and_a_second_revoke_is_already_invalid() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let refresh_token = tokens.refresh_token.unwrap();
 
     let first = google.revoke(&refresh_token).await.unwrap();
@@ -374,10 +364,7 @@ async fn a_wrong_client_secret_is_client_rejected_and_permanent() {
     let tokens = stand.connect(&stand.client(), BOTH).await.unwrap();
     let wrong = stand.client_with_secret(&format!("{}-old", stand.client_secret));
 
-    let error = wrong
-        .refresh(tokens.refresh_token.as_ref().unwrap())
-        .await
-        .unwrap_err();
+    let error = refresh(&wrong, &tokens).await.unwrap_err();
 
     assert!(matches!(error, Error::ClientRejected { .. }), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Permanent);
@@ -406,9 +393,7 @@ async fn an_expired_access_token_is_unauthenticated() {
 
 #[tokio::test]
 async fn a_booked_event_lands_in_the_clinics_primary_calendar() {
-    let stand = Stand::start().await;
-    let google = stand.client();
-    let tokens = stand.connect(&google, BOTH).await.unwrap();
+    let (stand, google, tokens) = Stand::connected().await;
     let at = |time: &str| EventTime {
         date_time: format!("2026-12-01T{time}:00+01:00"),
         time_zone: None,

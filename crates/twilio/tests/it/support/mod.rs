@@ -58,6 +58,15 @@ impl Env {
         Self::start_with(Duration::from_secs(5)).await
     }
 
+    /// A sandbox and an account of `kind` that owns the SMS number `from`, with a client on the
+    /// account's live credentials.
+    pub async fn sender(kind: &str, from: &str) -> (Env, AccountCreds, Client) {
+        let env = Self::start().await;
+        let account = env.account_owning(kind, from).await;
+        let client = env.client(account.live());
+        (env, account, client)
+    }
+
     pub fn url(&self) -> &str {
         self.sandbox.url()
     }
@@ -86,6 +95,13 @@ impl Env {
             .control(reqwest::Method::POST, "/accounts", json!({"type": kind}))
             .await;
         serde_json::from_value(created).unwrap()
+    }
+
+    /// A new account of `kind` that owns the SMS number `number`.
+    pub async fn account_owning(&self, kind: &str, number: &str) -> AccountCreds {
+        let account = self.account(kind).await;
+        self.add_number(&account, number, true).await;
+        account
     }
 
     pub async fn add_number(&self, account: &AccountCreds, phone: &str, sms: bool) {

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::credentials::{CredentialChanges, NewTwilioAccount};
+pub use crate::masking::mask_sid;
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
-use crate::verification::{Check, Outcome, Verification};
+use crate::verification::Verification;
+pub use crate::verification::{Check as CheckOut, Outcome as CheckStatusOut};
 
 /// `POST /api/organization/credentials/twilio`: a Twilio account, with either its Auth Token or
 /// an API key (SK…) and its secret, and either a From number or a Messaging Service.
@@ -130,36 +132,6 @@ pub enum AuthModeOut {
     ApiKey,
 }
 
-/// Outcome of one check.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatusOut {
-    Pass,
-    Fail,
-    Skip,
-}
-
-/// One check of a verification.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CheckOut {
-    /// `account`, `phone`, `generic_sms` or `hot_lead_sms`.
-    pub id: String,
-    pub status: CheckStatusOut,
-    /// What happened, in plain words.
-    pub message: String,
-    /// The fix, for a failure.
-    pub hint: Option<String>,
-    /// Twilio's error code, when Twilio's answer decided the outcome.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub twilio_code: Option<u32>,
-    /// SID of a test message that was sent, for tracking in Twilio's console.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_sid: Option<String>,
-    /// Segments of a test message that was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segments: Option<u32>,
-}
-
 /// The result of `POST …/verify`, also kept as the credential's `last_verification`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VerificationOut {
@@ -205,9 +177,6 @@ pub struct CredentialListOut {
     pub credentials: Vec<CredentialOut>,
 }
 
-/// Hides all but the last 4 characters of a SID, keeping its 2-letter prefix.
-pub use crate::masking::mask_sid;
-
 impl From<crate::store::VerificationStatus> for VerificationStatusOut {
     fn from(status: crate::store::VerificationStatus) -> Self {
         use crate::store::VerificationStatus as S;
@@ -221,34 +190,11 @@ impl From<crate::store::VerificationStatus> for VerificationStatusOut {
     }
 }
 
-impl From<&Check> for CheckOut {
-    fn from(check: &Check) -> Self {
-        Self {
-            id: check.id.clone(),
-            status: match check.status {
-                Outcome::Pass => CheckStatusOut::Pass,
-                Outcome::Fail => CheckStatusOut::Fail,
-                Outcome::Skip => CheckStatusOut::Skip,
-            },
-            message: check.message.clone(),
-            hint: check.hint.clone(),
-            twilio_code: check.twilio_code,
-            message_sid: check.message_sid.clone(),
-            segments: check.segments,
-        }
-    }
-}
-
 impl From<&Verification> for VerificationOut {
     fn from(verification: &Verification) -> Self {
         Self {
             status: verification.report.status.into(),
-            checks: verification
-                .report
-                .checks
-                .iter()
-                .map(CheckOut::from)
-                .collect(),
+            checks: verification.report.checks.clone(),
             verified_at: verification.verified_at,
         }
     }

@@ -107,6 +107,12 @@ impl From<SendError> for ApiError {
                 )
                 .with_hint("Use a new key for a new request; reuse a key only to retry the identical request."),
             ),
+            SendError::Unavailable(err) => {
+                tracing::warn!(error = format!("{err:#}"), "the database is not reachable");
+                ApiError::Unavailable {
+                    message: "The database is not reachable right now.",
+                }
+            }
             SendError::Unexpected(err) => ApiError::Unexpected(err),
         }
     }
@@ -152,6 +158,12 @@ impl From<ReadError> for ApiError {
         match err {
             ReadError::Invalid(field) => ApiError::Invalid(field),
             ReadError::NotFound => ApiError::NotFound { what: "message" },
+            ReadError::Unavailable(err) => {
+                tracing::warn!(error = %err, "the database is not reachable");
+                ApiError::Unavailable {
+                    message: "The database is not reachable right now.",
+                }
+            }
             ReadError::Unexpected(err) => ApiError::Unexpected(err),
         }
     }

@@ -73,6 +73,9 @@ pub fn router() -> Router<AppState> {
         (status = 202, description = "Queued", body = MessageOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid field, no usable credential, or a key reused with another body", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "The database is not reachable; nothing was queued", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -111,6 +114,9 @@ fn sms_out(records: &[MessageRecord]) -> Option<MessageOut> {
         (status = 202, description = "Queued, one message per recipient", body = HotLeadOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid field, no recipients, no usable credential, or a key reused with another body", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "The database is not reachable; nothing was queued", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -148,6 +154,8 @@ fn hot_lead_out(records: &[MessageRecord]) -> HotLeadOut {
         (status = 200, description = "The message and its delivery timeline", body = MessageDetailOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 404, description = "No such message in this organization", body = ErrorBody),
+        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "The database is not reachable", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -170,6 +178,8 @@ async fn get_message(
         (status = 200, description = "A page of messages, newest first; `next_cursor` fetches the next", body = MessageListOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid filter", body = ErrorBody),
+        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 503, description = "The database is not reachable", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -12,7 +12,13 @@ use crate::outbox::{EventRecord, MessageKind, MessageRecord, MessageStatus};
 pub struct MessageIn {
     /// Recipient in E.164 form, e.g. `+14155552671`.
     pub to: String,
-    /// The text (at most 1,600 characters; the response says how many SMS segments it costs).
+    /// The text (at most 1,600 characters; the response says how many SMS segments it costs). No
+    /// control characters but newlines and tabs.
+    #[schema(
+        min_length = 1,
+        max_length = 1600,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*[^\\s\\u0000-\\u0008\\u000b-\\u001f\\u007f][^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
     pub body: String,
     /// The Twilio credential to send through (`cred_…`); default: the organization's primary.
     #[serde(default)]
@@ -24,8 +30,10 @@ pub struct MessageIn {
 #[serde(deny_unknown_fields)]
 pub struct HotLeadIn {
     pub lead: LeadIn,
-    /// Recipients in E.164 form; default: the organization's `alert_recipients` setting.
+    /// Recipients in E.164 form (at most 20); default: the organization's `alert_recipients`
+    /// setting.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 20)]
     pub to: Option<Vec<String>>,
 }
 
@@ -34,19 +42,33 @@ pub struct HotLeadIn {
 #[serde(deny_unknown_fields)]
 pub struct LeadIn {
     /// The caller's name; other scripts are transliterated in the text (王小明 → Wang Xiao Ming).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*[^\\s\\u0000-\\u0008\\u000b-\\u001f\\u007f][^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
     pub name: String,
     /// The caller's number in E.164 form (staff call it back).
     pub phone: String,
     /// Why they called, in a few words.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*[^\\s\\u0000-\\u0008\\u000b-\\u001f\\u007f][^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
     pub reason: String,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
     pub preferred_time: Option<String>,
     /// The receptionist's call reference, shown in the text so staff can find the transcript.
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
     pub call_id: Option<String>,
 }
 
@@ -116,13 +138,15 @@ pub struct MessageListOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only messages with this status.
+    /// Only messages with this status (empty: any).
+    #[param(value_type = Option<MessageStatus>)]
     pub status: Option<String>,
-    /// Only messages to this number (E.164).
+    /// Only messages to this number (E.164; empty: any).
     pub to: Option<String>,
-    /// Only messages created at or after this time (RFC 3339).
+    /// Only messages created at or after this time (RFC 3339; empty: any).
     pub since: Option<String>,
     /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

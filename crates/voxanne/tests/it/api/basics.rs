@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer_without_a_key() {
@@ -199,9 +199,8 @@ fn bad_bodies(account_sid: &str, token: &str) -> Vec<(Value, Option<&'static str
 
 #[tokio::test]
 async fn every_bad_create_body_is_a_422_naming_the_field_with_a_hint() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
 
     for (body, field, code) in bad_bodies(&account.sid, &account.token) {
         let answer = app.create_twilio(&org.key, &body).await;
@@ -245,14 +244,9 @@ async fn a_body_over_the_limit_is_a_413_in_the_error_shape() {
 
     let answer = app.create_twilio(&org.key, &json!({"label": label})).await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "{}",
-        answer.text
-    );
+    answer.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.error()["code"], "payload_too_large");
-    assert!(answer.error()["message"].as_str().unwrap().contains("1024"));
+    answer.assert_error_says("message", "1024");
 }
 
 #[tokio::test]
@@ -272,12 +266,7 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after_while_other_keys_go
 
     let limited = statuses.last().unwrap();
     assert!(statuses[..3].iter().all(|a| a.status == StatusCode::OK));
-    assert_eq!(
-        limited.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        limited.text
-    );
+    limited.assert_status(StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.error()["code"], "rate_limited");
     let retry_after: u64 = limited.headers["retry-after"]
         .to_str()
@@ -286,4 +275,44 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after_while_other_keys_go
         .unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     assert_eq!(other.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_database_outage_is_a_503_on_readiness_and_on_requests() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+
+    app.store.close().await;
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/organization/credentials",
+            Some(&org.key),
+            None,
+        )
+        .await;
+
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        (
+            &ready.body["error"]["code"],
+            &ready.body["error"]["message"]
+        ),
+        (
+            &json!("unavailable"),
+            &json!("The database is not reachable.")
+        )
+    );
+    assert_eq!(listed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        (
+            &listed.body["error"]["code"],
+            &listed.body["error"]["message"]
+        ),
+        (
+            &json!("unavailable"),
+            &json!("The database is not reachable right now.")
+        )
+    );
 }

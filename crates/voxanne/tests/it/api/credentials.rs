@@ -4,13 +4,12 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
 
     let answer = app
         .create_twilio(
@@ -19,7 +18,7 @@ async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    answer.assert_status(StatusCode::CREATED);
     let body = &answer.body;
     assert!(body["id"].as_str().unwrap().starts_with("cred_"));
     assert_eq!(body["type"], "twilio");
@@ -48,9 +47,8 @@ async fn adding_a_credential_with_an_auth_token_answers_201_with_the_stored_view
 
 #[tokio::test]
 async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_in_api_key_mode() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let service = format!("MG{}", "ab12".repeat(8));
 
@@ -62,7 +60,7 @@ async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_i
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    answer.assert_status(StatusCode::CREATED);
     assert_eq!(answer.body["auth_mode"], "api_key");
     assert_eq!(answer.body["label"], "Twilio");
     assert_eq!(answer.body["messaging_service_sid"], service.as_str());
@@ -82,14 +80,9 @@ async fn adding_a_credential_with_an_api_key_and_a_messaging_service_is_stored_i
 
 #[tokio::test]
 async fn only_the_first_credential_is_primary_and_making_another_primary_clears_the_first() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let first = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
-    let second = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let first = app.credential(&org).await;
+    let second = app.credential(&org).await;
     assert_eq!(
         app.get_credential(&org.key, &second).await.body["is_primary"],
         false
@@ -99,7 +92,7 @@ async fn only_the_first_credential_is_primary_and_making_another_primary_clears_
         .patch_credential(&org.key, &second, &json!({"is_primary": true}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["is_primary"], true);
     assert_eq!(
         app.get_credential(&org.key, &first).await.body["is_primary"],
@@ -117,11 +110,8 @@ async fn only_the_first_credential_is_primary_and_making_another_primary_clears_
 
 #[tokio::test]
 async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_primary() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .patch_credential(
@@ -131,15 +121,14 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["is_active"], false);
     assert_eq!(answer.body["is_primary"], false);
     assert_eq!(answer.body["label"], "Old line");
     let refused = app
         .patch_credential(&org.key, &id, &json!({"is_primary": true}))
         .await;
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "inactive_primary");
+    refused.assert_error(StatusCode::CONFLICT, "inactive_primary");
     let revived = app
         .patch_credential(
             &org.key,
@@ -158,11 +147,8 @@ async fn deactivating_the_primary_credential_leaves_it_stored_inactive_and_not_p
 
 #[tokio::test]
 async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let id = app.credential(&org).await;
 
     let answer = app.delete_credential(&org.key, &id).await;
 
@@ -185,11 +171,8 @@ async fn deleting_a_credential_answers_204_and_destroys_its_secrets() {
 
 #[tokio::test]
 async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let id = app.credential(&org).await;
 
     let twilio = app.list_credentials(&org.key, "?type=twilio").await;
     let google = app
@@ -200,21 +183,14 @@ async fn listing_can_be_filtered_by_type_and_an_unknown_type_is_named() {
 
     assert_eq!(twilio.body["credentials"][0]["id"], id.as_str());
     assert_eq!(google.body["credentials"].as_array().unwrap().len(), 0);
-    assert_eq!(
-        (bad.status, bad.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("type"))
-    );
-    assert_eq!(
-        (unknown.status, unknown.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
-    );
+    bad.assert_invalid("type");
+    unknown.assert_invalid("kind");
 }
 
 #[tokio::test]
 async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     assert_eq!(
         app.verify(&org.key, &id, &json!({})).await.body["status"],
@@ -226,7 +202,7 @@ async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
         .patch_credential(&org.key, &id, &json!({"auth_token": new_token}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["verification_status"], "unverified");
     assert_eq!(answer.body["last_verification"], serde_json::Value::Null);
     assert_eq!(answer.body["secret_last4"], &new_token[28..]);
@@ -239,9 +215,8 @@ async fn replacing_the_auth_token_resets_verification_and_updates_the_last4() {
 
 #[tokio::test]
 async fn no_secret_appears_in_any_response_raw_base64_or_hex() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let token_id = app.add_token_credential(&org, &account).await;
     let key_answer = app
@@ -259,7 +234,7 @@ async fn no_secret_appears_in_any_response_raw_base64_or_hex() {
     app.verify(
         &org.key,
         &token_id,
-        &json!({"test_to": super::app::random_number()}),
+        &json!({"test_to": crate::support::app::random_number()}),
     )
     .await;
     app.patch_credential(&org.key, &token_id, &json!({"auth_token": replacement}))

@@ -5,7 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{Answer, TestApp};
+use crate::support::answer::Answer;
+use crate::support::app::TestApp;
 
 struct Endpoint {
     method: Method,
@@ -17,7 +18,7 @@ struct Endpoint {
     other: StatusCode,
 }
 
-fn endpoints(id: &str, account: &super::app::TwilioAccount) -> Vec<Endpoint> {
+fn endpoints(id: &str, account: &crate::support::app::TwilioAccount) -> Vec<Endpoint> {
     let create = json!({"account_sid": account.sid, "auth_token": account.token, "from_number": account.number});
     let e =
         |method: Method, path: String, body: Option<Value>, own: StatusCode, other: StatusCode| {
@@ -108,13 +109,20 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
     let app = TestApp::spawn().await;
     let (owner, stranger) = (app.org().await, app.org().await);
     let revoked = app.revoked_key(&owner).await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&owner, &account).await;
     let missing = voxanne::ids::CredentialId::generate().to_string();
 
     for endpoint in endpoints(&id, &account) {
         let what = format!("{} {}", endpoint.method, endpoint.path);
         let body = endpoint.body.as_ref();
+        let call_as = |key: String| {
+            let (app, endpoint) = (&app, &endpoint);
+            async move {
+                app.call(endpoint.method.clone(), &endpoint.path, Some(&key), body)
+                    .await
+            }
+        };
         for key in [
             None,
             Some(revoked.as_str()),
@@ -126,14 +134,7 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
                 &what,
             );
         }
-        let other = app
-            .call(
-                endpoint.method.clone(),
-                &endpoint.path,
-                Some(&stranger.key),
-                body,
-            )
-            .await;
+        let other = call_as(stranger.key.clone()).await;
         assert_eq!(
             other.status, endpoint.other,
             "{what} as another org: {}",
@@ -153,14 +154,7 @@ async fn every_endpoint_answers_its_owner_refuses_other_tenants_with_404_and_bad
             assert_eq!(other.error()["code"], never.error()["code"]);
             assert_eq!(other.error()["message"], never.error()["message"]);
         }
-        let own = app
-            .call(
-                endpoint.method.clone(),
-                &endpoint.path,
-                Some(&owner.key),
-                body,
-            )
-            .await;
+        let own = call_as(owner.key.clone()).await;
         assert_eq!(
             own.status, endpoint.own,
             "{what} as the owner: {}",

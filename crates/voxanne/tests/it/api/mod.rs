@@ -4,6 +4,7 @@
 pub mod app;
 mod basics;
 mod credentials;
+mod hardening;
 mod isolation;
 mod numbers;
 mod openapi;

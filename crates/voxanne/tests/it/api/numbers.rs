@@ -4,7 +4,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::app::{Answer, TestApp, TestOrg};
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg, TwilioAccount};
 
 /// Numbers an audit found accepted by some fields: a NANP number one digit short and one digit
 /// long, a 0 after the `+` (which used to be read as +41), and a German number cut short.
@@ -24,8 +25,7 @@ async fn through_every_field(
     app: &TestApp,
     org: &TestOrg,
     credential: &str,
-    account_sid: &str,
-    token: &str,
+    account: &TwilioAccount,
     number: &str,
 ) -> Vec<(&'static str, Answer)> {
     let lead = |phone: &str| json!({"name": "Maria Lopez", "phone": phone, "reason": "Knee pain"});
@@ -38,7 +38,7 @@ async fn through_every_field(
             "from_number",
             app.create_twilio(
                 &org.key,
-                &json!({"account_sid": account_sid, "auth_token": token, "from_number": number}),
+                &json!({"account_sid": account.sid, "auth_token": account.token, "from_number": number}),
             )
             .await,
         ),
@@ -86,21 +86,12 @@ async fn through_every_field(
 
 #[tokio::test]
 async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_field_and_the_fix() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let credential = app.add_token_credential(&org, &account).await;
 
     for number in WRONG {
-        let answers = through_every_field(
-            &app,
-            &org,
-            &credential,
-            &account.sid,
-            &account.token,
-            number,
-        )
-        .await;
+        let answers = through_every_field(&app, &org, &credential, &account, number).await;
 
         for (field, answer) in answers {
             assert_eq!(
@@ -116,7 +107,7 @@ async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_f
                     || message.contains("missing or extra digit"),
                 "{number} as {field}: the message gives no fix: {message}"
             );
-            assert!(answer.error()["hint"].as_str().unwrap().contains("E.164"));
+            answer.assert_error_says("hint", "E.164");
         }
     }
     // Nothing reached Twilio: the refused test_to numbers received nothing.
@@ -131,9 +122,8 @@ async fn every_phone_field_refuses_wrong_lengths_and_a_leading_zero_naming_the_f
 
 #[tokio::test]
 async fn every_phone_field_accepts_twilio_magic_numbers_and_the_sandbox_scenario_phones() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let credential = app.add_token_credential(&org, &account).await;
 
     for number in SPECIAL {
@@ -148,15 +138,7 @@ async fn every_phone_field_accepts_twilio_magic_numbers_and_the_sandbox_scenario
             app.verify(&org.key, &credential, &json!({})).await.body["status"],
             "verified"
         );
-        let answers = through_every_field(
-            &app,
-            &org,
-            &credential,
-            &account.sid,
-            &account.token,
-            number,
-        )
-        .await;
+        let answers = through_every_field(&app, &org, &credential, &account, number).await;
 
         for (field, answer) in answers {
             assert!(

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::{TestApp, TestOrg};
+use crate::support::app::{TestApp, TestOrg};
 
 async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
     let list = app.list_credentials(&org.key, "?type=twilio").await;
@@ -22,11 +22,10 @@ async fn primary_flags(app: &TestApp, org: &TestOrg) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of_its_type() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut ids = Vec::new();
     for _ in 0..4 {
-        let account = app.twilio_account("Full", "active").await;
+        let account = app.full_account().await;
         ids.push(app.add_token_credential(&org, &account).await);
     }
     let [first, second, third, fourth] = [&ids[0], &ids[1], &ids[2], &ids[3]];
@@ -59,4 +58,64 @@ async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of
         primary_flags(&app, &org).await,
         vec![(second.clone(), false)]
     );
+}
+
+#[tokio::test]
+async fn deactivating_or_unmarking_the_primary_hands_over_to_the_oldest_other_active_one() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let account = app.twilio_account("Full", "active").await;
+        ids.push(app.add_token_credential(&org, &account).await);
+    }
+    let [first, second, third] = [&ids[0], &ids[1], &ids[2]];
+
+    let paused = app
+        .patch_credential(&org.key, first, &json!({"is_active": false}))
+        .await;
+    assert_eq!(paused.status, StatusCode::OK);
+    assert_eq!(
+        primary_flags(&app, &org).await,
+        vec![
+            (first.clone(), false),
+            (second.clone(), true),
+            (third.clone(), false)
+        ],
+        "deactivating the primary promotes the oldest other active one"
+    );
+
+    let unmarked = app
+        .patch_credential(&org.key, second, &json!({"is_primary": false}))
+        .await;
+    assert_eq!(unmarked.status, StatusCode::OK);
+    assert_eq!(
+        primary_flags(&app, &org).await,
+        vec![
+            (first.clone(), false),
+            (second.clone(), false),
+            (third.clone(), true)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unmarking_the_only_active_credential_as_primary_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let account = app.twilio_account("Full", "active").await;
+    let only = app.add_token_credential(&org, &account).await;
+
+    let refused = app
+        .patch_credential(&org.key, &only, &json!({"is_primary": false}))
+        .await;
+
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_field(), Some("is_primary"));
+    assert_eq!(primary_flags(&app, &org).await, vec![(only.clone(), true)]);
+    // Deactivating it is allowed: nothing could send through it anyway.
+    let paused = app
+        .patch_credential(&org.key, &only, &json!({"is_active": false}))
+        .await;
+    assert_eq!(paused.status, StatusCode::OK);
 }

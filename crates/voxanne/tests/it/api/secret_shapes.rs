@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 /// 32 random lower-case hex digits (Twilio's Auth Token shape), made at run time.
 fn hex32() -> String {
@@ -26,9 +26,8 @@ fn alnum(len: usize) -> String {
 #[tokio::test]
 async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming_the_field_and_the_fix()
  {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let (key_sid, _) = app.twilio_api_key(&account).await;
     let credential = app.add_token_credential(&org, &account).await;
     let token = hex32();
@@ -73,18 +72,9 @@ async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming
             app.patch_credential(&org.key, &credential, &body).await
         };
 
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
         assert_eq!(answer.error()["code"], "invalid_secret");
-        assert!(
-            answer.error()["message"].as_str().unwrap().contains("32"),
-            "{}",
-            answer.text
-        );
+        answer.assert_error_says("message", "32");
         let hint = answer.error()["hint"].as_str().unwrap();
         assert!(
             hint.contains("Twilio console") || hint.contains("API key"),
@@ -97,8 +87,7 @@ async fn auth_tokens_and_api_key_secrets_not_of_twilios_shape_are_refused_naming
 
 #[tokio::test]
 async fn secrets_the_sandbox_issues_and_any_32_hex_token_are_accepted() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.twilio_account("Trial", "active").await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
 
@@ -114,15 +103,14 @@ async fn secrets_the_sandbox_issues_and_any_32_hex_token_are_accepted() {
         .patch_credential(&org.key, &id, &json!({"auth_token": hex32()}))
         .await;
 
-    assert_eq!(with_key.status, StatusCode::CREATED, "{}", with_key.text);
+    with_key.assert_status(StatusCode::CREATED);
     assert_eq!(with_key.body["verification_status"], "verified");
-    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    replaced.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_that_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let google = app
         .store
         .insert_credential(
@@ -136,9 +124,7 @@ async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_t
         .unwrap()
         .id
         .to_string();
-    let (key_sid, _) = app
-        .twilio_api_key(&app.twilio_account("Full", "active").await)
-        .await;
+    let (key_sid, _) = app.twilio_api_key(&app.full_account().await).await;
 
     for (field, body) in [
         ("from_number", json!({"from_number": "+14155550100"})),
@@ -157,14 +143,9 @@ async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_t
     ] {
         let answer = app.patch_credential(&org.key, &google, &body).await;
 
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
         assert_eq!(answer.error()["code"], "not_applicable");
-        assert!(answer.error()["hint"].as_str().unwrap().contains(field));
+        answer.assert_error_says("hint", field);
     }
     assert_eq!(
         app.get_credential(&org.key, &google).await.body["label"],

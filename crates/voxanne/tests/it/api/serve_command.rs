@@ -1,14 +1,15 @@
 //! The `voxanne serve` binary itself: it binds, prints its URL, serves, refuses to start without
 //! the right master key (before binding), and stops gracefully on SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use voxanne::vault::MasterKey;
 
+use crate::support::Fetch;
 use crate::support::database::TestDb;
+use crate::support::serve_process::{listening_url, terminate};
+use crate::support::twilio_sandbox::TwilioSandbox;
 
 fn serve(db_url: &str, master_key: Option<&str>) -> Command {
     serve_against(db_url, master_key, "http://127.0.0.1:9")
@@ -44,18 +45,7 @@ async fn serve_prints_its_url_serves_and_stops_on_sigterm() {
     let db = TestDb::new().await;
     let key = MasterKey::generate().to_base64();
     let mut child = serve(&db.url, Some(key.expose_secret())).spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let read = tokio::task::spawn_blocking(move || stdout.read_line(&mut line).map(|_| line));
-    let line = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("voxanne listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let url = listening_url(&mut child).await;
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"
@@ -64,18 +54,7 @@ async fn serve_prints_its_url_serves_and_stops_on_sigterm() {
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = terminate(child).await;
     assert!(status.success(), "{status:?}");
 }
 
@@ -123,55 +102,19 @@ async fn serve_with_the_wrong_master_key_refuses_to_start_before_binding() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
 }
 
-/// Reads the `voxanne listening on URL` line.
-async fn listening_url(child: &mut std::process::Child) -> String {
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let read = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        stdout.read_line(&mut line).map(|_| line)
-    });
-    let line = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    line.trim()
-        .strip_prefix("voxanne listening on ")
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
     let db = TestDb::new().await;
-    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default())
-        .await
-        .unwrap();
-    let control = reqwest::Client::new();
-    let account: serde_json::Value = control
-        .post(format!("{}/sandbox/accounts", sandbox.url()))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (sid, token) = (
-        account["account_sid"].as_str().unwrap(),
-        account["auth_token"].as_str().unwrap(),
-    );
+    let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
     let (from, to, alert) = (
-        super::app::random_number(),
-        super::app::random_number(),
-        super::app::random_number(),
+        crate::support::app::random_number(),
+        crate::support::app::random_number(),
+        crate::support::app::random_number(),
     );
-    control
-        .post(format!("{}/sandbox/accounts/{sid}/numbers", sandbox.url()))
-        .json(&serde_json::json!({"phone_number": from}))
-        .send()
-        .await
-        .unwrap();
+    let account = sandbox
+        .account_with_number(serde_json::json!({}), &from)
+        .await;
+    let (sid, token) = (account.account_sid.as_str(), account.auth_token.as_str());
     let master = MasterKey::generate();
     let keyring = voxanne::vault::Keyring::new(vec![master.clone()]).unwrap();
     let store = voxanne::store::Store::open(&db.url, keyring).await.unwrap();
@@ -197,12 +140,8 @@ async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
         .post(format!("{url}/api/organization/credentials/twilio"))
         .bearer_auth(&api_key)
         .json(&serde_json::json!({"account_sid": sid, "auth_token": token, "from_number": from}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = created["id"].as_str().unwrap();
     let verified = http
         .post(format!("{url}/api/organization/credentials/{id}/verify"))
@@ -220,18 +159,7 @@ async fn trace_level_json_logs_hold_no_secret_and_no_full_phone_number() {
         .await
         .unwrap();
     assert_eq!(settings.status(), reqwest::StatusCode::OK);
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    terminate(child).await;
 
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(

@@ -3,12 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::app::TestApp;
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_numbers() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let initial = app.get_settings(&org.key).await;
     assert_eq!(
         initial.body,
@@ -19,7 +18,7 @@ async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_number
         .put_settings(&org.key, &json!({"alert_recipients": ["+14155552671", " +14155552671", "+442071838750"], "timezone": "America/New_York"}))
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     let expected = json!({"alert_recipients": ["+14155552671", "+442071838750"], "timezone": "America/New_York"});
     assert_eq!(answer.body, expected);
     assert_eq!(app.get_settings(&org.key).await.body, expected);
@@ -27,8 +26,7 @@ async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_number
 
 #[tokio::test]
 async fn a_bad_recipient_or_time_zone_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
     let number = app
         .put_settings(
@@ -53,29 +51,9 @@ async fn a_bad_recipient_or_time_zone_is_refused_naming_the_field() {
         )
         .await;
 
-    assert_eq!(
-        (number.status, number.error_field()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("alert_recipients[1]")
-        )
-    );
-    assert_eq!(
-        (zone.status, zone.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
-    );
-    assert_eq!(
-        (missing.status, missing.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("timezone"))
-    );
-    assert_eq!(
-        (crowd.status, crowd.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("alert_recipients"))
-    );
-    assert!(
-        zone.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("America/New_York")
-    );
+    number.assert_invalid("alert_recipients[1]");
+    zone.assert_invalid("timezone");
+    missing.assert_invalid("timezone");
+    crowd.assert_invalid("alert_recipients");
+    zone.assert_error_says("hint", "America/New_York");
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::app::{TestApp, random_number};
+use crate::support::app::{TestApp, random_number};
 
 fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
     body["checks"]
@@ -16,15 +16,14 @@ fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persisted_as_verified() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     let to = random_number();
 
     let answer = app.verify(&org.key, &id, &json!({"test_to": to})).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "verified", "{}", answer.text);
     for id in ["account", "phone", "generic_sms", "hot_lead_sms"] {
         assert_eq!(check(&answer.body, id)["status"], "pass", "{}", answer.text);
@@ -34,6 +33,12 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
     assert_eq!(stored["verification_status"], "verified");
     assert_eq!(stored["verified_at"], answer.body["verified_at"]);
     assert_eq!(stored["last_verification"]["checks"], answer.body["checks"]);
+    assert!(
+        !answer.text.contains(account.sid.as_str())
+            && !stored.to_string().contains(account.sid.as_str()),
+        "the report shows the Account SID masked, as the credential does: {}",
+        answer.text
+    );
     let mut received = Vec::new();
     for _ in 0..200 {
         received = app.inbox(&to).await;
@@ -51,11 +56,8 @@ async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persist
 
 #[tokio::test]
 async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still_verifies() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .call(
@@ -66,7 +68,7 @@ async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still
         )
         .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "verified");
     assert_eq!(check(&answer.body, "generic_sms")["status"], "skip");
     assert_eq!(check(&answer.body, "hot_lead_sms")["status"], "skip");
@@ -74,9 +76,8 @@ async fn without_test_to_the_message_checks_are_skipped_and_the_credential_still
 
 #[tokio::test]
 async fn an_api_key_credential_verifies() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let (key_sid, key_secret) = app.twilio_api_key(&account).await;
     let created = app
         .create_twilio(
@@ -86,7 +87,7 @@ async fn an_api_key_credential_verifies() {
         )
         .await;
 
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.assert_status(StatusCode::CREATED);
     assert_eq!(
         created.body["verification_status"], "verified",
         "{}",
@@ -97,15 +98,14 @@ async fn an_api_key_credential_verifies() {
 
 #[tokio::test]
 async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let mut account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let mut account = app.full_account().await;
     account.token = format!("{:032x}", rand::random::<u128>());
     let id = app.add_token_credential(&org, &account).await;
 
     let answer = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["status"], "failed");
     let account_check = check(&answer.body, "account");
     assert_eq!(account_check["status"], "fail");
@@ -132,9 +132,8 @@ async fn a_wrong_token_fails_with_20003_and_marks_the_credential_failed() {
 
 #[tokio::test]
 async fn a_suspended_account_fails_the_account_check() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let account = app.full_account().await;
     let id = app.add_token_credential(&org, &account).await;
     app.suspend(&account).await;
 
@@ -150,9 +149,8 @@ async fn a_suspended_account_fails_the_account_check() {
 
 #[tokio::test]
 async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let mut account = app.twilio_account("Full", "active").await;
+    let (app, org) = TestApp::with_org().await;
+    let mut account = app.full_account().await;
     account.number = random_number();
     let id = app.add_token_credential(&org, &account).await;
 
@@ -168,8 +166,7 @@ async fn a_from_number_the_account_does_not_own_fails_the_phone_check() {
 
 #[tokio::test]
 async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let account = app.twilio_account("Trial", "active").await;
     let id = app.add_token_credential(&org, &account).await;
 
@@ -185,62 +182,30 @@ async fn a_trial_account_texting_an_unverified_number_fails_with_21608() {
 
 #[tokio::test]
 async fn a_test_to_that_is_not_e164_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let id = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let id = app.credential(&org).await;
 
     let answer = app
         .verify(&org.key, &id, &json!({"test_to": "(415) 555-2671"}))
         .await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error_field(), Some("test_to"));
+    answer.assert_invalid("test_to");
     assert_eq!(answer.error()["code"], "invalid_phone_number");
-    assert!(
-        answer.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("+14155552671"),
-        "{}",
-        answer.text
-    );
+    answer.assert_error_says("message", "+14155552671");
 }
 
 #[tokio::test]
 async fn a_credential_whose_secrets_no_longer_decrypt_is_reported_plainly_and_never_used() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let broken = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
-    let donor = app
-        .add_token_credential(&org, &app.twilio_account("Full", "active").await)
-        .await;
+    let (app, org) = TestApp::with_org().await;
+    let broken = app.credential(&org).await;
+    let donor = app.credential(&org).await;
     app.move_secrets(&donor, &broken).await;
 
     let answer = app.verify(&org.key, &broken, &json!({})).await;
 
-    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "credential_undecryptable");
-    assert!(
-        answer.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("cannot be decrypted")
-    );
-    assert!(
-        answer.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("master key")
-    );
+    answer.assert_error(StatusCode::CONFLICT, "credential_undecryptable");
+    answer.assert_error_says("message", "cannot be decrypted");
+    answer.assert_error_says("hint", "master key");
     assert_eq!(
         app.get_credential(&org.key, &broken).await.body["verification_status"],
         "undecryptable"

@@ -1,7 +1,12 @@
-//! The Phase 0 check suite against the sandbox: as a library and as `voxanne check twilio`.
+//! The Phase 0 check suite against the sandbox: as a library, as `voxanne check twilio` and
+//! through the verify endpoint.
 
+mod api;
 mod command;
+mod delivery;
 mod library;
+mod process;
+mod results;
 
 use std::time::Duration;
 

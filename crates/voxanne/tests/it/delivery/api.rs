@@ -6,11 +6,20 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::app::{Answer, TestApp, TestOrg, random_number};
+use crate::support::Fetch;
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg, random_number};
+
+/// A running server and an organization whose Twilio credential can send.
+async fn ready() -> (TestApp, TestOrg) {
+    let app = TestApp::spawn().await;
+    let org = ready_org(&app).await;
+    (app, org)
+}
 
 async fn ready_org(app: &TestApp) -> TestOrg {
     let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
+    let account = app.full_account().await;
     app.add_token_credential(&org, &account).await;
     org
 }
@@ -27,6 +36,11 @@ async fn post(app: &TestApp, org: &TestOrg, path: &str, body: &Value, key: Optio
     app.answer(request).await
 }
 
+/// `POST /api/messages` without an idempotency key.
+async fn send_sms(app: &TestApp, org: &TestOrg, body: &Value) -> Answer {
+    post(app, org, "/api/messages", body, None).await
+}
+
 async fn get(app: &TestApp, org: &TestOrg, path: &str) -> Answer {
     app.call(Method::GET, path, Some(&org.key), None).await
 }
@@ -36,7 +50,7 @@ async fn wait_for(app: &TestApp, org: &TestOrg, id: &str, status: &str) -> Value
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let answer = get(app, org, &format!("/api/messages/{id}")).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.assert_status(StatusCode::OK);
         if answer.body["status"] == status {
             return answer.body;
         }
@@ -47,8 +61,7 @@ async fn wait_for(app: &TestApp, org: &TestOrg, id: &str, status: &str) -> Value
 
 #[tokio::test]
 async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let staff = [random_number(), random_number()];
     let settings = app
         .put_settings(
@@ -56,12 +69,12 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
             &json!({"alert_recipients": staff, "timezone": "America/New_York"}),
         )
         .await;
-    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    settings.assert_status(StatusCode::OK);
     let lead = json!({"lead": {"name": "José Núñez 👋", "phone": "+14155550123", "reason": "new patient cleaning", "preferred_time": "tomorrow 9am"}});
 
     let answer = post(&app, &org, "/api/messages/hot-lead", &lead, None).await;
 
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    answer.assert_status(StatusCode::ACCEPTED);
     let messages = answer.body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     for (message, phone) in messages.iter().zip(&staff) {
@@ -94,8 +107,7 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
 
 #[tokio::test]
 async fn fifty_concurrent_identical_requests_send_one_text() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     let body = json!({"to": to, "body": "Your appointment is confirmed"});
 
@@ -115,7 +127,7 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
     let ids: std::collections::HashSet<&str> = answers
         .iter()
         .map(|a| {
-            assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+            a.assert_status(StatusCode::ACCEPTED);
             a.body["id"].as_str().unwrap()
         })
         .collect();
@@ -132,19 +144,11 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
 
 #[tokio::test]
 async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
-    let no_credential = post(
-        &app,
-        &org,
-        "/api/messages",
-        &json!({"to": random_number(), "body": "hi"}),
-        None,
-    )
-    .await;
+    let no_credential = send_sms(&app, &org, &json!({"to": random_number(), "body": "hi"})).await;
     let no_recipients = {
-        let account = app.twilio_account("Full", "active").await;
+        let account = app.full_account().await;
         app.add_token_credential(&org, &account).await;
         post(
             &app,
@@ -155,41 +159,16 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
         )
         .await
     };
-    let bad_number = post(
-        &app,
-        &org,
-        "/api/messages",
-        &json!({"to": "(415) 555-0123", "body": "hi"}),
-        None,
-    )
-    .await;
+    let bad_number = send_sms(&app, &org, &json!({"to": "(415) 555-0123", "body": "hi"})).await;
     let unknown_credential =
-        post(&app, &org, "/api/messages", &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"}), None).await;
+        send_sms(&app, &org, &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"})).await;
 
     assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_credential.error()["code"], "no_twilio_credential");
-    assert!(
-        no_credential.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("/api/organization/credentials/twilio")
-    );
-    assert_eq!(
-        (no_recipients.status, no_recipients.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
-    assert_eq!(
-        (bad_number.status, bad_number.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
-    assert!(
-        bad_number.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("+14155550123"),
-        "{}",
-        bad_number.text
-    );
+    no_credential.assert_error_says("hint", "/api/organization/credentials/twilio");
+    no_recipients.assert_invalid("to");
+    bad_number.assert_invalid("to");
+    bad_number.assert_error_says("message", "+14155550123");
     assert_eq!(unknown_credential.error()["code"], "credential_not_found");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
@@ -197,15 +176,14 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
 
 #[tokio::test]
 async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let settings = app
         .put_settings(
             &org.key,
             &json!({"alert_recipients": [random_number()], "timezone": "America/New_York"}),
         )
         .await;
-    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    settings.assert_status(StatusCode::OK);
 
     let answer = post(
         &app,
@@ -216,27 +194,18 @@ async fn an_explicit_empty_recipient_list_is_refused_even_with_alert_recipients(
     )
     .await;
 
-    assert_eq!(
-        (answer.status, answer.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
-    );
+    answer.assert_invalid("to");
     let message = answer.error()["message"].as_str().unwrap();
     assert!(message.contains("at least one"), "{}", answer.text);
     assert!(!message.contains("no alert_recipients"), "{}", answer.text);
-    assert!(
-        answer.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("alert_recipients")
-    );
+    answer.assert_error_says("hint", "alert_recipients");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
 }
 
 #[tokio::test]
 async fn a_blank_lead_name_or_reason_and_an_oversized_field_are_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     for (lead, field) in [
         (
@@ -260,12 +229,7 @@ async fn a_blank_lead_name_or_reason_and_an_oversized_field_are_refused_naming_t
             None,
         )
         .await;
-        assert_eq!(
-            (answer.status, answer.error_field()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{}",
-            answer.text
-        );
+        answer.assert_invalid(field);
     }
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");
@@ -276,12 +240,10 @@ async fn another_organizations_message_is_not_found() {
     let app = TestApp::spawn().await;
     let owner = ready_org(&app).await;
     let stranger = ready_org(&app).await;
-    let sent = post(
+    let sent = send_sms(
         &app,
         &owner,
-        "/api/messages",
         &json!({"to": random_number(), "body": "private"}),
-        None,
     )
     .await;
     let id = sent.body["id"].as_str().unwrap();
@@ -308,19 +270,11 @@ async fn another_organizations_message_is_not_found() {
 
 #[tokio::test]
 async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
-    let app = TestApp::spawn().await;
-    let org = ready_org(&app).await;
+    let (app, org) = ready().await;
     let to = random_number();
     let mut ids = Vec::new();
     for i in 0..3 {
-        let sent = post(
-            &app,
-            &org,
-            "/api/messages",
-            &json!({"to": to, "body": format!("note {i}")}),
-            None,
-        )
-        .await;
+        let sent = send_sms(&app, &org, &json!({"to": to, "body": format!("note {i}")})).await;
         ids.push(sent.body["id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
@@ -356,10 +310,7 @@ async fn the_list_filters_by_status_and_recipient_and_pages_with_a_cursor() {
     );
     assert!(second.body["next_cursor"].is_null());
     assert_eq!(failed.body["messages"], json!([]));
-    assert_eq!(
-        (bad.status, bad.error_field()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
-    );
+    bad.assert_invalid("status");
 }
 
 #[tokio::test]
@@ -369,12 +320,8 @@ async fn the_openapi_document_describes_the_sending_api() {
     let doc: Value = app
         .client
         .get(format!("{}/api/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
 
     for path in [
         "/api/messages",

@@ -8,6 +8,7 @@ use voxanne::outbox::MessageStatus;
 use voxanne::store::{CredentialPatch, SecretField, SecretValue, VerificationStatus};
 
 use super::world::{World, phone};
+use crate::support::Fetch;
 
 #[tokio::test]
 async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
@@ -40,14 +41,11 @@ async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
 }
 
 #[tokio::test]
-async fn a_server_error_is_retried_with_backoff_then_sent() {
+async fn a_server_error_is_checked_against_twilios_records_then_sent_once() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "503", "count": 1}))
+    let (clinic, to, id) = world
+        .queue_behind_fault(json!({"fault": "503", "count": 1}), "check, then send me")
         .await;
-    let id = world.queue(&clinic, &to, "retry me").await;
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
     let mut sent = 0;
@@ -63,11 +61,15 @@ async fn a_server_error_is_retried_with_backoff_then_sent() {
             .accepted;
     }
 
-    assert_eq!((first.claimed, first.retried), (1, 1));
+    assert_eq!(
+        (first.claimed, first.retried, first.reconciling),
+        (1, 0, 1),
+        "a 5xx may have created the message: it is reconciled, not resent blindly"
+    );
     assert_eq!(sent, 1);
     let timeline = world.timeline(&clinic, &id).await;
     assert!(
-        timeline.iter().any(|(kind, detail)| kind == "retry"
+        timeline.iter().any(|(kind, detail)| kind == "reconciling"
             && detail.as_deref().is_some_and(|d| d.contains("503"))),
         "{timeline:?}"
     );
@@ -78,12 +80,9 @@ async fn a_server_error_is_retried_with_backoff_then_sent() {
 #[tokio::test]
 async fn a_429_waits_for_its_retry_after_before_sending_again() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "429", "retry_after": 1}))
+    let (clinic, _, id) = world
+        .queue_behind_fault(json!({"fault": "429", "retry_after": 1}), "patience")
         .await;
-    let id = world.queue(&clinic, &to, "patience").await;
     let started = Instant::now();
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
@@ -233,67 +232,49 @@ async fn rejected_credentials_pause_the_queue_and_mark_the_credential_failed() {
 #[tokio::test]
 async fn an_ambiguous_send_that_reached_twilio_is_adopted_not_resent() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "close", "process": true}))
+    let sent = world
+        .send_through_fault(
+            json!({"fault": "close", "process": true}),
+            "exactly once please",
+        )
         .await;
-    let id = world.queue(&clinic, &to, "exactly once please").await;
 
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
-
-    assert_eq!(first.reconciling, 1, "{first:?}");
-    assert_eq!(second.adopted, 1, "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(world.inbox(&to).await.len(), 1, "the text went out once");
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    assert_eq!(sent.second.adopted, 1, "{:?}", sent.second);
+    let (_, inbox) = world.delivered(&sent).await;
+    assert_eq!(inbox.len(), 1, "the text went out once");
     world.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_ambiguous_send_that_never_reached_twilio_is_sent_again() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "close", "process": false}))
+    let sent = world
+        .send_through_fault(json!({"fault": "close", "process": false}), "try again")
         .await;
-    let id = world.queue(&clinic, &to, "try again").await;
 
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
-
-    assert_eq!(first.reconciling, 1, "{first:?}");
-    assert_eq!(second.accepted, 1, "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    assert_eq!(sent.second.accepted, 1, "{:?}", sent.second);
+    assert_eq!(world.delivered(&sent).await.1.len(), 1);
     world.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_hanging_twilio_times_out_and_is_reconciled() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "hang", "process": true}))
+    let sent = world
+        .send_through_fault(json!({"fault": "hang", "process": true}), "slow network")
         .await;
-    let id = world.queue(&clinic, &to, "slow network").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
-        (first.reconciling, second.adopted),
+        (sent.first.reconciling, sent.second.adopted),
         (1, 1),
-        "{first:?} {second:?}"
+        "{:?} {:?}",
+        sent.first,
+        sent.second
     );
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    let (_, inbox) = world.delivered(&sent).await;
+    assert_eq!(inbox.len(), 1);
     world.shutdown().await;
 }
 
@@ -381,12 +362,8 @@ async fn two_clinics_with_two_accounts_never_cross() {
             .http
             .get(url)
             .basic_auth(&clinic.account_sid, Some(&clinic.auth_token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch_json()
+            .await;
         let sids: Vec<&str> = list["messages"]
             .as_array()
             .unwrap()

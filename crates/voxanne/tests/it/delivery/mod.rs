@@ -3,7 +3,6 @@
 
 mod api;
 mod callbacks;
-mod db;
 mod dispatch;
 mod outbox_store;
 mod processes;

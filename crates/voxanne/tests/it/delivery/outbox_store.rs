@@ -5,19 +5,18 @@ use std::collections::HashSet;
 use voxanne::ids::{CredentialId, MessageId, OrgId};
 use voxanne::outbox::idempotency::{IdempotencyKey, fingerprint};
 use voxanne::outbox::{
-    Db, Enqueued, IdempotentRequest, ListFilter, MessageKind, MessageStatus, NewMessage, Outbox,
+    Enqueued, IdempotentRequest, ListFilter, MessageKind, MessageStatus, NewMessage, Outbox,
     Outcome, StatusApplied, StatusReport, StoredResponse, now_ms,
 };
 
-use super::db::{TestDb, test_db};
+use crate::support::TestStore;
 
-pub(super) fn outbox_of(db: &TestDb) -> Outbox {
-    let pool = match (db.store.sqlite_pool(), db.store.postgres_pool()) {
-        (Some(pool), _) => Db::Sqlite(pool.clone()),
-        (None, Some(pool)) => Db::Postgres(pool.clone()),
-        _ => unreachable!(),
-    };
-    Outbox::new(pool)
+/// The outbox of a fresh database that holds one organization: the store (kept for its
+/// lifetime), the outbox and the organization.
+pub(super) async fn outbox_with_org() -> (TestStore, Outbox, OrgId) {
+    let (t, org) = TestStore::with_clinic().await;
+    let outbox = Outbox::new(&t.store);
+    (t, outbox, org.id)
 }
 
 pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
@@ -32,10 +31,6 @@ pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
     }
 }
 
-pub(super) async fn org(db: &TestDb) -> OrgId {
-    db.store.create_organization("Clinic").await.unwrap().id
-}
-
 pub(super) fn accepted(sid: &str) -> Outcome {
     Outcome::Accepted {
         sid: sid.to_owned(),
@@ -48,9 +43,7 @@ pub(super) fn accepted(sid: &str) -> Outcome {
 
 #[tokio::test]
 async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let new = message(&credential, "hello");
     let now = now_ms();
@@ -93,9 +86,7 @@ async fn a_queued_message_is_claimed_by_one_worker_and_settled_as_sent() {
 
 #[tokio::test]
 async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let request = IdempotentRequest {
         key: IdempotencyKey::parse("lead-42").unwrap(),
@@ -150,9 +141,7 @@ async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
 
 #[tokio::test]
 async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let key = IdempotencyKey::parse("k1").unwrap();
     let first = IdempotentRequest {
@@ -193,9 +182,7 @@ async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
 
 #[tokio::test]
 async fn an_expired_key_is_treated_as_new() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let request = IdempotentRequest {
         key: IdempotencyKey::parse("old").unwrap(),
@@ -232,10 +219,8 @@ async fn an_expired_key_is_treated_as_new() {
 
 #[tokio::test]
 async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
-    let other = self::org(&db).await;
+    let (db, outbox, org) = outbox_with_org().await;
+    let other = db.org("Clinic").await.id;
     let new = message(&CredentialId::generate(), "track me");
     outbox
         .enqueue(&org, std::slice::from_ref(&new), None, now_ms())
@@ -298,9 +283,7 @@ async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
 
 #[tokio::test]
 async fn two_workers_claiming_at_once_never_share_a_message() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let batch: Vec<NewMessage> = (0..200)
         .map(|i| message(&credential, &format!("m{i}")))
@@ -331,9 +314,7 @@ async fn two_workers_claiming_at_once_never_share_a_message() {
 
 #[tokio::test]
 async fn a_paused_credential_holds_its_messages_until_resumed() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let bad = CredentialId::generate();
     let good = CredentialId::generate();
     outbox
@@ -383,9 +364,7 @@ async fn a_paused_credential_holds_its_messages_until_resumed() {
 
 #[tokio::test]
 async fn the_list_pages_newest_first_and_filters_by_status() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let start = now_ms();
     for i in 0..5 {
@@ -441,4 +420,56 @@ async fn the_list_pages_newest_first_and_filters_by_status() {
         .collect();
     assert_eq!(bodies, ["m4", "m3", "m2", "m1"]);
     assert!(delivered.messages.is_empty());
+}
+
+#[tokio::test]
+async fn the_stuck_query_finds_unfinished_messages_at_any_rank_and_no_final_one() {
+    let (_db, outbox, org) = outbox_with_org().await;
+    let credential = CredentialId::generate();
+    let statuses = [
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::PartiallyDelivered,
+        MessageStatus::Delivered,
+        MessageStatus::Undelivered,
+        MessageStatus::Read,
+    ];
+    let news: Vec<NewMessage> = statuses
+        .iter()
+        .map(|status| message(&credential, status.as_str()))
+        .collect();
+    let now = now_ms();
+    outbox.enqueue(&org, &news, None, now).await.unwrap();
+    let claims = outbox.claim_due("a", now, now + 60_000, 10).await.unwrap();
+    let settled: Vec<_> = claims
+        .iter()
+        .map(|claim| (claim.clone(), accepted(&format!("SM{}", claim.body))))
+        .collect();
+    outbox.settle(&settled, now_ms()).await.unwrap();
+    for (new, status) in news.iter().zip(statuses) {
+        let report = StatusReport {
+            status,
+            error_code: None,
+            reason: None,
+            dedup_key: format!("status:{status}"),
+            source: "callback",
+        };
+        outbox
+            .apply_status(org.as_str(), new.id.as_str(), &report, now_ms())
+            .await
+            .unwrap();
+    }
+
+    let stuck = outbox.stuck(now_ms() + 1_000, 0, 100).await.unwrap();
+
+    let mut found: Vec<&str> = stuck
+        .iter()
+        .map(|m| {
+            let new = news.iter().find(|n| n.id.as_str() == m.id).unwrap();
+            new.body.as_str()
+        })
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, ["partially_delivered", "queued", "sending", "sent"]);
 }

@@ -10,14 +10,14 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use voxanne::ids::OrgId;
-use voxanne::store::{
-    CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, Store,
-    TwilioAuthMode,
-};
+use voxanne::store::Store;
 use voxanne::vault::{Keyring, MasterKey};
 
-use super::world::{distinct_phones, phone, urlencode};
+use super::world::{distinct_phones, phone};
+use crate::support::Fetch;
 use crate::support::database::TestDb;
+use crate::support::store::twilio_credential_of;
+use crate::support::twilio_sandbox::TwilioSandbox;
 
 /// One `voxanne serve` child process; killed (SIGKILL) when dropped.
 struct Server {
@@ -44,7 +44,7 @@ fn free_port() -> u16 {
 struct Fleet {
     db: TestDb,
     key: SecretString,
-    sandbox: sandbox::Sandbox,
+    sandbox: TwilioSandbox,
     api_key: String,
     account_sid: String,
     http: reqwest::Client,
@@ -58,47 +58,20 @@ impl Fleet {
         let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
             .await
             .unwrap();
-        let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+        let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig {
             step_delay: Duration::from_millis(2),
             hang_for: Duration::from_secs(3),
             ..sandbox::SandboxConfig::default()
         })
-        .await
-        .unwrap();
-        let http = reqwest::Client::new();
-        let control = |path: String, body: Value| {
-            let request = http
-                .post(format!("{}/sandbox{path}", sandbox.url()))
-                .json(&body);
-            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-        };
-        let account = control("/accounts".into(), json!({})).await;
-        let sid = account["account_sid"].as_str().unwrap().to_owned();
-        let from = phone();
-        control(
-            format!("/accounts/{sid}/numbers"),
-            json!({"phone_number": from}),
-        )
         .await;
+        let http = reqwest::Client::new();
+        let from = phone();
+        let account = sandbox.account_with_number(json!({}), &from).await;
+        let sid = account.account_sid.clone();
         let org: OrgId = store.create_organization("Fleet Clinic").await.unwrap().id;
+        let token = SecretString::from(account.auth_token.clone());
         store
-            .insert_credential(
-                &org,
-                NewCredential {
-                    kind: CredentialType::Twilio,
-                    label: "main".into(),
-                    display: CredentialDisplay {
-                        account_sid: Some(sid.clone()),
-                        auth_mode: Some(TwilioAuthMode::AuthToken),
-                        from_number: Some(from),
-                        ..CredentialDisplay::default()
-                    },
-                    secrets: vec![SecretValue::new(
-                        SecretField::AuthToken,
-                        account["auth_token"].as_str().unwrap().to_owned().into(),
-                    )],
-                },
-            )
+            .insert_credential(&org, twilio_credential_of("main", &sid, &from, token))
             .await
             .unwrap();
         let (_, api_key) = store.create_api_key(&org).await.unwrap();
@@ -114,8 +87,23 @@ impl Fleet {
         }
     }
 
-    /// Starts `voxanne serve` on `port` and waits for its "listening" line.
+    /// Starts `voxanne serve` on `port` with short leases and delays, and waits for its
+    /// "listening" line.
     fn serve(&self, port: u16) -> Server {
+        self.serve_with(
+            port,
+            &[
+                ("VOXANNE_TWILIO_TIMEOUT_SECS", "1"),
+                ("VOXANNE_DISPATCH_LEASE_SECS", "2"),
+                ("VOXANNE_DISPATCH_RECONCILE_DELAY_MS", "200"),
+                ("VOXANNE_DISPATCH_STUCK_AFTER_SECS", "1"),
+                ("VOXANNE_DISPATCH_STUCK_INTERVAL_SECS", "1"),
+            ],
+        )
+    }
+
+    /// Starts `voxanne serve` on `port` with `timings` (production defaults for the rest).
+    fn serve_with(&self, port: u16, timings: &[(&str, &str)]) -> Server {
         let url = format!("http://127.0.0.1:{port}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
             .args([
@@ -129,13 +117,9 @@ impl Fleet {
             // Exposed only to hand the child process its master key.
             .env("VOXANNE_MASTER_KEY", self.key.expose_secret())
             .env("VOXANNE_TWILIO_BASE_URL", self.sandbox.url())
-            .env("VOXANNE_TWILIO_TIMEOUT_SECS", "1")
             .env("VOXANNE_RATE_LIMIT_PER_SECOND", "100000")
             .env("VOXANNE_RATE_LIMIT_BURST", "100000")
-            .env("VOXANNE_DISPATCH_LEASE_SECS", "2")
-            .env("VOXANNE_DISPATCH_RECONCILE_DELAY_MS", "200")
-            .env("VOXANNE_DISPATCH_STUCK_AFTER_SECS", "1")
-            .env("VOXANNE_DISPATCH_STUCK_INTERVAL_SECS", "1")
+            .envs(timings.iter().copied())
             .env("VOXANNE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -151,6 +135,26 @@ impl Fleet {
         Server { child, url }
     }
 
+    /// `POST /api/messages` of a reminder to `to` at `url`: its id and `to` when it was
+    /// accepted (202), `None` when it was refused or the connection failed.
+    fn reminder(
+        &self,
+        url: &str,
+        to: String,
+    ) -> impl std::future::Future<Output = Option<(String, String)>> + use<> {
+        let request = self
+            .http
+            .post(format!("{url}/api/messages"))
+            .bearer_auth(&self.api_key)
+            .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
+        async move {
+            let response = request.send().await.ok()?;
+            (response.status() == StatusCode::ACCEPTED).then_some(())?;
+            let body: Value = response.json().await.ok()?;
+            Some((body["id"].as_str()?.to_owned(), to))
+        }
+    }
+
     /// Queues one message per recipient through `server`, `parallel` at a time; returns the ids
     /// of the accepted ones with their recipient.
     async fn burst(
@@ -160,19 +164,7 @@ impl Fleet {
         parallel: usize,
     ) -> Vec<(String, String)> {
         futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{}/api/messages", server.url))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&server.url, to))
             .buffer_unordered(parallel)
             .filter_map(|accepted| async move { accepted })
             .collect()
@@ -191,19 +183,7 @@ impl Fleet {
         let url = server.url.clone();
         let mut server = Some(server);
         let mut answers = futures::stream::iter(recipients.iter().cloned())
-            .map(|to| {
-                let request = self
-                    .http
-                    .post(format!("{url}/api/messages"))
-                    .bearer_auth(&self.api_key)
-                    .json(&json!({"to": to, "body": format!("Reminder for {to}")}));
-                async move {
-                    let response = request.send().await.ok()?;
-                    (response.status() == StatusCode::ACCEPTED).then_some(())?;
-                    let body: Value = response.json().await.ok()?;
-                    Some((body["id"].as_str()?.to_owned(), to))
-                }
-            })
+            .map(|to| self.reminder(&url, to))
             .buffer_unordered(parallel);
         let mut accepted = Vec::new();
         while let Some(answer) = answers.next().await {
@@ -223,12 +203,8 @@ impl Fleet {
         let metrics = self
             .http
             .get(format!("{}/metrics", server.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         metrics
             .lines()
             .filter(|line| {
@@ -241,17 +217,26 @@ impl Fleet {
     }
 
     async fn status(&self, server: &Server, id: &str) -> String {
-        let answer: Value = self
-            .http
-            .get(format!("{}/api/messages/{id}", server.url))
-            .bearer_auth(&self.api_key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["status"].as_str().unwrap_or_default().to_owned()
+        self.message(server, id).await["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// `GET /api/messages/{id}` on `server`.
+    async fn message(&self, server: &Server, id: &str) -> Value {
+        let request = || {
+            self.http
+                .get(format!("{}/api/messages/{id}", server.url))
+                .bearer_auth(&self.api_key)
+                .send()
+        };
+        // A pooled connection to a killed server fails once; the retry opens a fresh one.
+        let response = match request().await {
+            Ok(response) => response,
+            Err(_) => request().await.unwrap(),
+        };
+        response.json().await.unwrap()
     }
 
     /// Waits until every message is delivered; returns the ones that are not.
@@ -279,32 +264,14 @@ impl Fleet {
     }
 
     async fn inbox_len(&self, to: &str) -> usize {
-        let url = format!(
-            "{}/sandbox/phones/{}/messages",
-            self.sandbox.url(),
-            urlencode(to)
-        );
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap()
-            .len()
+        self.sandbox.inbox(to).await.len()
     }
 
     async fn arm(&self, mut fault: Value) {
         fault["account_sid"] = json!(self.account_sid);
-        let response = self
-            .http
-            .post(format!("{}/sandbox/faults", self.sandbox.url()))
-            .json(&fault)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
+        self.sandbox
+            .control(reqwest::Method::POST, "/faults", fault)
+            .await;
     }
 }
 
@@ -357,6 +324,49 @@ async fn a_server_killed_mid_burst_loses_nothing_and_sends_nothing_twice_after_r
     for to in &recipients {
         assert!(fleet.inbox_len(to).await <= 1, "{to} got a duplicate");
     }
+}
+
+#[tokio::test]
+async fn with_production_leases_a_send_in_flight_at_a_kill_goes_out_once_within_seconds_of_the_restart()
+ {
+    let fleet = Fleet::new().await;
+    let port = free_port();
+    // Production timings: a 60 s lease and a 10 minute stuck threshold, which before heartbeats
+    // held a crashed server's claims for a minute.
+    let first = fleet.serve_with(port, &[]);
+    // Twilio creates the text, then its answer hangs: the send is in flight when the kill comes.
+    fleet
+        .arm(json!({"fault": "hang", "process": true, "count": 1}))
+        .await;
+    let to = distinct_phones(1);
+    let accepted = fleet.burst(&first, &to, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first);
+
+    let second = fleet.serve_with(port, &[]);
+    let restarted = Instant::now();
+    let undelivered = fleet
+        .wait_delivered(&second, &accepted, Duration::from_secs(10))
+        .await;
+    // Settled means the claim was taken over and reconciled: the Twilio SID is recorded (a
+    // status callback alone does not record it).
+    let (id, _) = &accepted[0];
+    let mut settled = false;
+    while !settled && restarted.elapsed() < Duration::from_secs(10) {
+        settled = fleet.message(&second, id).await["twilio_sid"].is_string();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    assert!(
+        undelivered.is_empty(),
+        "not delivered within 10 s of the restart: {undelivered:?}"
+    );
+    assert!(
+        settled,
+        "the dead server's claim was not taken over within 10 s"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fleet.inbox_len(&to[0]).await, 1, "adopted, not sent twice");
 }
 
 #[tokio::test]

@@ -36,29 +36,22 @@ async fn test_credentials_clinic(world: &World) -> Clinic {
 #[tokio::test]
 async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twice() {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "500", "process": true}))
+    let sent = world
+        .send_through_fault(json!({"fault": "500", "process": true}), "one text only")
         .await;
-    let id = world.queue(&clinic, &to, "one text only").await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
-        (first.retried, first.reconciling),
+        (sent.first.retried, sent.first.reconciling),
         (0, 1),
-        "a 500 is not resent blindly: {first:?}"
+        "a 500 is not resent blindly: {:?}",
+        sent.first
     );
+    let second = &sent.second;
     assert_eq!((second.adopted, second.accepted), (1, 0), "{second:?}");
-    let delivered = world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let inbox = world.inbox(&to).await;
+    let (delivered, inbox) = world.delivered(&sent).await;
     assert_eq!(inbox.len(), 1, "the phone got one text: {inbox:?}");
     assert_eq!(inbox[0]["sid"].as_str(), delivered.twilio_sid.as_deref());
-    let reconciling = events(&world, &clinic, &id).await;
+    let reconciling = events(&world, &sent.clinic, &sent.id).await;
     assert!(
         reconciling
             .iter()
@@ -71,53 +64,130 @@ async fn a_500_answered_after_twilio_created_the_message_is_adopted_not_sent_twi
 #[tokio::test]
 async fn a_500_answered_before_anything_was_created_is_sent_after_checking() {
     let world = World::start(|_| {}).await;
+    let sent = world
+        .send_through_fault(
+            json!({"fault": "500", "process": false}),
+            "checked, then sent",
+        )
+        .await;
+
+    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
+    let second = &sent.second;
+    assert_eq!((second.accepted, second.adopted), (1, 0), "{second:?}");
+    assert_eq!(world.delivered(&sent).await.1.len(), 1);
+    world.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_503_answered_after_twilio_created_the_message_is_reconciled_and_adopted_not_sent_twice()
+{
+    let world = World::start(|_| {}).await;
     let clinic = world.clinic("Clinic").await;
     let to = phone();
     world
-        .fault(&clinic, json!({"fault": "500", "process": false}))
+        .fault(&clinic, json!({"fault": "503", "process": true}))
         .await;
-    let id = world.queue(&clinic, &to, "checked, then sent").await;
+    let id = world
+        .queue(&clinic, &to, "one text only, even after a 503")
+        .await;
 
     let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
     tokio::time::sleep(Duration::from_millis(80)).await;
     let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
-    assert_eq!(first.reconciling, 1, "{first:?}");
-    assert_eq!((second.accepted, second.adopted), (1, 0), "{second:?}");
+    assert_eq!(
+        (first.retried, first.reconciling),
+        (0, 1),
+        "a 503 is not resent blindly: {first:?}"
+    );
+    assert_eq!((second.adopted, second.accepted), (1, 0), "{second:?}");
     world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    assert_eq!(world.inbox(&to).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(world.inbox(&to).await.len(), 1, "the phone got one text");
+    let timeline = events(&world, &clinic, &id).await;
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.kind == "reconciling" && e.twilio_code == Some(20503)),
+        "{timeline:?}"
+    );
     world.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_503_or_429_is_retried_without_reconciling_and_names_twilios_code() {
+async fn a_503_that_created_nothing_is_sent_after_checking_and_a_429_is_retried_at_once() {
     let world = World::start(|_| {}).await;
     let busy = world.clinic("Busy").await;
     let limited = world.clinic("Limited").await;
+    let busy_to = phone();
     world
         .fault(&busy, json!({"fault": "503", "process": false}))
         .await;
     world
         .fault(&limited, json!({"fault": "429", "retry_after": 1}))
         .await;
-    let unavailable_id = world.queue(&busy, &phone(), "busy").await;
+    let unavailable_id = world.queue(&busy, &busy_to, "busy").await;
     let limited_id = world.queue(&limited, &phone(), "slow down").await;
 
     let report = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
-    assert_eq!((report.retried, report.reconciling), (2, 0), "{report:?}");
-    for (clinic, id, code) in [
-        (&busy, &unavailable_id, 20503),
-        (&limited, &limited_id, 20429),
-    ] {
-        let timeline = events(&world, clinic, id).await;
-        assert!(
-            timeline
-                .iter()
-                .any(|e| e.kind == "retry" && e.twilio_code == Some(code)),
-            "{timeline:?}"
-        );
-    }
+    assert_eq!(
+        (report.retried, report.reconciling),
+        (1, 1),
+        "the 429 is retried, the 503 reconciled: {report:?}"
+    );
+    let limited_timeline = events(&world, &limited, &limited_id).await;
+    assert!(
+        limited_timeline
+            .iter()
+            .any(|e| e.kind == "retry" && e.twilio_code == Some(20429)),
+        "{limited_timeline:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
+    assert_eq!(second.adopted, 0, "nothing to adopt: {second:?}");
+    world
+        .wait_for(&busy, &unavailable_id, MessageStatus::Delivered)
+        .await;
+    assert_eq!(world.inbox(&busy_to).await.len(), 1);
+    world.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_message_of_one_clinic_never_adopts_the_twilio_message_of_another_sharing_its_account() {
+    let world = World::start(|_| {}).await;
+    let q = world.clinic("Q").await;
+    // P registered the same Twilio account and From number as Q.
+    let p = world
+        .clinic_with("P", &q.account_sid, &q.auth_token, &q.from)
+        .await;
+    let to = phone();
+    let first = world.queue(&q, &to, "same words, same phone").await;
+    world.delivery.dispatcher().dispatch_once().await.unwrap();
+    world.wait_for(&q, &first, MessageStatus::Delivered).await;
+    world
+        .fault(&p, json!({"fault": "500", "process": false}))
+        .await;
+    let second = world.queue(&p, &to, "same words, same phone").await;
+
+    world.delivery.dispatcher().dispatch_once().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let report = world.delivery.dispatcher().dispatch_once().await.unwrap();
+
+    assert_eq!(
+        (report.adopted, report.accepted),
+        (0, 1),
+        "P's text is sent, not Q's adopted: {report:?}"
+    );
+    let delivered = world.wait_for(&p, &second, MessageStatus::Delivered).await;
+    let q_message = world.wait_for(&q, &first, MessageStatus::Delivered).await;
+    assert_ne!(delivered.twilio_sid, q_message.twilio_sid);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        world.inbox(&to).await.len(),
+        2,
+        "each clinic's text reached the phone"
+    );
     world.shutdown().await;
 }
 

@@ -4,14 +4,11 @@
 use voxanne::ids::CredentialId;
 use voxanne::outbox::{MessageStatus, Outcome, now_ms};
 
-use super::db::test_db;
-use super::outbox_store::{accepted, message, org, outbox_of};
+use super::outbox_store::{accepted, message, outbox_with_org};
 
 #[tokio::test]
 async fn a_stale_worker_cannot_overwrite_the_worker_that_took_over() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let new = message(&CredentialId::generate(), "fenced");
     let now = now_ms();
     outbox
@@ -67,9 +64,7 @@ async fn a_stale_worker_cannot_overwrite_the_worker_that_took_over() {
 
 #[tokio::test]
 async fn one_chunk_of_mixed_outcomes_applies_each_under_its_own_fence() {
-    let db = test_db().await;
-    let outbox = outbox_of(&db);
-    let org = org(&db).await;
+    let (_db, outbox, org) = outbox_with_org().await;
     let credential = CredentialId::generate();
     let batch: Vec<_> = ["one", "two", "three"]
         .iter()

@@ -9,27 +9,26 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use rand::Rng;
-use sandbox::{Sandbox, SandboxConfig};
+use sandbox::SandboxConfig;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use voxanne::delivery::Delivery;
-use voxanne::dispatch::DispatchConfig;
 use voxanne::dispatch::retry::RetryPolicy;
+use voxanne::dispatch::{DispatchConfig, DispatchReport};
 use voxanne::google_connection::GoogleSetup;
 use voxanne::ids::{CredentialId, MessageId, OrgId};
 use voxanne::messaging::{self, CallbackError, StatusCallback};
 use voxanne::metrics::Metrics;
 use voxanne::outbox::{MessageKind, MessageRecord, MessageStatus, NewMessage, now_ms};
 use voxanne::services::Services;
-use voxanne::store::{
-    CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue, TwilioAuthMode,
-};
 
-use super::db::{TestDb, test_db};
+use crate::support::TestStore;
+use crate::support::store::twilio_credential_of;
+use crate::support::twilio_sandbox::TwilioSandbox;
 
 pub struct World {
-    pub db: TestDb,
-    pub sandbox: Sandbox,
+    pub db: TestStore,
+    pub sandbox: TwilioSandbox,
     pub delivery: Delivery,
     /// Our public base URL (the callback server).
     pub public_url: String,
@@ -45,6 +44,17 @@ pub struct Clinic {
     pub account_sid: String,
     pub auth_token: String,
     pub from: String,
+}
+
+/// One message whose send met a fault, and what two dispatch passes 80 ms apart made of it.
+pub struct FaultedSend {
+    pub clinic: Clinic,
+    pub to: String,
+    pub id: MessageId,
+    /// The pass whose Create Message met the fault.
+    pub first: DispatchReport,
+    /// The pass after it (reconciliation or retry).
+    pub second: DispatchReport,
 }
 
 /// Fast timings for tests; `tune` adjusts them further.
@@ -112,14 +122,13 @@ pub fn distinct_phones(count: usize) -> Vec<String> {
 
 impl World {
     pub async fn start(tune: impl FnOnce(&mut DispatchConfig)) -> World {
-        let sandbox = Sandbox::start(SandboxConfig {
+        let sandbox = TwilioSandbox::start_with(SandboxConfig {
             step_delay: Duration::from_millis(2),
             hang_for: Duration::from_secs(3),
             ..SandboxConfig::default()
         })
-        .await
-        .unwrap();
-        let db = test_db().await;
+        .await;
+        let db = TestStore::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let public_url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&public_url);
@@ -170,18 +179,12 @@ impl World {
 
     /// A clinic with a fresh sandbox account, an owned From number, and its credential stored.
     pub async fn clinic(&self, name: &str) -> Clinic {
-        let account = self
-            .control("/accounts", json!({"friendly_name": name}))
-            .await;
-        let account_sid = account["account_sid"].as_str().unwrap().to_owned();
-        let auth_token = account["auth_token"].as_str().unwrap().to_owned();
         let from = phone();
-        self.control(
-            &format!("/accounts/{account_sid}/numbers"),
-            json!({"phone_number": from}),
-        )
-        .await;
-        self.clinic_with(name, &account_sid, &auth_token, &from)
+        let account = self
+            .sandbox
+            .account_with_number(json!({"friendly_name": name}), &from)
+            .await;
+        self.clinic_with(name, &account.account_sid, &account.auth_token, &from)
             .await
     }
 
@@ -194,29 +197,9 @@ impl World {
         from: &str,
     ) -> Clinic {
         let org = self.db.store.create_organization(name).await.unwrap().id;
-        let credential = self
-            .db
-            .store
-            .insert_credential(
-                &org,
-                NewCredential {
-                    kind: CredentialType::Twilio,
-                    label: format!("{name} Twilio"),
-                    display: CredentialDisplay {
-                        account_sid: Some(account_sid.to_owned()),
-                        auth_mode: Some(TwilioAuthMode::AuthToken),
-                        from_number: Some(from.to_owned()),
-                        ..CredentialDisplay::default()
-                    },
-                    secrets: vec![SecretValue::new(
-                        SecretField::AuthToken,
-                        SecretString::from(auth_token.to_owned()),
-                    )],
-                },
-            )
-            .await
-            .unwrap()
-            .id;
+        let token = SecretString::from(auth_token.to_owned());
+        let new = twilio_credential_of(&format!("{name} Twilio"), account_sid, from, token);
+        let credential = self.db.store.insert_credential(&org, new).await.unwrap().id;
         Clinic {
             org,
             credential,
@@ -247,6 +230,46 @@ impl World {
         id
     }
 
+    /// A fresh clinic whose next Create Message meets `fault`, and one message `body` queued to a
+    /// fresh phone: the clinic, the phone and the message.
+    pub async fn queue_behind_fault(
+        &self,
+        fault: Value,
+        body: &str,
+    ) -> (Clinic, String, MessageId) {
+        let clinic = self.clinic("Clinic").await;
+        let to = phone();
+        self.fault(&clinic, fault).await;
+        let id = self.queue(&clinic, &to, body).await;
+        (clinic, to, id)
+    }
+
+    /// `queue_behind_fault`, then two dispatch passes 80 ms apart.
+    pub async fn send_through_fault(&self, fault: Value, body: &str) -> FaultedSend {
+        let (clinic, to, id) = self.queue_behind_fault(fault, body).await;
+
+        let first = self.delivery.dispatcher().dispatch_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        let second = self.delivery.dispatcher().dispatch_once().await.unwrap();
+        FaultedSend {
+            clinic,
+            to,
+            id,
+            first,
+            second,
+        }
+    }
+
+    /// Waits until the faulted message is delivered, leaves a duplicate 50 ms to arrive, and
+    /// returns the delivered record with what the phone received.
+    pub async fn delivered(&self, sent: &FaultedSend) -> (MessageRecord, Vec<Value>) {
+        let record = self
+            .wait_for(&sent.clinic, &sent.id, MessageStatus::Delivered)
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        (record, self.inbox(&sent.to).await)
+    }
+
     pub async fn fault(&self, clinic: &Clinic, fault: Value) {
         let mut fault = fault;
         fault["account_sid"] = json!(clinic.account_sid);
@@ -255,19 +278,7 @@ impl World {
 
     /// What the sandbox phone received.
     pub async fn inbox(&self, phone: &str) -> Vec<Value> {
-        let url = format!(
-            "{}/sandbox/phones/{}/messages",
-            self.sandbox.url(),
-            urlencode(phone)
-        );
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.sandbox.inbox(phone).await
     }
 
     pub async fn message(&self, clinic: &Clinic, id: &MessageId) -> MessageRecord {
@@ -329,8 +340,4 @@ impl World {
         self.server.abort();
         self.sandbox.shutdown().await;
     }
-}
-
-pub fn urlencode(phone: &str) -> String {
-    phone.replace('+', "%2B")
 }

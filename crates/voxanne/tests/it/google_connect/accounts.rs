@@ -2,65 +2,42 @@
 //! account and client at once, so a failed connect, a second connect, a reconnect with the wrong
 //! account or a delete must never cut off another working connection of the same account.
 
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 use url::Url;
 use voxanne::google::CALENDAR_LIST_READONLY;
 use voxanne::store::{CredentialDisplay, CredentialType, NewCredential, SecretField, SecretValue};
 
-use super::{BOTH, authorization_url, connect, consent, follow, google_user, param, stand_in};
-use crate::api::app::{TestApp, TestOrg};
-
-async fn revocations(app: &TestApp) -> Value {
-    stand_in(app, Method::GET, "/sandbox/google/revocations", None).await
-}
-
-async fn google_credentials(app: &TestApp, org: &TestOrg) -> Vec<Value> {
-    app.list_credentials(&org.key, "?type=google_calendar")
-        .await
-        .body["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, connect, connected_clinic, consent, follow,
+    google_credentials, google_user, param, revocations,
+};
+use crate::support::app::{TestApp, TestOrg};
 
 #[tokio::test]
 async fn a_consent_without_the_calendar_scope_leaves_a_working_connection_of_the_same_account_alone()
  {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, email, id) = connected_clinic().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "allow", &[CALENDAR_LIST_READONLY]).await;
     let refused = follow(&app, &callback, true, None).await;
     let report = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "calendar_permission_not_granted");
-    assert!(
-        refused.error()["hint"]
-            .as_str()
-            .unwrap()
-            .contains("tick the calendar boxes"),
-        "{}",
-        refused.text
-    );
+    refused.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
+    refused.assert_error_says("hint", "tick the calendar boxes");
     assert_eq!(revocations(&app).await, json!([]));
     assert_eq!(report.body["status"], "verified", "{}", report.text);
-    assert_eq!(google_credentials(&app, &org).await.len(), 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]
 async fn connecting_the_same_google_account_again_renews_its_credential_instead_of_adding_one() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let first = connect(&app, &org, &email).await;
 
     let second = connect(&app, &org, &email).await;
-    let listed = google_credentials(&app, &org).await;
+    let listed = google_credentials(&app, &org.key).await;
 
     assert_eq!(second, first);
     assert_eq!(listed.len(), 1, "{listed:?}");
@@ -96,9 +73,7 @@ async fn stored_duplicate(app: &TestApp, org: &TestOrg, email: &str) -> String {
 
 #[tokio::test]
 async fn deleting_one_of_two_credentials_of_the_same_account_keeps_the_shared_grant_at_google() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let kept = connect(&app, &org, &email).await;
     let duplicate = stored_duplicate(&app, &org, &email).await;
 
@@ -139,8 +114,7 @@ async fn reconnecting_a_credential_as_another_google_account_is_refused_and_chan
     .await;
     let page = follow(&app, &consent(&url, "allow", BOTH).await, false, None).await;
 
-    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
-    assert_eq!(refused.error()["code"], "google_account_mismatch");
+    refused.assert_error(StatusCode::CONFLICT, "google_account_mismatch");
     let message = refused.error()["message"].as_str().unwrap();
     assert!(
         message.contains(&expected) && message.contains(&other),
@@ -161,6 +135,6 @@ async fn reconnecting_a_credential_as_another_google_account_is_refused_and_chan
     assert_eq!(shown["verification_status"], "verified");
     let other_report = app.verify(&org.key, &second, &json!({})).await;
     assert_eq!(other_report.body["status"], "verified");
-    assert_eq!(google_credentials(&app, &org).await.len(), 2);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 2);
     assert_eq!(revocations(&app).await, json!([]));
 }

@@ -6,14 +6,15 @@ use serde_json::json;
 use url::Url;
 use voxanne::google::CALENDAR_LIST_READONLY;
 
-use super::{BOTH, authorization_url, connect, consent, follow, google_user, param, start};
-use crate::api::app::TestApp;
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, connect, consent, follow, google_credentials,
+    param, start,
+};
+use crate::support::app::TestApp;
 
 #[tokio::test]
 async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_credential() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
 
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
@@ -34,7 +35,7 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
     );
     assert_eq!(param(&url, "client_id"), app.google_client_id);
     assert!(param(&url, "state").unwrap().len() >= 43);
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    answer.assert_status(StatusCode::SEE_OTHER);
     let location = Url::parse(answer.headers["location"].to_str().unwrap()).unwrap();
     assert_eq!(location.path(), "/dashboard/calendar");
     assert_eq!(param(&location, "google").as_deref(), Some("connected"));
@@ -61,28 +62,21 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
 
 #[tokio::test]
 async fn an_api_client_finishing_the_flow_gets_the_credential_as_json() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
 
     let answer = follow(&app, &callback, true, Some(&org.key)).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["credential"]["type"], "google_calendar");
     assert_eq!(answer.body["credential"]["verification_status"], "verified");
-    let listed = app
-        .list_credentials(&org.key, "?type=google_calendar")
-        .await;
-    assert_eq!(listed.body["credentials"].as_array().unwrap().len(), 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]
 async fn declining_on_the_consent_page_stores_nothing_and_says_so() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "deny", BOTH).await;
@@ -103,30 +97,21 @@ async fn declining_on_the_consent_page_stores_nothing_and_says_so() {
 
 #[tokio::test]
 async fn unticking_the_calendar_scope_stores_nothing_and_names_the_permission() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
 
     let callback = consent(&url, "allow", &[CALENDAR_LIST_READONLY]).await;
     let answer = follow(&app, &callback, true, None).await;
 
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "calendar_permission_not_granted");
-    assert!(
-        answer.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("Nothing was stored")
-    );
+    answer.assert_error(StatusCode::BAD_REQUEST, "calendar_permission_not_granted");
+    answer.assert_error_says("message", "Nothing was stored");
     let listed = app.list_credentials(&org.key, "").await;
     assert_eq!(listed.body["credentials"], json!([]));
 }
 
 #[tokio::test]
 async fn connect_without_google_configured_answers_503_naming_the_settings() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
 
     let answer = start(&app, &org.key, &json!({})).await;
 
@@ -156,9 +141,7 @@ async fn a_malformed_connect_body_is_a_422_naming_the_field() {
 
 #[tokio::test]
 async fn the_demo_helper_connects_a_calendar_in_process() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let google = app.google.as_ref().unwrap();
 
     let credential = voxanne::google_connection::demo::connect_calendar(google, &org.id, &email)

@@ -2,20 +2,20 @@
 //! Google turning into `needs_reconnect` and back, deletion revoking the grant, tenancy, and
 //! tokens never leaking.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use voxanne::ids::{CredentialId, OrgId};
 use voxanne::store::{SecretField, Store};
 
 use super::{
-    BOTH, access_token_ttl, authorization_url, connect, consent, follow, google_user, stand_in,
+    BOTH, access_token_ttl, authorization_url, clinic_with_google_user, connect, connected_clinic,
+    connected_clinic_with_token_ttl, consent, follow, google_credentials, google_user, revocations,
+    revoke_at_google, token_outage,
 };
-use crate::api::app::TestApp;
 use crate::support::Sentinel;
+use crate::support::app::TestApp;
+use crate::support::logs::CapturedLogs;
 
 /// The stored access token and its expiry.
 async fn stored_access(
@@ -34,9 +34,7 @@ async fn stored_access(
 
 #[tokio::test]
 async fn an_access_token_with_an_hour_left_is_used_as_stored() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let google = app.google.as_ref().unwrap();
     let id = connect(&app, &org, &email).await;
     let cred = CredentialId::parse(&id).unwrap();
@@ -78,17 +76,8 @@ async fn a_token_close_to_expiry_is_replaced_in_the_store_on_use() {
 #[tokio::test]
 async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_credential_verifies_it()
  {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
-    stand_in(
-        &app,
-        Method::POST,
-        &format!("/sandbox/google/users/{email}/revoke"),
-        None,
-    )
-    .await;
+    let (app, org, email, id) = connected_clinic().await;
+    revoke_at_google(&app, &email).await;
 
     let report = app.verify(&org.key, &id, &json!({})).await;
     let marked = app.get_credential(&org.key, &id).await;
@@ -97,7 +86,7 @@ async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_cre
         .google_access_token(&org.id, &CredentialId::parse(&id).unwrap())
         .await;
 
-    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    report.assert_status(StatusCode::OK);
     assert_eq!(report.body["status"], "needs_reconnect");
     let failed: Vec<&Value> = report.body["checks"]
         .as_array()
@@ -119,24 +108,18 @@ async fn a_grant_revoked_at_google_needs_reconnect_and_reconnecting_the_same_cre
     let callback = consent(&url, "allow", BOTH).await;
     let answer = follow(&app, &callback, true, Some(&org.key)).await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["credential"]["id"], id.as_str());
     assert_eq!(answer.body["credential"]["verification_status"], "verified");
-    let listed = app
-        .list_credentials(&org.key, "?type=google_calendar")
-        .await;
-    assert_eq!(listed.body["credentials"].as_array().unwrap().len(), 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]
 async fn deleting_a_google_credential_revokes_the_grant_at_google_and_destroys_the_tokens() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, email, id) = connected_clinic().await;
 
     let deleted = app.delete_credential(&org.key, &id).await;
-    let revocations = stand_in(&app, Method::GET, "/sandbox/google/revocations", None).await;
+    let revocations = revocations(&app).await;
     let gone = app.get_credential(&org.key, &id).await;
 
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -164,52 +147,20 @@ async fn another_organization_cannot_see_use_verify_reconnect_or_delete_the_cred
     ];
 
     for answer in &answers {
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+        answer.assert_status(StatusCode::NOT_FOUND);
     }
     let listed = app.list_credentials(&other.key, "").await;
     assert_eq!(listed.body["credentials"], json!([]));
-    let revocations = stand_in(&app, Method::GET, "/sandbox/google/revocations", None).await;
+    let revocations = revocations(&app).await;
     assert_eq!(revocations, json!([]));
     let still = app.get_credential(&owner.key, &id).await;
     assert_eq!(still.body["verification_status"], "verified");
 }
 
-/// A `tracing` writer that appends to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_appear_in_responses_logs_or_database_files() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .finish();
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let app = TestApp::spawn_with_google().await;
-    access_token_ttl(&app, 60).await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let logs = CapturedLogs::start();
+    let (app, org, _, id) = connected_clinic_with_token_ttl(60).await;
     let cred = CredentialId::parse(&id).unwrap();
     let (first_access, _) = stored_access(&app.store, &org.id, &id).await;
     let verified = app.verify(&org.key, &id, &json!({})).await;
@@ -227,7 +178,7 @@ async fn tokens_never_appear_in_responses_logs_or_database_files() {
         .expose_secret()
         .to_owned();
     let (access, _) = stored_access(&app.store, &org.id, &id).await;
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(logs.bytes()).unwrap();
 
     assert_eq!(verified.body["status"], "verified");
     assert_ne!(
@@ -248,19 +199,9 @@ async fn tokens_never_appear_in_responses_logs_or_database_files() {
 
 #[tokio::test]
 async fn a_transient_token_endpoint_failure_is_retried_and_the_refresh_succeeds() {
-    let app = TestApp::spawn_with_google().await;
-    access_token_ttl(&app, 60).await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, _, id) = connected_clinic_with_token_ttl(60).await;
     let (issued, _) = stored_access(&app.store, &org.id, &id).await;
-    stand_in(
-        &app,
-        Method::POST,
-        "/sandbox/google/faults",
-        Some(json!({"endpoint": "token", "fault": "503", "count": 1})),
-    )
-    .await;
+    token_outage(&app, 1).await;
 
     let used = app
         .google
@@ -277,20 +218,11 @@ async fn a_transient_token_endpoint_failure_is_retried_and_the_refresh_succeeds(
 
 #[tokio::test]
 async fn verifying_a_google_credential_refuses_test_to() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, _, id) = connected_clinic().await;
 
     let answer = app
         .verify(&org.key, &id, &json!({"test_to": "+14155550100"}))
         .await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error_field(), Some("test_to"));
+    answer.assert_invalid("test_to");
 }

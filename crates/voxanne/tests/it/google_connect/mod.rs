@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use url::Url;
 use voxanne::google::{CALENDAR_EVENTS, CALENDAR_LIST_READONLY};
 
-use crate::api::app::{Answer, TestApp, TestOrg};
+use crate::support::answer::Answer;
+use crate::support::app::{TestApp, TestOrg};
 
 pub const BOTH: &[&str] = &[CALENDAR_EVENTS, CALENDAR_LIST_READONLY];
 
@@ -60,6 +61,12 @@ pub async fn stand_in(app: &TestApp, method: Method, path: &str, body: Option<Va
     response.json().await.unwrap()
 }
 
+/// The Google Calendar credentials the key's organization has.
+pub async fn google_credentials(app: &TestApp, key: &str) -> Vec<Value> {
+    let listed = app.list_credentials(key, "?type=google_calendar").await;
+    listed.body["credentials"].as_array().unwrap().clone()
+}
+
 /// `POST …/google_calendar/connect`.
 pub async fn start(app: &TestApp, key: &str, body: &Value) -> Answer {
     app.call(
@@ -74,7 +81,7 @@ pub async fn start(app: &TestApp, key: &str, body: &Value) -> Answer {
 /// Starts a connect for `email` and returns the authorization URL.
 pub async fn authorization_url(app: &TestApp, org: &TestOrg, body: Value) -> Url {
     let answer = start(app, &org.key, &body).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     Url::parse(answer.body["authorization_url"].as_str().unwrap()).unwrap()
 }
 
@@ -123,7 +130,7 @@ pub async fn connect(app: &TestApp, org: &TestOrg, email: &str) -> String {
     let url = authorization_url(app, org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let answer = follow(app, &callback, false, None).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    answer.assert_status(StatusCode::SEE_OTHER);
     let location = Url::parse(answer.headers["location"].to_str().unwrap()).unwrap();
     assert_eq!(param(&location, "google").as_deref(), Some("connected"));
     param(&location, "credential_id").unwrap()
@@ -138,4 +145,48 @@ pub async fn access_token_ttl(app: &TestApp, secs: u64) {
         Some(json!({"access_token_ttl_secs": secs})),
     )
     .await;
+}
+
+/// The user revokes this server's access from their Google account page.
+pub async fn revoke_at_google(app: &TestApp, email: &str) {
+    let path = format!("/sandbox/google/users/{email}/revoke");
+    stand_in(app, Method::POST, &path, None).await;
+}
+
+/// The stand-in's token endpoint answers the next `count` requests with a 503.
+pub async fn token_outage(app: &TestApp, count: u32) {
+    let fault = json!({"endpoint": "token", "fault": "503", "count": count});
+    stand_in(app, Method::POST, "/sandbox/google/faults", Some(fault)).await;
+}
+
+/// Every revocation the stand-in received.
+pub async fn revocations(app: &TestApp) -> Value {
+    stand_in(app, Method::GET, "/sandbox/google/revocations", None).await
+}
+
+/// A server with Google configured, an organization, and a Google user of its own (not
+/// connected yet).
+pub async fn clinic_with_google_user() -> (TestApp, TestOrg, String) {
+    let app = TestApp::spawn_with_google().await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    (app, org, email)
+}
+
+/// `clinic_with_google_user` with the user's calendar connected: the app, the organization,
+/// the user's email and the credential id.
+pub async fn connected_clinic() -> (TestApp, TestOrg, String, String) {
+    let (app, org, email) = clinic_with_google_user().await;
+    let id = connect(&app, &org, &email).await;
+    (app, org, email, id)
+}
+
+/// `connected_clinic` whose access tokens live `secs` seconds, so the server keeps refreshing.
+pub async fn connected_clinic_with_token_ttl(secs: u64) -> (TestApp, TestOrg, String, String) {
+    let app = TestApp::spawn_with_google().await;
+    access_token_ttl(&app, secs).await;
+    let org = app.org().await;
+    let email = google_user(&app).await;
+    let id = connect(&app, &org, &email).await;
+    (app, org, email, id)
 }

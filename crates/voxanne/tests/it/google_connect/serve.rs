@@ -2,9 +2,7 @@
 //! client from `VOXANNE_GOOGLE_CLIENT_ID` / `VOXANNE_GOOGLE_CLIENT_SECRET`, the stand-in from
 //! `--google-base-url`, the callback from `--public-url`.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
@@ -14,6 +12,7 @@ use voxanne::vault::{Keyring, MasterKey};
 
 use super::param;
 use crate::support::database::TestDb;
+use crate::support::serve_process::listening_url;
 
 /// Kills the server when the test ends, passed or not.
 struct Running(Child);
@@ -47,7 +46,7 @@ async fn serve_takes_the_google_client_from_the_environment_and_the_stand_in_fro
     voxanne::google_connection::demo::create_sandbox_user(sandbox.url(), "desk@clinic.example")
         .await
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
+    let child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
         .args([
             "serve",
             "--listen",
@@ -72,20 +71,8 @@ async fn serve_takes_the_google_client_from_the_environment_and_the_stand_in_fro
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let _running = Running(child);
-    let mut line = String::new();
-    let read = tokio::task::spawn_blocking(move || stdout.read_line(&mut line).map(|_| line));
-    let line = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("voxanne listening on ")
-        .unwrap()
-        .to_owned();
+    let mut running = Running(child);
+    let url = listening_url(&mut running.0).await;
 
     let answer = reqwest::Client::new()
         .post(format!(

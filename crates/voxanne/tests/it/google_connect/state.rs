@@ -5,24 +5,16 @@ use reqwest::StatusCode;
 use serde_json::json;
 use url::Url;
 
-use super::{BOTH, authorization_url, consent, follow, google_user, param};
-use crate::api::app::TestApp;
+use super::{
+    BOTH, authorization_url, clinic_with_google_user, consent, follow, google_credentials,
+    google_user, param,
+};
+use crate::support::app::TestApp;
 use crate::support::raw;
-
-async fn google_credentials(app: &TestApp, key: &str) -> usize {
-    app.list_credentials(key, "?type=google_calendar")
-        .await
-        .body["credentials"]
-        .as_array()
-        .unwrap()
-        .len()
-}
 
 #[tokio::test]
 async fn a_state_used_once_is_refused_the_second_time() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let first = follow(&app, &callback, false, None).await;
@@ -34,24 +26,21 @@ async fn a_state_used_once_is_refused_the_second_time() {
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.text.contains("already been used"), "{}", again.text);
     assert_eq!(again_json.error()["code"], "state_reused");
-    assert_eq!(google_credentials(&app, &org.key).await, 1);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_expired_state_is_refused_and_nothing_is_stored() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
+    let (app, org, email) = clinic_with_google_user().await;
     let url = authorization_url(&app, &org, json!({"login_hint": email})).await;
     let callback = consent(&url, "allow", BOTH).await;
     let state = param(&callback, "state").unwrap();
-    raw::expire_oauth_state(&app.store, &voxanne::store::state_hash(&state)).await;
+    raw::expire_oauth_state(&app.db, &voxanne::store::state_hash(&state)).await;
 
     let answer = follow(&app, &callback, true, None).await;
 
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
-    assert_eq!(answer.error()["code"], "state_expired");
-    assert_eq!(google_credentials(&app, &org.key).await, 0);
+    answer.assert_error(StatusCode::BAD_REQUEST, "state_expired");
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 0);
 }
 
 #[tokio::test]
@@ -80,7 +69,7 @@ async fn an_unknown_or_missing_state_is_refused_with_a_page() {
     assert_eq!(unknown_json.error()["code"], "unknown_state");
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert_eq!(missing.error()["code"], "missing_state");
-    assert_eq!(google_credentials(&app, &org.key).await, 0);
+    assert_eq!(google_credentials(&app, &org.key).await.len(), 0);
 }
 
 #[tokio::test]
@@ -94,11 +83,10 @@ async fn another_organizations_state_is_refused_and_stays_usable_by_its_owner() 
     let foreign = follow(&app, &callback, true, Some(&other.key)).await;
     let own = follow(&app, &callback, true, Some(&owner.key)).await;
 
-    assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.text);
-    assert_eq!(foreign.error()["code"], "foreign_state");
-    assert_eq!(google_credentials(&app, &other.key).await, 0);
-    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
-    assert_eq!(google_credentials(&app, &owner.key).await, 1);
+    foreign.assert_error(StatusCode::BAD_REQUEST, "foreign_state");
+    assert_eq!(google_credentials(&app, &other.key).await.len(), 0);
+    own.assert_status(StatusCode::OK);
+    assert_eq!(google_credentials(&app, &owner.key).await.len(), 1);
 }
 
 #[tokio::test]
@@ -108,7 +96,7 @@ async fn a_state_lives_only_hashed_in_the_database() {
     let url = authorization_url(&app, &org, json!({})).await;
     let state = param(&url, "state").unwrap();
 
-    let hashes = raw::oauth_state_hashes(&app.store).await;
+    let hashes = raw::oauth_state_hashes(&app.db).await;
 
     assert_eq!(hashes, vec![voxanne::store::state_hash(&state)]);
     crate::support::Sentinel::from_text(&state).assert_absent(&app.db.raw_copy(), "the database");

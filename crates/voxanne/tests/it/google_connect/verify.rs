@@ -1,11 +1,10 @@
 //! What a verification of a Google Calendar connection reports and records when Google is down
 //! or the stored token was revoked.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{access_token_ttl, connect, google_user, stand_in};
-use crate::api::app::TestApp;
+use super::{connected_clinic, connected_clinic_with_token_ttl, revoke_at_google, token_outage};
 
 /// `(id, status)` of each check of a report.
 fn checks(report: &Value) -> Vec<(String, String)> {
@@ -24,25 +23,15 @@ fn checks(report: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_google_outage_during_verify_keeps_the_verified_status_and_says_to_try_again() {
-    let app = TestApp::spawn_with_google().await;
-    access_token_ttl(&app, 60).await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
+    let (app, org, _, id) = connected_clinic_with_token_ttl(60).await;
     // Every attempt of the refresh (the server's backoff makes 4) meets a 503.
-    stand_in(
-        &app,
-        Method::POST,
-        "/sandbox/google/faults",
-        Some(json!({"endpoint": "token", "fault": "503", "count": 4})),
-    )
-    .await;
+    token_outage(&app, 4).await;
 
     let report = app.verify(&org.key, &id, &json!({})).await;
     let shown = app.get_credential(&org.key, &id).await.body;
     let after = app.verify(&org.key, &id, &json!({})).await;
 
-    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    report.assert_status(StatusCode::OK);
     assert_eq!(report.body["status"], "verified", "{}", report.text);
     let token = &report.body["checks"][0];
     assert_eq!(token["id"], "token");
@@ -67,17 +56,8 @@ async fn a_google_outage_during_verify_keeps_the_verified_status_and_says_to_try
 
 #[tokio::test]
 async fn a_revoked_stored_access_token_fails_the_token_check_and_skips_the_rest() {
-    let app = TestApp::spawn_with_google().await;
-    let org = app.org().await;
-    let email = google_user(&app).await;
-    let id = connect(&app, &org, &email).await;
-    stand_in(
-        &app,
-        Method::POST,
-        &format!("/sandbox/google/users/{email}/revoke"),
-        None,
-    )
-    .await;
+    let (app, org, email, id) = connected_clinic().await;
+    revoke_at_google(&app, &email).await;
 
     let report = app.verify(&org.key, &id, &json!({})).await;
 

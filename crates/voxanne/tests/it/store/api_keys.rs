@@ -7,8 +7,7 @@ use crate::support::TestStore;
 
 #[tokio::test]
 async fn a_new_api_key_authenticates_as_its_organization_and_records_its_use() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
 
     let (record, key) = t.store.create_api_key(&org.id).await.unwrap();
     let presented = ApiKey::parse(key.secret().expose_secret()).unwrap();
@@ -36,8 +35,7 @@ async fn an_unknown_well_formed_key_is_refused() {
 
 #[tokio::test]
 async fn a_revoked_key_no_longer_authenticates() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let (record, key) = t.store.create_api_key(&org.id).await.unwrap();
     let (_, other_key) = t.store.create_api_key(&org.id).await.unwrap();
 
@@ -64,8 +62,8 @@ async fn a_revoked_key_no_longer_authenticates() {
 #[tokio::test]
 async fn revoking_another_organizations_key_is_not_found_and_leaves_it_working() {
     let t = TestStore::new().await;
-    let mine = t.store.create_organization("Mine").await.unwrap();
-    let theirs = t.store.create_organization("Theirs").await.unwrap();
+    let mine = t.org("Mine").await;
+    let theirs = t.org("Theirs").await;
     let (record, key) = t.store.create_api_key(&theirs.id).await.unwrap();
 
     let err = t

@@ -5,44 +5,22 @@ use voxanne::store::{
     VerificationStatus,
 };
 
-use super::{google_credential, twilio_credential};
+use super::twilio_credential;
+use crate::support::store::assert_invalid;
 use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
 
-    let first = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    let second = t
-        .store
-        .insert_credential(
-            &org.id,
-            twilio_credential("backup", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
-    let google = t
-        .store
-        .insert_credential(
-            &org.id,
-            google_credential("calendar", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
+    let first = t.any_twilio(&org.id, "main").await;
+    let second = t.any_twilio(&org.id, "backup").await;
+    let google = t.any_google(&org.id, "calendar").await;
 
     assert!(first.is_primary && !second.is_primary && google.is_primary);
     assert_eq!(first.verification_status, VerificationStatus::Unverified);
     assert!(first.is_active);
-    let primary = t
-        .store
-        .get_primary_credential(&org.id, CredentialType::Twilio)
-        .await
-        .unwrap();
+    let primary = t.primary_twilio(&org.id).await;
     assert_eq!(primary.map(|c| c.id), Some(first.id.clone()));
     let twilio = t
         .store
@@ -61,20 +39,11 @@ async fn the_first_credential_of_a_type_becomes_primary_and_later_ones_do_not() 
 
 #[tokio::test]
 async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
 
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
+    let opened = t.open(&org.id, &cred.id).await;
 
     assert_eq!(
         opened.get(SecretField::AuthToken).unwrap().expose_secret(),
@@ -90,26 +59,16 @@ async fn secrets_open_as_stored_and_only_their_last_four_are_shown() {
 
 #[tokio::test]
 async fn a_secret_field_of_another_type_is_refused() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let mut new = twilio_credential("main", Sentinel::new().secret());
     new.secrets.push(SecretValue::new(
         SecretField::RefreshToken,
         Sentinel::new().secret(),
     ));
 
-    let err = t.store.insert_credential(&org.id, new).await.unwrap_err();
+    let refused = t.store.insert_credential(&org.id, new).await;
 
-    assert!(
-        matches!(
-            err,
-            StoreError::Invalid {
-                field: "secrets",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_invalid(refused, "secrets");
     assert!(
         t.store
             .list_credentials(&org.id, None)
@@ -121,13 +80,8 @@ async fn a_secret_field_of_another_type_is_refused() {
 
 #[tokio::test]
 async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let cred = t.any_twilio(&org.id, "main").await;
     let report = json!({"checks": [{"id": "account_active", "result": "pass"}]});
     let verified = t
         .store
@@ -164,11 +118,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
         patched.secret_last4.as_deref(),
         Some(&new_token.text()[new_token.text().len() - 4..])
     );
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let opened = t.open(&org.id, &cred.id).await;
     assert_eq!(
         opened.get(SecretField::AuthToken).unwrap().expose_secret(),
         new_token.text()
@@ -177,17 +127,9 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
 
 #[tokio::test]
 async fn new_display_fields_reset_verification_and_deactivation_hides_the_primary() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    t.store
-        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let cred = t.any_twilio(&org.id, "main").await;
+    t.mark_verified(&org.id, &cred.id).await;
     let display = CredentialDisplay {
         from_number: Some("+15550100009".into()),
         ..cred.display.clone()
@@ -210,28 +152,14 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
     assert_eq!(patched.display, display);
     assert_eq!(patched.verification_status, VerificationStatus::Unverified);
     assert!(!patched.is_active && patched.is_primary);
-    assert!(
-        t.store
-            .get_primary_credential(&org.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(t.primary_twilio(&org.id).await.is_none());
 }
 
 #[tokio::test]
 async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_verification() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, google_credential("cal", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    t.store
-        .record_verification(&org.id, &cred.id, VerificationStatus::Verified, &json!({}))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let cred = t.any_google(&org.id, "cal").await;
+    t.mark_verified(&org.id, &cred.id).await;
     let access = Sentinel::new();
     let expiry = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
         .unwrap()
@@ -250,11 +178,7 @@ async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_ver
         .await
         .unwrap();
 
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    let opened = t.open(&org.id, &cred.id).await;
     let stored = opened.get_with_expiry(SecretField::AccessToken).unwrap();
     assert_eq!(stored.value.expose_secret(), access.text());
     assert_eq!(stored.expires_at, Some(expiry));
@@ -266,14 +190,9 @@ async fn a_refreshed_access_token_is_stored_with_its_expiry_without_touching_ver
 
 #[tokio::test]
 async fn deleting_a_credential_destroys_its_secret_rows() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
 
     t.store.delete_credential(&org.id, &cred.id).await.unwrap();
 
@@ -289,15 +208,6 @@ async fn deleting_a_credential_destroys_its_secret_rows() {
         t.store.delete_credential(&org.id, &cred.id).await,
         Err(StoreError::NotFound { .. })
     ));
-    let rows: i64 = match t.store.sqlite_pool() {
-        Some(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-        None => sqlx::query_scalar("SELECT COUNT(*) FROM credential_secrets")
-            .fetch_one(t.store.postgres_pool().unwrap())
-            .await
-            .unwrap(),
-    };
+    let rows = crate::support::raw::secret_row_count(&t.db).await;
     assert_eq!(rows, 0);
 }

@@ -2,10 +2,9 @@
 
 use serde_json::json;
 use voxanne::ids::CredentialId;
-use voxanne::store::{CredentialPatch, CredentialType, StoreError, VerificationStatus};
+use voxanne::store::{StoreError, VerificationStatus};
 
-use super::twilio_credential;
-use crate::support::{Sentinel, TestStore};
+use crate::support::TestStore;
 
 fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
     assert!(
@@ -17,34 +16,15 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &st
 #[tokio::test]
 async fn another_organizations_credential_answers_exactly_like_a_missing_one() {
     let t = TestStore::new().await;
-    let mine = t.store.create_organization("Mine").await.unwrap();
-    let theirs = t.store.create_organization("Theirs").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(
-            &theirs.id,
-            twilio_credential("theirs", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
+    let mine = t.org("Mine").await;
+    let theirs = t.org("Theirs").await;
+    let cred = t.any_twilio(&theirs.id, "theirs").await;
     let missing = CredentialId::generate();
 
     for id in [&cred.id, &missing] {
         assert_not_found(t.store.get_credential(&mine.id, id).await, "get");
         assert_not_found(t.store.open_credential_secrets(&mine.id, id).await, "open");
-        assert_not_found(
-            t.store
-                .patch_credential(
-                    &mine.id,
-                    id,
-                    CredentialPatch {
-                        is_primary: Some(true),
-                        ..Default::default()
-                    },
-                )
-                .await,
-            "patch",
-        );
+        assert_not_found(t.set_primary(&mine.id, id, true).await, "patch");
         assert_not_found(
             t.store
                 .record_verification(&mine.id, id, VerificationStatus::Failed, &json!({}))
@@ -61,13 +41,7 @@ async fn another_organizations_credential_answers_exactly_like_a_missing_one() {
             .unwrap()
             .is_empty()
     );
-    assert!(
-        t.store
-            .get_primary_credential(&mine.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(t.primary_twilio(&mine.id).await.is_none());
     let untouched = t.store.get_credential(&theirs.id, &cred.id).await.unwrap();
     assert_eq!(untouched, cred);
 }

@@ -2,16 +2,13 @@ use voxanne::ids::OrgId;
 use voxanne::store::{OrgSettings, StoreError};
 
 use crate::support::TestStore;
+use crate::support::store::assert_invalid;
 
 #[tokio::test]
 async fn a_created_organization_has_default_settings_and_is_listed() {
     let t = TestStore::new().await;
 
-    let org = t
-        .store
-        .create_organization("  Sunrise Dental ")
-        .await
-        .unwrap();
+    let org = t.org("  Sunrise Dental ").await;
 
     assert_eq!(org.name, "Sunrise Dental");
     assert_eq!(org.settings, OrgSettings::default());
@@ -23,11 +20,7 @@ async fn a_created_organization_has_default_settings_and_is_listed() {
 #[tokio::test]
 async fn an_empty_name_is_refused_naming_the_field() {
     let t = TestStore::new().await;
-    let err = t.store.create_organization("   ").await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::Invalid { field: "name", .. }),
-        "{err:?}"
-    );
+    assert_invalid(t.store.create_organization("   ").await, "name");
 }
 
 #[tokio::test]
@@ -54,8 +47,7 @@ async fn an_unknown_organization_is_not_found_for_every_use_case() {
 
 #[tokio::test]
 async fn settings_are_validated_then_stored() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let wanted = OrgSettings {
         alert_recipients: vec!["+15555550102".into(), "+447700900123".into()],
         timezone: "America/New_York".into(),
@@ -72,35 +64,13 @@ async fn settings_are_validated_then_stored() {
     };
 
     assert_eq!(t.store.get_settings(&org.id).await.unwrap(), wanted);
-    let err = t
-        .store
-        .update_settings(&org.id, &bad_number)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Invalid {
-                field: "alert_recipients",
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_invalid(
+        t.store.update_settings(&org.id, &bad_number).await,
+        "alert_recipients",
     );
-    let err = t
-        .store
-        .update_settings(&org.id, &bad_zone)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Invalid {
-                field: "timezone",
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_invalid(
+        t.store.update_settings(&org.id, &bad_zone).await,
+        "timezone",
     );
     assert_eq!(t.store.get_settings(&org.id).await.unwrap(), wanted);
 }
@@ -108,17 +78,10 @@ async fn settings_are_validated_then_stored() {
 #[tokio::test]
 async fn deleting_an_organization_removes_everything_it_owns() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("Gone Clinic").await.unwrap();
-    let other = t.store.create_organization("Staying Clinic").await.unwrap();
+    let org = t.org("Gone Clinic").await;
+    let other = t.org("Staying Clinic").await;
     let (_, key) = t.store.create_api_key(&org.id).await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(
-            &org.id,
-            super::twilio_credential("main", crate::support::Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
+    let cred = t.any_twilio(&org.id, "main").await;
 
     t.store.delete_organization(&org.id).await.unwrap();
 
@@ -140,5 +103,25 @@ async fn deleting_an_organization_removes_everything_it_owns() {
         usage.iter().map(|u| u.data_keys).sum::<u64>(),
         1,
         "{usage:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_is_unavailable_not_a_database_error() {
+    let t = TestStore::new().await;
+    t.store.ping().await.unwrap();
+
+    t.store.close().await;
+
+    assert!(
+        matches!(t.store.ping().await, Err(StoreError::Unavailable { .. })),
+        "the readiness ping"
+    );
+    assert!(
+        matches!(
+            t.store.list_organizations().await,
+            Err(StoreError::Unavailable { .. })
+        ),
+        "a use case"
     );
 }

@@ -3,36 +3,15 @@
 
 use voxanne::store::{CredentialPatch, CredentialType};
 
-use super::twilio_credential;
-use crate::support::{Sentinel, TestStore};
+use crate::support::TestStore;
 
 #[tokio::test]
 async fn making_another_credential_primary_switches_in_one_step() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let first = t
-        .store
-        .insert_credential(&org.id, twilio_credential("a", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    let second = t
-        .store
-        .insert_credential(&org.id, twilio_credential("b", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let first = t.any_twilio(&org.id, "a").await;
+    let second = t.any_twilio(&org.id, "b").await;
 
-    let switched = t
-        .store
-        .patch_credential(
-            &org.id,
-            &second.id,
-            CredentialPatch {
-                is_primary: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let switched = t.set_primary(&org.id, &second.id, true).await.unwrap();
 
     assert!(switched.is_primary);
     assert!(
@@ -42,42 +21,21 @@ async fn making_another_credential_primary_switches_in_one_step() {
             .unwrap()
             .is_primary
     );
-    let unset = t
-        .store
-        .patch_credential(
-            &org.id,
-            &second.id,
-            CredentialPatch {
-                is_primary: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let unset = t.set_primary(&org.id, &second.id, false).await.unwrap();
     assert!(!unset.is_primary);
-    assert!(
-        t.store
-            .get_primary_credential(&org.id, CredentialType::Twilio)
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(
+        t.primary_twilio(&org.id).await.map(|primary| primary.id),
+        Some(first.id.clone()),
+        "unmarking the primary hands over to the oldest other active credential"
     );
 }
 
 #[tokio::test]
 async fn concurrent_primary_switches_leave_exactly_one_primary() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let mut ids = Vec::new();
     for n in 0..6 {
-        let cred = t
-            .store
-            .insert_credential(
-                &org.id,
-                twilio_credential(&format!("c{n}"), Sentinel::new().secret()),
-            )
-            .await
-            .unwrap();
+        let cred = t.any_twilio(&org.id, &format!("c{n}")).await;
         ids.push(cred.id);
     }
 
@@ -112,20 +70,11 @@ async fn concurrent_primary_switches_leave_exactly_one_primary() {
 
 #[tokio::test]
 async fn the_database_itself_refuses_a_second_primary_of_a_type() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    t.store
-        .insert_credential(&org.id, twilio_credential("a", Sentinel::new().secret()))
-        .await
-        .unwrap();
-    let second = t
-        .store
-        .insert_credential(&org.id, twilio_credential("b", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    t.any_twilio(&org.id, "a").await;
+    let second = t.any_twilio(&org.id, "b").await;
 
-    let bypassing_the_store =
-        crate::support::raw::force_primary(&t.store, second.id.as_str()).await;
+    let bypassing_the_store = crate::support::raw::force_primary(&t.db, second.id.as_str()).await;
 
     let err = bypassing_the_store.unwrap_err();
     assert!(

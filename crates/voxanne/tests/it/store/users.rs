@@ -2,12 +2,12 @@ use secrecy::SecretString;
 use voxanne::ids::OrgId;
 use voxanne::store::{Role, StoreError};
 
+use crate::support::store::assert_invalid;
 use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn a_user_logs_in_with_their_password_and_nothing_else() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let password = Sentinel::new();
 
     let user = t
@@ -48,27 +48,14 @@ async fn a_user_logs_in_with_their_password_and_nothing_else() {
 
 #[tokio::test]
 async fn an_email_already_in_use_is_a_conflict() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let other = t.store.create_organization("Other").await.unwrap();
-    t.store
-        .create_user(
-            &org.id,
-            "a@clinic.example",
-            Sentinel::new().secret(),
-            Role::Owner,
-        )
+    let (t, org) = TestStore::with_clinic().await;
+    let other = t.org("Other").await;
+    t.user(&org.id, "a@clinic.example", Role::Owner)
         .await
         .unwrap();
 
     let err = t
-        .store
-        .create_user(
-            &other.id,
-            "A@clinic.example",
-            Sentinel::new().secret(),
-            Role::Admin,
-        )
+        .user(&other.id, "A@clinic.example", Role::Admin)
         .await
         .unwrap_err();
 
@@ -80,29 +67,19 @@ async fn an_email_already_in_use_is_a_conflict() {
 
 #[tokio::test]
 async fn bad_input_names_the_field_and_unknown_orgs_are_not_found() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let refusals = [
+        ("b@clinic.example", SecretString::from("short"), "password"),
+        ("not-an-email", Sentinel::new().secret(), "email"),
+    ];
 
-    let short = t
-        .store
-        .create_user(
-            &org.id,
-            "b@clinic.example",
-            SecretString::from("short"),
-            Role::Admin,
-        )
-        .await
-        .unwrap_err();
-    let email = t
-        .store
-        .create_user(
-            &org.id,
-            "not-an-email",
-            Sentinel::new().secret(),
-            Role::Admin,
-        )
-        .await
-        .unwrap_err();
+    for (email, password, field) in refusals {
+        let refused = t
+            .store
+            .create_user(&org.id, email, password, Role::Admin)
+            .await;
+        assert_invalid(refused, field);
+    }
     let missing = t
         .store
         .create_user(
@@ -113,21 +90,6 @@ async fn bad_input_names_the_field_and_unknown_orgs_are_not_found() {
         )
         .await
         .unwrap_err();
-
-    assert!(
-        matches!(
-            short,
-            StoreError::Invalid {
-                field: "password",
-                ..
-            }
-        ),
-        "{short:?}"
-    );
-    assert!(
-        matches!(email, StoreError::Invalid { field: "email", .. }),
-        "{email:?}"
-    );
     assert!(
         matches!(missing, StoreError::NotFound { .. }),
         "{missing:?}"

@@ -4,14 +4,16 @@ use std::path::PathBuf;
 
 use sqlx::Connection;
 use voxanne::ids::OrgId;
-use voxanne::store::Store;
-use voxanne::vault::{Keyring, MasterKey};
+
+use super::raw::RawPool;
 
 /// A throwaway database: a SQLite file in a temp dir, or a PostgreSQL database dropped on `Drop`.
 pub struct TestDb {
     pub url: String,
     /// The SQLite file (and its directory, removed on drop).
     pub sqlite_path: Option<PathBuf>,
+    /// The database under the store, for tests that tamper with or inspect stored bytes.
+    pub raw: RawPool,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<PostgresCleanup>,
 }
@@ -39,8 +41,10 @@ impl TestDb {
     fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("voxanne.db");
+        let url = format!("sqlite://{}", path.display());
         Self {
-            url: format!("sqlite://{}", path.display()),
+            raw: RawPool::lazy(&url),
+            url,
             sqlite_path: Some(path),
             _dir: Some(dir),
             postgres: None,
@@ -58,6 +62,7 @@ impl TestDb {
         let mut url = url::Url::parse(admin_url).unwrap();
         url.set_path(&name);
         Self {
+            raw: RawPool::lazy(url.as_str()),
             url: url.to_string(),
             sqlite_path: None,
             _dir: None,
@@ -140,30 +145,5 @@ impl Drop for TestDb {
             })
             .join();
         }
-    }
-}
-
-/// A migrated store on a fresh database, with the master key that opens it.
-pub struct TestStore {
-    pub store: Store,
-    pub key: MasterKey,
-    pub db: TestDb,
-}
-
-impl TestStore {
-    pub async fn new() -> Self {
-        let db = TestDb::new().await;
-        let key = MasterKey::generate();
-        let store = Store::open(&db.url, Keyring::new(vec![key.clone()]).unwrap())
-            .await
-            .unwrap();
-        Self { store, key, db }
-    }
-
-    /// Another handle on the same database with `keys` as its keyring (no start-up check).
-    pub async fn reopen_with(&self, keys: Vec<MasterKey>) -> Store {
-        Store::connect(&self.db.url, Keyring::new(keys).unwrap())
-            .await
-            .unwrap()
     }
 }

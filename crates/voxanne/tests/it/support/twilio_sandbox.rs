@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use twilio::{AccountSid, Client, Config, Credentials, SecretString};
 
+use super::Fetch;
+
 pub struct TwilioSandbox {
     pub sandbox: Sandbox,
     http: reqwest::Client,
@@ -40,14 +42,22 @@ pub struct ApiKey {
 
 impl TwilioSandbox {
     pub async fn start() -> Self {
-        let config = SandboxConfig {
+        Self::start_with(SandboxConfig {
             hang_for: Duration::from_secs(3),
             ..SandboxConfig::default()
-        };
+        })
+        .await
+    }
+
+    pub async fn start_with(config: SandboxConfig) -> Self {
         Self {
             sandbox: Sandbox::start(config).await.unwrap(),
             http: reqwest::Client::new(),
         }
+    }
+
+    pub async fn shutdown(self) {
+        self.sandbox.shutdown().await;
     }
 
     pub fn url(&self) -> &str {
@@ -62,23 +72,24 @@ impl TwilioSandbox {
         } else {
             request.json(&body)
         };
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "control {path}: {status} {text}");
-        if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        }
+        request.expect_json(&format!("control {path}")).await
     }
 
     pub async fn account(&self, kind: &str) -> AccountCreds {
-        serde_json::from_value(
-            self.control(reqwest::Method::POST, "/accounts", json!({"type": kind}))
-                .await,
-        )
-        .unwrap()
+        self.create_account(json!({"type": kind})).await
+    }
+
+    /// An account made from `body` (`type`, `status`, `friendly_name`, …).
+    pub async fn create_account(&self, body: Value) -> AccountCreds {
+        serde_json::from_value(self.control(reqwest::Method::POST, "/accounts", body).await)
+            .unwrap()
+    }
+
+    /// An account made from `body` that owns `number`, which can send SMS.
+    pub async fn account_with_number(&self, body: Value, number: &str) -> AccountCreds {
+        let account = self.create_account(body).await;
+        self.add_number(&account, number, true).await;
+        account
     }
 
     pub async fn add_number(&self, account: &AccountCreds, phone: &str, sms: bool) {

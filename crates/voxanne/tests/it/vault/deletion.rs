@@ -4,31 +4,20 @@ use voxanne::ids::OrgId;
 use voxanne::store::{Store, StoreError};
 use voxanne::vault::{DataKey, Keyring, SecretContext};
 
-use crate::store::twilio_credential;
 use crate::support::{Sentinel, TestStore, raw, sentinel::contains};
 
 #[tokio::test]
 async fn after_an_organization_is_deleted_a_copy_of_the_database_and_the_master_key_open_none_of_its_secrets()
  {
     let t = TestStore::new().await;
-    let gone = t.store.create_organization("Gone").await.unwrap();
-    let kept = t.store.create_organization("Kept").await.unwrap();
+    let gone = t.org("Gone").await;
+    let kept = t.org("Kept").await;
     let gone_token = Sentinel::new();
-    let gone_cred = t
-        .store
-        .insert_credential(&gone.id, twilio_credential("main", gone_token.secret()))
-        .await
-        .unwrap();
-    t.store
-        .insert_credential(
-            &kept.id,
-            twilio_credential("main", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
+    let gone_cred = t.twilio(&gone.id, "main", gone_token.secret()).await;
+    t.any_twilio(&kept.id, "main").await;
     // What an attacker may have kept from before: the org's ciphertexts and wrapped key.
-    let gone_blob = raw::secret_blob(&t.store, gone_cred.id.as_str(), "auth_token").await;
-    let gone_wrapped = raw::wrapped_keys(&t.store)
+    let gone_blob = raw::secret_blob(&t.db, gone_cred.id.as_str(), "auth_token").await;
+    let gone_wrapped = raw::wrapped_keys(&t.db)
         .await
         .into_iter()
         .find(|(o, _, _)| o == gone.id.as_str())
@@ -49,7 +38,7 @@ async fn after_an_organization_is_deleted_a_copy_of_the_database_and_the_master_
         );
     }
     let ring = Keyring::new(vec![t.key.clone()]).unwrap();
-    for (org, _, wrapped) in raw::wrapped_keys(&t.store).await {
+    for (org, _, wrapped) in raw::wrapped_keys(&t.db).await {
         assert_ne!(org, gone.id.as_str());
         // No remaining data key, in the deleted org's context or its own, opens the old blob.
         let context = SecretContext {

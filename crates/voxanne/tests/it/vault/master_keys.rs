@@ -9,13 +9,12 @@ use voxanne::config::Settings;
 use voxanne::store::{CredentialType, SecretField, Store, StoreError, VerificationStatus};
 use voxanne::vault::{Keyring, MasterKey};
 
-use crate::store::twilio_credential;
 use crate::support::{Sentinel, TestStore};
 
 #[tokio::test]
 async fn a_wrong_master_key_stops_start_up_with_a_message_naming_the_setting() {
     let t = TestStore::new().await;
-    t.store.create_organization("Clinic").await.unwrap();
+    t.org("Clinic").await;
 
     let wrong = Keyring::new(vec![MasterKey::generate()]).unwrap();
     let err = Store::open(&t.db.url, wrong).await.unwrap_err();
@@ -41,14 +40,9 @@ fn a_missing_master_key_stops_start_up_with_a_message_naming_the_setting_and_the
 
 #[tokio::test]
 async fn a_credential_whose_master_key_is_missing_becomes_undecryptable_not_a_crash() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
     let newer = MasterKey::generate();
 
     let without_old = t.reopen_with(vec![newer.clone()]).await;
@@ -80,13 +74,8 @@ async fn a_credential_whose_master_key_is_missing_becomes_undecryptable_not_a_cr
 #[tokio::test]
 async fn the_start_up_sweep_lists_credentials_whose_key_is_missing_and_restores_them_when_it_is_back()
  {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", Sentinel::new().secret()))
-        .await
-        .unwrap();
+    let (t, org) = TestStore::with_clinic().await;
+    let cred = t.any_twilio(&org.id, "main").await;
     t.store
         .record_verification(
             &org.id,
@@ -133,17 +122,9 @@ async fn rotation_under_a_concurrent_reader_loses_nothing_and_drives_old_key_ref
     let t = TestStore::new().await;
     let mut stored = Vec::new();
     for n in 0..25 {
-        let org = t
-            .store
-            .create_organization(&format!("Clinic {n}"))
-            .await
-            .unwrap();
+        let org = t.org(&format!("Clinic {n}")).await;
         let token = Sentinel::new();
-        let cred = t
-            .store
-            .insert_credential(&org.id, twilio_credential("main", token.secret()))
-            .await
-            .unwrap();
+        let cred = t.twilio(&org.id, "main", token.secret()).await;
         stored.push((org.id, cred.id, token));
     }
     let new_key = MasterKey::generate();

@@ -14,46 +14,27 @@ use crate::support::{Sentinel, TestStore, raw};
 
 #[tokio::test]
 async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
-    let t = TestStore::new().await;
-    let org = t.store.create_organization("Clinic").await.unwrap();
+    let (t, org) = TestStore::with_clinic().await;
     let token = Sentinel::new();
-    let cred = t
-        .store
-        .insert_credential(&org.id, twilio_credential("main", token.secret()))
-        .await
-        .unwrap();
-    let blob = raw::secret_blob(&t.store, cred.id.as_str(), "auth_token").await;
-    let wrapped = raw::wrapped_keys(&t.store).await.remove(0).2;
+    let cred = t.twilio(&org.id, "main", token.secret()).await;
+    let blob = raw::secret_blob(&t.db, cred.id.as_str(), "auth_token").await;
+    let wrapped = raw::wrapped_keys(&t.db).await.remove(0).2;
 
     for position in 0..blob.len() {
         let mut tampered = blob.clone();
         tampered[position] ^= 0xA5;
-        raw::put_secret_blob(
-            &t.store,
-            org.id.as_str(),
-            cred.id.as_str(),
-            "auth_token",
-            &tampered,
-        )
-        .await;
+        raw::put_secret_blob(&t.db, &cred, "auth_token", &tampered).await;
         let opened = t.store.open_credential_secrets(&org.id, &cred.id).await;
         assert!(
             undecryptable(opened),
             "byte {position} of the secret blob was flipped unnoticed"
         );
     }
-    raw::put_secret_blob(
-        &t.store,
-        org.id.as_str(),
-        cred.id.as_str(),
-        "auth_token",
-        &blob,
-    )
-    .await;
+    raw::put_secret_blob(&t.db, &cred, "auth_token", &blob).await;
     for position in 0..wrapped.len() {
         let mut tampered = wrapped.clone();
         tampered[position] ^= 0xA5;
-        raw::put_wrapped_key(&t.store, org.id.as_str(), &tampered).await;
+        raw::put_wrapped_key(&t.db, org.id.as_str(), &tampered).await;
         let opened = t.store.open_credential_secrets(&org.id, &cred.id).await;
         assert!(
             undecryptable(opened),
@@ -69,12 +50,8 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
         VerificationStatus::Undecryptable
     );
 
-    raw::put_wrapped_key(&t.store, org.id.as_str(), &wrapped).await;
-    let opened = t
-        .store
-        .open_credential_secrets(&org.id, &cred.id)
-        .await
-        .unwrap();
+    raw::put_wrapped_key(&t.db, org.id.as_str(), &wrapped).await;
+    let opened = t.open(&org.id, &cred.id).await;
     assert_eq!(
         opened.get(SecretField::AuthToken).unwrap().expose_secret(),
         token.text()
@@ -88,69 +65,34 @@ async fn flipping_any_byte_of_a_stored_ciphertext_or_wrapped_key_fails() {
 #[tokio::test]
 async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
     let t = TestStore::new().await;
-    let org = t.store.create_organization("A").await.unwrap();
-    let other_org = t.store.create_organization("B").await.unwrap();
+    let org = t.org("A").await;
+    let other_org = t.org("B").await;
     let mut new = twilio_credential("source", Sentinel::new().secret());
     new.secrets.push(SecretValue::new(
         SecretField::ApiKeySecret,
         Sentinel::new().secret(),
     ));
     let source = t.store.insert_credential(&org.id, new).await.unwrap();
-    let blob = raw::secret_blob(&t.store, source.id.as_str(), "auth_token").await;
+    let blob = raw::secret_blob(&t.db, source.id.as_str(), "auth_token").await;
 
     // Another field of the same record.
-    raw::put_secret_blob(
-        &t.store,
-        org.id.as_str(),
-        source.id.as_str(),
-        "api_key_secret",
-        &blob,
-    )
-    .await;
+    raw::put_secret_blob(&t.db, &source, "api_key_secret", &blob).await;
     assert!(
         undecryptable(t.store.open_credential_secrets(&org.id, &source.id).await),
         "moved field"
     );
 
     // Another record of the same organization.
-    let sibling = t
-        .store
-        .insert_credential(
-            &org.id,
-            twilio_credential("sibling", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
-    raw::put_secret_blob(
-        &t.store,
-        org.id.as_str(),
-        sibling.id.as_str(),
-        "auth_token",
-        &blob,
-    )
-    .await;
+    let sibling = t.any_twilio(&org.id, "sibling").await;
+    raw::put_secret_blob(&t.db, &sibling, "auth_token", &blob).await;
     assert!(
         undecryptable(t.store.open_credential_secrets(&org.id, &sibling.id).await),
         "moved record"
     );
 
     // Another organization.
-    let foreign = t
-        .store
-        .insert_credential(
-            &other_org.id,
-            twilio_credential("foreign", Sentinel::new().secret()),
-        )
-        .await
-        .unwrap();
-    raw::put_secret_blob(
-        &t.store,
-        other_org.id.as_str(),
-        foreign.id.as_str(),
-        "auth_token",
-        &blob,
-    )
-    .await;
+    let foreign = t.any_twilio(&other_org.id, "foreign").await;
+    raw::put_secret_blob(&t.db, &foreign, "auth_token", &blob).await;
     assert!(
         undecryptable(
             t.store
@@ -161,12 +103,12 @@ async fn a_blob_moved_to_another_organization_record_or_field_does_not_open() {
     );
 
     // The other org's wrapped data key, moved onto this org, does not unwrap either.
-    let keys = raw::wrapped_keys(&t.store).await;
+    let keys = raw::wrapped_keys(&t.db).await;
     let theirs = keys
         .iter()
         .find(|(o, _, _)| o == other_org.id.as_str())
         .unwrap();
-    raw::put_wrapped_key(&t.store, org.id.as_str(), &theirs.2).await;
+    raw::put_wrapped_key(&t.db, org.id.as_str(), &theirs.2).await;
     assert!(
         undecryptable(t.store.open_credential_secrets(&org.id, &sibling.id).await),
         "moved key"
