@@ -91,7 +91,11 @@ pub fn router<S>(services: Services, public_url: Option<&str>) -> Router<S> {
             "/dashboard/sign-in",
             get(sign_in::show).post(sign_in::submit),
         )
-        .route("/dashboard/sign-out", post(sign_in::sign_out))
+        // Signing out is a form post; a typed-in address just goes to the dashboard.
+        .route(
+            "/dashboard/sign-out",
+            get(|| async { Redirect::to("/dashboard") }).post(sign_in::sign_out),
+        )
         .route("/dashboard/assets/{name}", get(assets::serve))
         .route(
             "/dashboard/twilio",

@@ -8,6 +8,7 @@ mod flow;
 mod pages;
 mod security;
 mod speed;
+mod tenancy;
 
 use secrecy::SecretString;
 use voxanne::store::Role;
