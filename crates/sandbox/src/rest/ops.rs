@@ -172,6 +172,24 @@ fn create_message(request: &Request<'_>) -> Result<Reply, TwilioError> {
     })
 }
 
+/// Twilio's page tokens: `PA` + the last item's SID to go on, `PB` + the first one's to go back.
+fn page_tokens<T, S: std::fmt::Display + ?Sized>(
+    has_next: bool,
+    has_previous: bool,
+    items: &[T],
+    sid: impl Fn(&T) -> &S,
+) -> (Option<String>, Option<String>) {
+    let next = items
+        .last()
+        .filter(|_| has_next)
+        .map(|i| format!("PA{}", sid(i)));
+    let previous = items
+        .first()
+        .filter(|_| has_previous)
+        .map(|i| format!("PB{}", sid(i)));
+    (next, previous)
+}
+
 fn list_messages(request: &Request<'_>) -> Result<Reply, TwilioError> {
     let filter = ListFilter::parse(request.query)?;
     let paging = PageRequest::parse(request.query)?;
@@ -179,14 +197,7 @@ fn list_messages(request: &Request<'_>) -> Result<Reply, TwilioError> {
     let matching: Vec<&Message> = log.newest_first().filter(|m| filter.matches(m)).collect();
     let page = window(&matching, |m| m.seq, true, &paging);
     let items: Vec<_> = page.items.iter().map(|m| m.to_wire()).collect();
-    let next = page
-        .has_next
-        .then(|| page.items.last().map(|m| format!("PA{}", m.sid)))
-        .flatten();
-    let previous = page
-        .has_previous
-        .then(|| page.items.first().map(|m| format!("PB{}", m.sid)))
-        .flatten();
+    let (next, previous) = page_tokens(page.has_next, page.has_previous, page.items, |m| &m.sid);
     drop(log);
     let links = links(
         list_path(request),
@@ -231,14 +242,7 @@ fn list_numbers(request: &Request<'_>) -> Result<Reply, TwilioError> {
         .iter()
         .map(|n| numbers::to_wire(&account.sid, n))
         .collect();
-    let next = page
-        .has_next
-        .then(|| page.items.last().map(|n| format!("PA{}", n.sid)))
-        .flatten();
-    let previous = page
-        .has_previous
-        .then(|| page.items.first().map(|n| format!("PB{}", n.sid)))
-        .flatten();
+    let (next, previous) = page_tokens(page.has_next, page.has_previous, page.items, |n| &n.sid);
     drop(profile);
     let filters: Vec<(&str, String)> = pattern.into_iter().map(|p| ("PhoneNumber", p)).collect();
     let links = links(

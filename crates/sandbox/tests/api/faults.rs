@@ -15,6 +15,15 @@ async fn message_count(sandbox: &TestSandbox, creds: &Creds) -> usize {
     page["messages"].as_array().unwrap().len()
 }
 
+/// A sandbox whose account has a number and hangs its next request.
+async fn hanging() -> (TestSandbox, Creds, String) {
+    let (sandbox, creds, from) = start_with_number().await;
+    sandbox
+        .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
+        .await;
+    (sandbox, creds, from)
+}
+
 #[tokio::test]
 async fn a_429_fault_answers_20429_with_retry_after_then_the_call_succeeds() {
     let (sandbox, creds, from) = start_with_number().await;
@@ -57,10 +66,7 @@ async fn faults_500_and_503_hit_the_next_calls_in_turn() {
 
 #[tokio::test]
 async fn a_hang_holds_the_request_past_the_client_timeout() {
-    let (sandbox, creds, from) = start_with_number().await;
-    sandbox
-        .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
-        .await;
+    let (sandbox, creds, from) = hanging().await;
     let url = sandbox.url(&messages_path(&creds.account_sid));
     let started = Instant::now();
 
@@ -85,10 +91,7 @@ async fn a_hang_holds_the_request_past_the_client_timeout() {
 
 #[tokio::test]
 async fn a_hang_ends_by_dropping_the_connection_after_hang_for() {
-    let (sandbox, creds, _) = start_with_number().await;
-    sandbox
-        .arm_fault(json!({"account_sid": creds.account_sid, "fault": "hang"}))
-        .await;
+    let (sandbox, creds, _) = hanging().await;
     let started = Instant::now();
 
     let result = sandbox

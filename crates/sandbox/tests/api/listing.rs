@@ -60,33 +60,18 @@ async fn paging_walks_three_pages_newest_first_with_page_tokens() {
         "{next}"
     );
 
-    let second: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, next)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = sandbox.get_json(&creds, next).await;
     assert_eq!(sids(&second), created[3..6]);
     assert_eq!(
         (second["start"].as_u64(), second["end"].as_u64()),
         (Some(3), Some(5))
     );
     let previous = second["previous_page_uri"].as_str().unwrap();
-    let back: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, previous)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let back: Value = sandbox.get_json(&creds, previous).await;
     assert_eq!(sids(&back), created[0..3]);
 
     let third_uri = second["next_page_uri"].as_str().unwrap();
-    let third: Value = sandbox
-        .get(&creds.account_sid, &creds.auth_token, third_uri)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let third: Value = sandbox.get_json(&creds, third_uri).await;
     assert_eq!(sids(&third), created[6..7]);
     assert_eq!(third["next_page_uri"], Value::Null);
     assert_eq!(third["page"], 2);

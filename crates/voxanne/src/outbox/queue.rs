@@ -197,42 +197,37 @@ impl Outbox {
                 };
                 let attempts = claim.attempts + i64::from(attempted);
                 // The fence check: only the current holder may touch the row.
-                let holds = match outcome {
-                    Outcome::Accepted { .. } | Outcome::Failed { .. } | Outcome::NeedsAttention { .. } => {
+                // Back in the queue until `due_at` (a retry as it was, a reconcile asking Twilio
+                // before sending again, a paused credential's message held until it is fixed), or
+                // done: (due_at, note, paused, reconcile; `None` keeps the flag as it is).
+                let requeue = match outcome {
+                    Outcome::Accepted { .. } | Outcome::Failed { .. } | Outcome::NeedsAttention { .. } => None,
+                    Outcome::Retry { due_at, cause, .. } => Some((*due_at, cause, 0_i64, Some(0_i64))),
+                    Outcome::Reconcile { due_at, cause, .. } => Some((*due_at, cause, 0, Some(1))),
+                    Outcome::PauseCredential { reason, .. } => Some((now, reason, 1, None)),
+                };
+                let holds = match requeue {
+                    None => {
                         sqlx::query("DELETE FROM outbox WHERE message_id = $1 AND fence = $2")
                             .bind(&claim.message_id)
                             .bind(claim.fence)
                             .execute(&mut *tx)
                             .await
                     }
-                    // Both wait until `due_at`; a reconcile asks Twilio before sending again.
-                    Outcome::Retry { due_at, cause, .. } | Outcome::Reconcile { due_at, cause, .. } => {
-                        let reconcile = i64::from(matches!(outcome, Outcome::Reconcile { .. }));
+                    Some((due_at, note, paused, reconcile)) => {
                         sqlx::query(
-                            "UPDATE outbox SET due_at = $3, attempts = $4, last_error = $5, in_flight_since = NULL, \
-                               lease_owner = NULL, lease_until = 0, reconcile = $6 \
+                            "UPDATE outbox SET paused = $6, due_at = $3, attempts = $4, last_error = $5, \
+                               in_flight_since = NULL, lease_owner = NULL, lease_until = 0, \
+                               reconcile = COALESCE($7, reconcile) \
                              WHERE message_id = $1 AND fence = $2",
                         )
                         .bind(&claim.message_id)
                         .bind(claim.fence)
                         .bind(due_at)
                         .bind(attempts)
-                        .bind(cause)
+                        .bind(note)
+                        .bind(paused)
                         .bind(reconcile)
-                        .execute(&mut *tx)
-                        .await
-                    }
-                    Outcome::PauseCredential { reason, .. } => {
-                        sqlx::query(
-                            "UPDATE outbox SET paused = 1, due_at = $3, attempts = $4, last_error = $5, \
-                               in_flight_since = NULL, lease_owner = NULL, lease_until = 0 \
-                             WHERE message_id = $1 AND fence = $2",
-                        )
-                        .bind(&claim.message_id)
-                        .bind(claim.fence)
-                        .bind(now)
-                        .bind(attempts)
-                        .bind(reason)
                         .execute(&mut *tx)
                         .await
                     }

@@ -209,23 +209,19 @@ impl Store {
             .into_model()
     }
 
-    /// The active primary credential of a type, if there is one.
+    /// The active primary credential of a type, if there is one. (An organization has a handful
+    /// of credentials: reading its list is one indexed query, like reading one row.)
     #[instrument(skip_all, fields(org_id = %org, kind = %kind))]
     pub async fn get_primary_credential(
         &self,
         org: &OrgId,
         kind: CredentialType,
     ) -> Result<Option<Credential>, StoreError> {
-        let row: Option<CredentialRow> = on_pool!(&self.db, pool => {
-            sqlx::query_as(select_credential!(
-                " WHERE org_id = $1 AND type = $2 AND is_primary = TRUE AND is_active = TRUE"
-            ))
-            .bind(org)
-            .bind(kind)
-            .fetch_optional(pool)
+        Ok(self
+            .list_credentials(org, Some(kind))
             .await?
-        });
-        row.map(CredentialRow::into_model).transpose()
+            .into_iter()
+            .find(|credential| credential.is_primary && credential.is_active))
     }
 
     /// Applies a partial update in one transaction. Making a credential primary unsets the

@@ -1,18 +1,11 @@
 //! `POST /api/organization/credentials/{id}/verify` against the sandbox.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::app::{TestApp, random_number};
 
-fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
-    body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} check in {body}"))
-}
+use crate::support::answer::check_named as check;
 
 #[tokio::test]
 async fn a_good_credential_passes_every_check_sends_both_messages_and_is_persisted_as_verified() {

@@ -3,18 +3,11 @@
 
 use reqwest::StatusCode;
 use sandbox::scenarios;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::app::{TestApp, random_number};
 
-fn check<'a>(body: &'a Value, id: &str) -> &'a Value {
-    body["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} check in {body}"))
-}
+use crate::support::answer::check_named as check;
 
 #[tokio::test]
 async fn verify_records_the_delivery_time_of_each_test_text() {

@@ -2,48 +2,20 @@
 
 use std::process::Output;
 
-use super::{FROM, TO, ready_account};
+use super::process::check_twilio;
+use super::{FROM, TO, assert_json_usage_error, ready_account, text, token_env};
 use crate::support::twilio_sandbox::TwilioSandbox;
-
-const TWILIO_VARS: [&str; 6] = [
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_API_KEY_SID",
-    "TWILIO_API_KEY_SECRET",
-    "TWILIO_PHONE_NUMBER",
-    "TWILIO_MESSAGING_SERVICE_SID",
-];
 
 /// Runs `voxanne check twilio ARGS` against the sandbox with only the given Twilio variables set.
 async fn voxanne(sandbox: &TwilioSandbox, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_voxanne"));
-    for var in TWILIO_VARS {
-        command.env_remove(var);
-    }
-    command
-        .env("VOXANNE_TWILIO_BASE_URL", sandbox.url())
-        .envs(env.iter().copied())
-        .args(["check", "twilio"])
-        .args(args);
-    // The sandbox serves from this test's runtime: wait for the child off it.
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    check_twilio(sandbox.url(), args, env).await
 }
 
 #[tokio::test]
 async fn the_command_prints_one_pass_line_per_check_with_the_sids_and_exits_0() {
     let sandbox = TwilioSandbox::start().await;
     let account = ready_account(&sandbox, "Full").await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
     let out = voxanne(&sandbox, &["--to", TO], &env).await;
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -97,11 +69,7 @@ async fn the_command_reports_json_and_exits_1_on_a_wrong_token_without_printing_
 async fn the_command_explains_a_trial_account_failure_in_one_line() {
     let sandbox = TwilioSandbox::start().await;
     let account = ready_account(&sandbox, "Trial").await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
     let out = voxanne(&sandbox, &["--to", TO], &env).await;
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
@@ -168,14 +136,9 @@ async fn usage_errors_are_json_too_when_json_is_asked_for() {
         &[("TWILIO_ACCOUNT_SID", &sid)],
     )
     .await;
-    assert_eq!(out.status.code(), Some(2));
-    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(error["error"]["code"], "usage");
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Missing TWILIO_AUTH_TOKEN: set it or pass --auth-token")
+    assert_json_usage_error(
+        &out,
+        "Missing TWILIO_AUTH_TOKEN: set it or pass --auth-token",
     );
 }
 
@@ -211,11 +174,7 @@ async fn the_command_passes_after_a_429_and_reports_the_retry() {
     let sandbox = TwilioSandbox::start().await;
     let account = ready_account(&sandbox, "Full").await;
     sandbox.fault(&account, "429", 1).await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
     let out = voxanne(&sandbox, &["--to", TO], &env).await;
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -229,11 +188,7 @@ async fn the_command_passes_after_a_429_and_reports_the_retry() {
 async fn the_command_fails_on_a_suspended_account_and_an_unowned_from() {
     let sandbox = TwilioSandbox::start().await;
     let account = sandbox.account("Full").await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
     let out = voxanne(&sandbox, &[], &env).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains(&format!(

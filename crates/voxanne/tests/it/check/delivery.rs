@@ -8,7 +8,7 @@ use twilio::MessageStatus;
 use voxanne::check::{CheckId, CheckStatus, Delivery, run};
 
 use super::process::{SandboxProcess, check_twilio};
-use super::{FROM, TO, plan, ready_account};
+use super::{TO, plan, ready_account, token_env};
 use crate::support::twilio_sandbox::TwilioSandbox;
 
 #[tokio::test]
@@ -140,11 +140,7 @@ async fn with_no_wait_a_text_passes_at_twilios_acceptance_as_before() {
 async fn a_one_second_deadline_fails_against_a_sandbox_stepping_once_a_second() {
     let sandbox = SandboxProcess::start(&["--step-delay-ms", "1000"]).await;
     let account = sandbox.ready_account().await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
 
     let out = check_twilio(
         &sandbox.url,

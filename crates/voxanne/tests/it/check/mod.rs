@@ -50,3 +50,26 @@ pub async fn ready_account(sandbox: &TwilioSandbox, kind: &str) -> AccountCreds 
     sandbox.add_number(&account, FROM, true).await;
     account
 }
+
+/// The Twilio variables of `account` with the From number, as `voxanne check twilio` reads them.
+pub fn token_env(account: &AccountCreds) -> [(&'static str, &str); 3] {
+    [
+        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
+        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
+        ("TWILIO_PHONE_NUMBER", FROM),
+    ]
+}
+
+/// A process's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `out` is a usage error (exit 2) printed as JSON whose message starts with `starts`.
+pub fn assert_json_usage_error(out: &std::process::Output, starts: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["code"], "usage");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with(starts), "{message}");
+}

@@ -4,13 +4,9 @@
 use sandbox::scenarios;
 
 use super::process::check_twilio;
-use super::{FROM, TO, ready_account};
+use super::{FROM, TO, assert_json_usage_error, ready_account, text, token_env};
 use crate::support::Sentinel;
 use crate::support::twilio_sandbox::TwilioSandbox;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[tokio::test]
 async fn the_report_holds_every_field_and_no_secret_appears_in_it_or_in_any_output() {
@@ -21,11 +17,7 @@ async fn the_report_holds_every_field_and_no_secret_appears_in_it_or_in_any_outp
     let token = Sentinel::from_text(&account.auth_token);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("phase0.md");
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
 
     let out = check_twilio(
         sandbox.url(),
@@ -90,11 +82,7 @@ async fn a_failed_run_reports_each_issue_with_its_code_reason_and_fix_and_exits_
     let account = ready_account(&sandbox, "Full").await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("phase0.md");
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
 
     let out = check_twilio(
         sandbox.url(),
@@ -137,11 +125,7 @@ async fn a_failed_run_reports_each_issue_with_its_code_reason_and_fix_and_exits_
 async fn the_new_flags_keep_the_exit_codes_and_a_bad_report_path_sends_nothing() {
     let sandbox = TwilioSandbox::start().await;
     let account = ready_account(&sandbox, "Full").await;
-    let env = [
-        ("TWILIO_ACCOUNT_SID", account.account_sid.as_str()),
-        ("TWILIO_AUTH_TOKEN", account.auth_token.as_str()),
-        ("TWILIO_PHONE_NUMBER", FROM),
-    ];
+    let env = token_env(&account);
     let url = sandbox.url();
 
     let out = check_twilio(url, &["--to", TO, "--no-wait"], &env).await;
@@ -171,13 +155,6 @@ async fn the_new_flags_keep_the_exit_codes_and_a_bad_report_path_sends_nothing()
         &env,
     )
     .await;
-    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(error["error"]["code"], "usage");
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("--report: cannot create /nonexistent-dir/r.md")
-    );
+    assert_json_usage_error(&out, "--report: cannot create /nonexistent-dir/r.md");
     assert!(sandbox.inbox("+14155550142").await.is_empty());
 }

@@ -19,6 +19,37 @@ pub(super) async fn outbox_with_org() -> (TestStore, Outbox, OrgId) {
     (t, outbox, org.id)
 }
 
+/// A request under `key` whose fingerprint is 64 × `mark` (different marks: different requests).
+fn keyed(key: IdempotencyKey, mark: char) -> IdempotentRequest {
+    IdempotentRequest {
+        key,
+        fingerprint: mark.to_string().repeat(64),
+    }
+}
+
+/// Queues one message with body `body` under `request`, at `at`.
+async fn enqueue_keyed(
+    outbox: &Outbox,
+    org: &OrgId,
+    body: &str,
+    request: &IdempotentRequest,
+    at: i64,
+) -> Enqueued {
+    let message = message(&CredentialId::generate(), body);
+    outbox
+        .enqueue(org, &[message], Some((request, &accepted_answer())), at)
+        .await
+        .unwrap()
+}
+
+/// The 202 answer kept for a key.
+fn accepted_answer() -> StoredResponse {
+    StoredResponse {
+        status: 202,
+        body: "{}".into(),
+    }
+}
+
 pub(super) fn message(credential: &CredentialId, body: &str) -> NewMessage {
     NewMessage {
         id: MessageId::generate(),
@@ -142,39 +173,12 @@ async fn fifty_concurrent_requests_with_one_key_queue_exactly_one_message() {
 #[tokio::test]
 async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
     let (_db, outbox, org) = outbox_with_org().await;
-    let credential = CredentialId::generate();
     let key = IdempotencyKey::parse("k1").unwrap();
-    let first = IdempotentRequest {
-        key: key.clone(),
-        fingerprint: "a".repeat(64),
-    };
-    let second = IdempotentRequest {
-        key,
-        fingerprint: "b".repeat(64),
-    };
-    let response = StoredResponse {
-        status: 202,
-        body: "{}".into(),
-    };
-    outbox
-        .enqueue(
-            &org,
-            &[message(&credential, "one")],
-            Some((&first, &response)),
-            now_ms(),
-        )
-        .await
-        .unwrap();
+    let first = keyed(key.clone(), 'a');
+    let second = keyed(key, 'b');
+    enqueue_keyed(&outbox, &org, "one", &first, now_ms()).await;
 
-    let reused = outbox
-        .enqueue(
-            &org,
-            &[message(&credential, "two")],
-            Some((&second, &response)),
-            now_ms(),
-        )
-        .await
-        .unwrap();
+    let reused = enqueue_keyed(&outbox, &org, "two", &second, now_ms()).await;
 
     assert_eq!(reused, Enqueued::KeyReused);
     assert_eq!(outbox.backlog().await.unwrap(), 1);
@@ -183,35 +187,11 @@ async fn a_key_reused_with_another_request_is_refused_and_queues_nothing() {
 #[tokio::test]
 async fn an_expired_key_is_treated_as_new() {
     let (_db, outbox, org) = outbox_with_org().await;
-    let credential = CredentialId::generate();
-    let request = IdempotentRequest {
-        key: IdempotencyKey::parse("old").unwrap(),
-        fingerprint: "f".repeat(64),
-    };
-    let response = StoredResponse {
-        status: 202,
-        body: "{}".into(),
-    };
+    let request = keyed(IdempotencyKey::parse("old").unwrap(), 'f');
     let day_ago = now_ms() - 25 * 60 * 60 * 1000;
-    outbox
-        .enqueue(
-            &org,
-            &[message(&credential, "then")],
-            Some((&request, &response)),
-            day_ago,
-        )
-        .await
-        .unwrap();
+    enqueue_keyed(&outbox, &org, "then", &request, day_ago).await;
 
-    let again = outbox
-        .enqueue(
-            &org,
-            &[message(&credential, "then")],
-            Some((&request, &response)),
-            now_ms(),
-        )
-        .await
-        .unwrap();
+    let again = enqueue_keyed(&outbox, &org, "then", &request, now_ms()).await;
 
     assert_eq!(again, Enqueued::Created);
     assert_eq!(outbox.backlog().await.unwrap(), 2);

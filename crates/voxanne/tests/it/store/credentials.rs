@@ -94,8 +94,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
     let new_token = Sentinel::new();
 
     let patched = t
-        .store
-        .patch_credential(
+        .patch(
             &org.id,
             &cred.id,
             CredentialPatch {
@@ -107,8 +106,7 @@ async fn replacing_secrets_resets_verification_and_keeps_other_fields() {
                 ..Default::default()
             },
         )
-        .await
-        .unwrap();
+        .await;
 
     assert_eq!(patched.label, "renamed");
     assert_eq!(patched.verification_status, VerificationStatus::Unverified);
@@ -136,8 +134,7 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
     };
 
     let patched = t
-        .store
-        .patch_credential(
+        .patch(
             &org.id,
             &cred.id,
             CredentialPatch {
@@ -146,8 +143,7 @@ async fn new_display_fields_reset_verification_and_deactivation_hides_the_primar
                 ..Default::default()
             },
         )
-        .await
-        .unwrap();
+        .await;
 
     assert_eq!(patched.display, display);
     assert_eq!(patched.verification_status, VerificationStatus::Unverified);

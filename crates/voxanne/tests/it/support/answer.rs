@@ -59,3 +59,13 @@ impl Answer {
         assert_eq!(self.error()["code"], code, "{}", self.text);
     }
 }
+
+/// The check named `id` in a verification answer (`{"checks": [...]}`).
+pub fn check_named<'a>(body: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} check in {body}"))
+}

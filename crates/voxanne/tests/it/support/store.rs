@@ -28,6 +28,16 @@ impl TestStore {
         Self { store, key, db }
     }
 
+    /// Applies `patch` to credential `id` of `org` (which must succeed).
+    pub async fn patch(
+        &self,
+        org: &OrgId,
+        id: &CredentialId,
+        patch: CredentialPatch,
+    ) -> Credential {
+        self.store.patch_credential(org, id, patch).await.unwrap()
+    }
+
     /// A store with one organization, "Clinic", in it.
     pub async fn with_clinic() -> (Self, Organization) {
         let t = Self::new().await;
