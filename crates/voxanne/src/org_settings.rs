@@ -1,6 +1,7 @@
 //! The organization's settings: who gets hot-lead alerts and the clinic's time zone. Read and
 //! replaced whole, each field checked and named when wrong.
 
+use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
 use crate::phone::PhoneNumber;
 use crate::services::Services;
@@ -76,8 +77,22 @@ pub async fn replace(
     input: SettingsInput,
 ) -> Result<OrgSettings, SettingsError> {
     let settings = validated(input)?;
-    Ok(services
+    let saved = services
         .store
         .update_settings(caller.org(), &settings)
-        .await?)
+        .await?;
+    let object = format!(
+        "alert recipients ({}), time zone {}",
+        saved.alert_recipients.len(),
+        saved.timezone
+    );
+    activity::record(
+        &services.store,
+        caller,
+        AuditAction::SettingsUpdated,
+        &object,
+    )
+    .await
+    .map_err(|ActivityError::Store(err)| SettingsError::Store(err))?;
+    Ok(saved)
 }

@@ -6,6 +6,8 @@
 //! the database and the master key). Use cases read the organization from it and pass it first
 //! to every store query, so another organization's objects look exactly like missing ones.
 
+use std::net::IpAddr;
+
 use crate::api_key::ApiKey;
 use crate::ids::{ApiKeyId, OrgId, UserId};
 use crate::store::{Store, StoreError};
@@ -15,6 +17,8 @@ use crate::store::{Store, StoreError};
 pub struct Caller {
     org: OrgId,
     actor: Actor,
+    /// The address the request came from, when a front door knows it (for the audit log).
+    source_ip: Option<IpAddr>,
 }
 
 /// Who made a change, as the audit log names them.
@@ -44,6 +48,7 @@ impl Caller {
             Ok(principal) => Ok(Self {
                 org: principal.org_id,
                 actor: Actor::ApiKey(principal.key_id),
+                source_ip: None,
             }),
             Err(StoreError::InvalidApiKey) => Err(AccessError::UnknownKey),
             Err(err) => Err(AccessError::Store(err)),
@@ -55,6 +60,7 @@ impl Caller {
         Self {
             org,
             actor: Actor::Admin { user, email },
+            source_ip: None,
         }
     }
 
@@ -63,7 +69,18 @@ impl Caller {
         Self {
             org,
             actor: Actor::Cli,
+            source_ip: None,
         }
+    }
+
+    /// The same caller, noted as coming from `ip` (what the audit log shows as the source).
+    pub fn with_source_ip(mut self, ip: Option<IpAddr>) -> Self {
+        self.source_ip = ip;
+        self
+    }
+
+    pub fn source_ip(&self) -> Option<IpAddr> {
+        self.source_ip
     }
 
     pub fn org(&self) -> &OrgId {

@@ -4,6 +4,7 @@
 //! imports it.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::{LogFormat, ServeError, Settings};
@@ -119,7 +120,9 @@ pub async fn serve(
     });
     // The dispatcher runs as long as the server: it sends what the API queues.
     let dispatcher = state.services.delivery.start();
-    let result = axum::serve(listener, crate::http::router(state))
+    // With the peer address, for the audit log's source IP and per-address sign-in limits.
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();

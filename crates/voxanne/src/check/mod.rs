@@ -22,6 +22,7 @@ pub use self::delivery::{DEFAULT_DELIVER_WITHIN, Delivery, seconds};
 pub use self::explain::{Context, Explanation, explain};
 pub use self::results::{LocalTime, TestResults};
 pub use self::retry::{Attempted, RetryPolicy, may_retry, retrying};
+use crate::masking::mask_sid;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// Which kind of credentials the client holds; API keys cannot read the Account resource.
@@ -58,6 +59,7 @@ impl Sender {
 pub enum Surface {
     Cli,
     Api,
+    Dashboard,
 }
 
 impl Surface {
@@ -68,6 +70,9 @@ impl Surface {
             }
             Surface::Api => {
                 "Set test_to to a mobile number you can read (E.164, e.g. +14155552671) to send two test messages"
+            }
+            Surface::Dashboard => {
+                "Fill in \"Send test texts to\" with a mobile number you can read (e.g. +14155552671) and press Verify to send two test messages"
             }
         }
     }
@@ -231,17 +236,6 @@ impl AccountFacts {
             auth,
         }
     }
-}
-
-/// Hides all but the 2-letter prefix and the last 4 characters of a SID (`AC••…••1234`).
-pub fn mask_sid(sid: &str) -> String {
-    let chars: Vec<char> = sid.chars().collect();
-    if chars.len() <= 6 {
-        return "•".repeat(chars.len());
-    }
-    let prefix: String = chars[..2].iter().collect();
-    let shown: String = chars[chars.len() - 4..].iter().collect();
-    format!("{prefix}{}{shown}", "•".repeat(chars.len() - 6))
 }
 
 /// Every check's outcome, in the order they ran.

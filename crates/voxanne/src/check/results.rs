@@ -268,7 +268,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::check::{AccountFacts, mask_sid};
+    use crate::check::AccountFacts;
+    use crate::masking::mask_sid;
     use crate::phone::PhoneNumber;
 
     const SID: &str = "AC0123456789abcdef0123456789abcdef";

@@ -58,6 +58,7 @@ fn print_banner(r: &demo::Running) {
     println!(
         "\nVoxanne demo is running (Ctrl-C stops it).\n\n\
          service      {service}\n\
+         dashboard    {service}/dashboard   (sign in as the admin below)\n\
          API docs     {service}/docs\n\
          phone page   {sandbox}/sandbox/phones   (what each phone received)\n\
          API key      {key}\n\

@@ -8,7 +8,9 @@ use zeroize::Zeroizing;
 
 use super::store_args::{CommandError, StoreArgs, finish};
 use crate::ids::OrgId;
-use crate::store::Role;
+use crate::store::{Role, StoreError};
+use crate::team::{self, TeamError};
+use crate::tenant::Caller;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,6 +39,27 @@ enum UserCommand {
 
 fn parse_role(value: &str) -> Result<Role, String> {
     Role::parse(value).map_err(|err| err.to_string())
+}
+
+/// The use case's refusal as the command line has always worded it (same message, same exit code).
+fn command_error(err: TeamError) -> CommandError {
+    let store = match err {
+        TeamError::InvalidEmail(message) => StoreError::Invalid {
+            field: "email",
+            message,
+        },
+        TeamError::EmailTaken => StoreError::Conflict {
+            field: "email",
+            message: "a user with this email already exists",
+        },
+        TeamError::NotFound => StoreError::NotFound {
+            what: "organization",
+        },
+        TeamError::LastAdmin => return CommandError::Usage(err.to_string()),
+        TeamError::Store(err) => err,
+        TeamError::Activity(crate::activity::ActivityError::Store(err)) => err,
+    };
+    CommandError::Store(store)
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -81,7 +104,10 @@ async fn execute(args: Args) -> Result<(), CommandError> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let user = store.create_user(&org, &email, password, role).await?;
+            let caller = Caller::operator(org.clone());
+            let user = team::add_user_with_password(&store, &caller, &email, password, role)
+                .await
+                .map_err(command_error)?;
             args.store.print(&user, || {
                 format!(
                     "user {} <{}> ({}) created in {org}\n",

@@ -70,7 +70,7 @@ pub struct ServerSettings {
     /// this one base. `VOXANNE_GOOGLE_BASE_URL` (`--google-base-url`).
     pub google_base_url: Option<String>,
     /// Where the browser goes after connecting Google Calendar (`?google=connected` is added).
-    /// Unset: `{public_url}/dashboard`. `VOXANNE_DASHBOARD_URL`.
+    /// Unset: `{public_url}/dashboard/calendar`. `VOXANNE_DASHBOARD_URL`.
     pub dashboard_url: Option<String>,
 }
 
@@ -152,15 +152,16 @@ impl ServerSettings {
     }
 
     /// Where the browser lands after a Google connect: `dashboard_url`, else
-    /// `{public_url}/dashboard`, else `/dashboard` on this server.
+    /// `{public_url}/dashboard/calendar` (the dashboard's calendar page), else that page on this
+    /// server.
     pub fn dashboard_url(&self, public_url: Option<&str>) -> Result<String, ServeError> {
         match (&self.dashboard_url, public_url) {
             (Some(url), _) => {
                 http_url("VOXANNE_DASHBOARD_URL", url)?;
                 Ok(url.clone())
             }
-            (None, Some(public)) => Ok(format!("{public}/dashboard")),
-            (None, None) => Ok("/dashboard".to_owned()),
+            (None, Some(public)) => Ok(format!("{public}/dashboard/calendar")),
+            (None, None) => Ok("/dashboard/calendar".to_owned()),
         }
     }
 

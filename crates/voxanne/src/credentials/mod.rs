@@ -8,6 +8,7 @@ mod verify;
 use secrecy::SecretString;
 
 pub use self::verify::{VerifyRequest, verify};
+use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
 use crate::google_connection::Revocation;
 use crate::ids::CredentialId;
@@ -86,6 +87,45 @@ impl From<StoreError> for CredentialError {
     }
 }
 
+impl From<ActivityError> for CredentialError {
+    fn from(err: ActivityError) -> Self {
+        match err {
+            ActivityError::Store(err) => Self::Store(err),
+        }
+    }
+}
+
+/// Writes `action` on `credential` to the audit log, naming it by label and id (with its
+/// verification status after a verification).
+async fn audit(
+    services: &Services,
+    caller: &Caller,
+    action: AuditAction,
+    credential: &Credential,
+) -> Result<(), CredentialError> {
+    let mut object = format!("{} ({})", credential.label, credential.id);
+    if action == AuditAction::CredentialVerified {
+        object.push_str(&format!(": {}", credential.verification_status));
+    }
+    activity::record(&services.store, caller, action, &object).await?;
+    Ok(())
+}
+
+/// What an update did, as the audit log words it (the most telling change first).
+fn update_action(changes: &CredentialChanges) -> AuditAction {
+    if changes.is_primary == Some(true) {
+        AuditAction::CredentialMadePrimary
+    } else if changes.is_active == Some(false) {
+        AuditAction::CredentialDisabled
+    } else if changes.is_active == Some(true) {
+        AuditAction::CredentialEnabled
+    } else if changes.auth_token.is_some() || changes.api_key_secret.is_some() {
+        AuditAction::CredentialSecretReplaced
+    } else {
+        AuditAction::CredentialUpdated
+    }
+}
+
 /// The organization's credentials, oldest first; only those of `kind` when given.
 pub async fn list(
     services: &Services,
@@ -115,6 +155,7 @@ pub async fn add_twilio(
     let new = input::new_twilio_credential(account)?;
     let credential = services.store.insert_credential(caller.org(), new).await?;
     tracing::info!(org_id = %caller.org(), credential_id = %credential.id, "Twilio credential added");
+    audit(services, caller, AuditAction::CredentialAdded, &credential).await?;
     if !verify_now {
         return Ok(credential);
     }
@@ -130,12 +171,14 @@ pub async fn update(
     changes: CredentialChanges,
 ) -> Result<Credential, CredentialError> {
     let current = get(services, caller, id).await?;
+    let action = update_action(&changes);
     let patch = input::credential_patch(&current, changes)?;
     let credential = services
         .store
         .patch_credential(caller.org(), id, patch)
         .await?;
     services.accounts().invalidate(id);
+    audit(services, caller, action, &credential).await?;
     Ok(credential)
 }
 
@@ -160,5 +203,10 @@ pub async fn delete(
     };
     services.store.delete_credential(caller.org(), id).await?;
     services.accounts().invalidate(id);
+    let action = match credential.kind {
+        CredentialType::GoogleCalendar => AuditAction::CalendarDisconnected,
+        CredentialType::Twilio => AuditAction::CredentialDeleted,
+    };
+    audit(services, caller, action, &credential).await?;
     Ok(revocation)
 }

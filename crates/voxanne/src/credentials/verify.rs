@@ -5,6 +5,7 @@
 //! Twilio base URL: nothing a tenant stores or sends can point verification elsewhere.
 
 use super::CredentialError;
+use crate::activity::AuditAction;
 use crate::check::{
     self, AuthKind, CheckPlan, CheckStatus, Report as CheckReport, Sender, Surface,
 };
@@ -90,6 +91,7 @@ pub async fn verify(
     services.accounts().invalidate(id);
     services.metrics.verification(report.status.as_str());
     tracing::info!(org_id = %org, credential_id = %id, status = %report.status, "credential verified");
+    super::audit(services, caller, AuditAction::CredentialVerified, &stored).await?;
     Ok(Verification {
         report,
         verified_at: stored.verified_at,
@@ -120,6 +122,13 @@ async fn verify_google(
     services
         .metrics
         .verification(credential.verification_status.as_str());
+    super::audit(
+        services,
+        caller,
+        AuditAction::CredentialVerified,
+        &credential,
+    )
+    .await?;
     Ok(Verification {
         report,
         verified_at: credential.verified_at,
@@ -127,7 +136,7 @@ async fn verify_google(
 }
 
 fn check_record(result: &check::CheckResult, account_sid: &str) -> Check {
-    let masked = check::mask_sid(account_sid);
+    let masked = crate::masking::mask_sid(account_sid);
     let mask = |text: &str| text.replace(account_sid, &masked);
     Check {
         id: result.id.as_str().to_owned(),

@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(api)
+        .merge(crate::dashboard::router(
+            state.services.clone(),
+            state.public_url.as_deref(),
+        ))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))

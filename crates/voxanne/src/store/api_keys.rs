@@ -15,20 +15,31 @@ const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
 macro_rules! select_key {
     ($tail:literal) => {
         concat!(
-            "SELECT id, org_id, last4, created_at, last_used_at, revoked_at FROM api_keys",
+            "SELECT id, org_id, name, last4, created_at, last_used_at, revoked_at FROM api_keys",
             $tail
         )
     };
 }
 
 impl Store {
-    /// Creates an API key for `org`. The returned [`ApiKey`] is the only copy of the key.
-    #[instrument(skip_all, fields(org_id = %org))]
+    /// Creates an unnamed API key for `org`. The returned [`ApiKey`] is the only copy of the key.
     pub async fn create_api_key(&self, org: &OrgId) -> Result<(ApiKeyRecord, ApiKey), StoreError> {
+        self.create_named_api_key(org, "").await
+    }
+
+    /// Creates an API key for `org` under `name` (checked by `crate::api_keys`). The returned
+    /// [`ApiKey`] is the only copy of the key.
+    #[instrument(skip_all, fields(org_id = %org))]
+    pub async fn create_named_api_key(
+        &self,
+        org: &OrgId,
+        name: &str,
+    ) -> Result<(ApiKeyRecord, ApiKey), StoreError> {
         let key = ApiKey::generate();
         let record = ApiKeyRecord {
             id: ApiKeyId::generate(),
             org_id: org.clone(),
+            name: name.to_owned(),
             last4: key.last4(),
             created_at: now(),
             last_used_at: None,
@@ -37,14 +48,15 @@ impl Store {
         // INSERT … SELECT from organizations: an unknown org inserts nothing (→ NotFound).
         let inserted = on_pool!(&self.db, pool => {
             sqlx::query(
-                "INSERT INTO api_keys (id, org_id, key_hash, last4, created_at) \
-                 SELECT $1, id, $3, $4, $5 FROM organizations WHERE id = $2",
+                "INSERT INTO api_keys (id, org_id, key_hash, last4, created_at, name) \
+                 SELECT $1, id, $3, $4, $5, $6 FROM organizations WHERE id = $2",
             )
             .bind(&record.id)
             .bind(org)
             .bind(key.hash_hex())
             .bind(&record.last4)
             .bind(record.created_at)
+            .bind(&record.name)
             .execute(pool)
             .await?
             .rows_affected()
@@ -56,6 +68,23 @@ impl Store {
         }
         tracing::info!(org_id = %org, key_id = %record.id, "API key created");
         Ok((record, key))
+    }
+
+    /// One of `org`'s keys (revoked or not).
+    #[instrument(skip_all, fields(org_id = %org))]
+    pub async fn get_api_key(
+        &self,
+        org: &OrgId,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyRecord, StoreError> {
+        let row: Option<ApiKeyRecord> = on_pool!(&self.db, pool => {
+            sqlx::query_as(select_key!(" WHERE org_id = $1 AND id = $2"))
+                .bind(org)
+                .bind(key_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.ok_or(StoreError::NotFound { what: "API key" })
     }
 
     /// Finds the organization a key speaks for. Unknown and revoked keys are both
@@ -114,19 +143,26 @@ impl Store {
         Ok(record)
     }
 
-    /// Operator variant for `voxanne api-key revoke KEY_ID`: finds the key's organization first.
+    /// The organization a key belongs to, for an operator who names only the key
+    /// (`voxanne api-key revoke KEY_ID`).
     #[instrument(skip_all, fields(key_id = %key_id))]
-    pub async fn revoke_api_key_by_id(
-        &self,
-        key_id: &ApiKeyId,
-    ) -> Result<ApiKeyRecord, StoreError> {
+    pub async fn api_key_org(&self, key_id: &ApiKeyId) -> Result<OrgId, StoreError> {
         let org: Option<OrgId> = on_pool!(&self.db, pool => {
             sqlx::query_scalar("SELECT org_id FROM api_keys WHERE id = $1")
                 .bind(key_id)
                 .fetch_optional(pool)
                 .await?
         });
-        let org = org.ok_or(StoreError::NotFound { what: "API key" })?;
+        org.ok_or(StoreError::NotFound { what: "API key" })
+    }
+
+    /// Operator variant for `voxanne api-key revoke KEY_ID`: finds the key's organization first.
+    #[instrument(skip_all, fields(key_id = %key_id))]
+    pub async fn revoke_api_key_by_id(
+        &self,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyRecord, StoreError> {
+        let org = self.api_key_org(key_id).await?;
         self.revoke_api_key(&org, key_id).await
     }
 

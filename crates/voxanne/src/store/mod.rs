@@ -6,14 +6,17 @@
 //! (see [`backend`]), chosen once from the URL scheme.
 
 mod api_keys;
+mod audit;
 pub mod backend;
 mod credentials;
 mod id_columns;
 mod keys;
+mod message_stats;
 mod model;
 mod oauth_states;
 mod orgs;
 mod secrets;
+mod sessions;
 mod settings;
 mod text_enum;
 mod users;
@@ -21,16 +24,20 @@ mod users;
 use std::fmt;
 use std::sync::Arc;
 
+pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
 pub use keys::UndecryptableSweep;
+pub use message_stats::{DAY_MS, DayStatusCount};
 pub use model::{
     ApiKeyPrincipal, ApiKeyRecord, Credential, CredentialDisplay, CredentialPatch,
     CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
+pub use sessions::{NewSession, SessionRecord};
 pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
+pub use users::UserRemoval;
 
 use crate::ids::CredentialId;
 use crate::vault::{self, KeyId, Keyring};

@@ -40,6 +40,8 @@ pub struct User {
 pub struct ApiKeyRecord {
     pub id: ApiKeyId,
     pub org_id: OrgId,
+    /// Chosen by the clinic; empty for keys made by `voxanne org create` / `api-key create`.
+    pub name: String,
     pub last4: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,

@@ -1,10 +1,10 @@
-//! Dashboard users: create with an argon2id password hash, verify a login.
+//! Dashboard users: create with an argon2id password hash, verify a login, remove.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use tracing::instrument;
 
-use super::backend::{now, on_pool};
+use super::backend::{in_transaction, now, on_pool};
 use super::{Role, Store, StoreError, User};
 use crate::ids::{OrgId, UserId};
 use crate::password;
@@ -151,4 +151,75 @@ impl Store {
         });
         Ok(rows.into_iter().map(UserRow::into_model).collect())
     }
+
+    /// One of `org`'s users.
+    #[instrument(skip_all, fields(org_id = %org))]
+    pub async fn get_user(&self, org: &OrgId, user: &UserId) -> Result<User, StoreError> {
+        let row: Option<UserRow> = on_pool!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, org_id, email, role, created_at, password_hash FROM users \
+                 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(user)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(UserRow::into_model)
+            .ok_or(StoreError::NotFound { what: "user" })
+    }
+
+    /// Removes one of `org`'s users unless they are its last one (then nothing changes and
+    /// [`UserRemoval::LastUser`] says so). Their sessions end with them (foreign key cascade).
+    #[instrument(skip_all, fields(org_id = %org))]
+    pub async fn remove_user_unless_last(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<UserRemoval, StoreError> {
+        let removal = in_transaction!(&self.db, tx => {
+            // A no-op write on the organization's row: on PostgreSQL it locks the row, so two
+            // removals in one clinic run one after the other and cannot both see "2 left" and
+            // leave none (SQLite's BEGIN IMMEDIATE already serializes writers).
+            sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+                .bind(org)
+                .execute(&mut *tx)
+                .await?;
+            let row: Option<UserRow> = sqlx::query_as(
+                "SELECT id, org_id, email, role, created_at, password_hash FROM users \
+                 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1")
+                .bind(org)
+                .fetch_one(&mut *tx)
+                .await?;
+            match row {
+                None => UserRemoval::NotFound,
+                Some(_) if count <= 1 => UserRemoval::LastUser,
+                Some(row) => {
+                    sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
+                        .bind(org)
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                    UserRemoval::Removed(row.into_model())
+                }
+            }
+        });
+        Ok(removal)
+    }
+}
+
+/// What `remove_user_unless_last` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserRemoval {
+    Removed(User),
+    /// The user is the organization's only one: removing them would lock the clinic out.
+    LastUser,
+    /// No such user in this organization.
+    NotFound,
 }

@@ -274,6 +274,20 @@ async fn user_create_reads_the_password_from_stdin_and_api_key_revoke_stops_a_ke
     assert!(revoked["revoked_at"].is_string());
     let api_key = ApiKey::parse(created["key"].as_str().unwrap()).unwrap();
     assert!(t.store.authenticate_api_key(&api_key).await.is_err());
+    // Each change is in the organization's audit log, made by "CLI".
+    let log = t.store.list_audit(&org.id, None, None, 10).await.unwrap();
+    let entries: Vec<String> = log
+        .iter()
+        .map(|entry| format!("{} {}", entry.actor, entry.action))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "CLI api_key.revoked",
+            "CLI api_key.created",
+            "CLI admin.added"
+        ]
+    );
 }
 
 #[tokio::test]

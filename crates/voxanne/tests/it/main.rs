@@ -9,6 +9,7 @@
 mod api;
 mod check;
 mod cli_admin;
+mod dashboard;
 mod delivery;
 mod google;
 mod google_connect;

@@ -9,8 +9,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-pub use crate::check::mask_sid;
 use crate::credentials::{CredentialChanges, NewTwilioAccount};
+pub use crate::masking::mask_sid;
 use crate::store::{Credential, CredentialType, TwilioAuthMode};
 use crate::verification::Verification;
 pub use crate::verification::{Check as CheckOut, Outcome as CheckStatusOut};

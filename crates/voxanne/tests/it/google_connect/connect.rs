@@ -37,7 +37,7 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
     assert!(param(&url, "state").unwrap().len() >= 43);
     answer.assert_status(StatusCode::SEE_OTHER);
     let location = Url::parse(answer.headers["location"].to_str().unwrap()).unwrap();
-    assert_eq!(location.path(), "/dashboard");
+    assert_eq!(location.path(), "/dashboard/calendar");
     assert_eq!(param(&location, "google").as_deref(), Some("connected"));
     let id = param(&location, "credential_id").unwrap();
     let credential = app.get_credential(&org.key, &id).await.body;

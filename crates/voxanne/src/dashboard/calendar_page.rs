@@ -1,0 +1,197 @@
+//! `/dashboard/calendar`: the clinic's Google Calendar connections; connect (through Google's
+//! consent page, which returns here), reconnect, disconnect with a confirmation step. The rules
+//! are the calendar use case's.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Dashboard;
+use super::csrf::Posted;
+use super::overview::{Badge, badge};
+use super::render::{self, Confirm, Nav, Section, when};
+use super::session::Admin;
+use crate::calendar::{self, CalendarError, ConnectRequest};
+use crate::credentials::{self, CredentialError};
+use crate::ids::CredentialId;
+use crate::store::{Credential, CredentialType, VerificationStatus};
+
+struct CalendarRow {
+    id: String,
+    account: String,
+    calendar: String,
+    badge: Badge,
+    verified: String,
+    needs_reconnect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/calendar.html")]
+struct CalendarPage {
+    nav: Nav,
+    configured: bool,
+    calendars: Vec<CalendarRow>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Back {
+    #[serde(default)]
+    google: String,
+    #[serde(default)]
+    done: String,
+}
+
+async fn page(
+    state: &Dashboard,
+    admin: &Admin,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let kind = Some(CredentialType::GoogleCalendar);
+    let calendars = match credentials::list(&state.services, &admin.caller, kind).await {
+        Ok(calendars) => calendars,
+        Err(err) => return render::internal_error(&err),
+    };
+    let page = CalendarPage {
+        nav: Nav::new(admin, Section::Calendar),
+        configured: state.services.google.ready().is_some(),
+        calendars: calendars
+            .iter()
+            .map(|credential| CalendarRow {
+                id: credential.id.to_string(),
+                account: credential.display.google_email.clone().unwrap_or_default(),
+                calendar: credential
+                    .display
+                    .calendar_id
+                    .clone()
+                    .unwrap_or_else(|| "primary".to_owned()),
+                badge: badge(credential),
+                verified: credential
+                    .verified_at
+                    .as_ref()
+                    .map_or_else(|| "never".to_owned(), when),
+                needs_reconnect: credential.verification_status
+                    == VerificationStatus::NeedsReconnect,
+            })
+            .collect(),
+        notice,
+        error,
+    };
+    render::page(status, &page)
+}
+
+pub async fn show(
+    State(state): State<Dashboard>,
+    admin: Admin,
+    Query(back): Query<Back>,
+) -> Response {
+    // Fixed sentences only: a link cannot make the page say anything else.
+    let notice = match (back.google.as_str(), back.done.as_str()) {
+        ("connected", _) => Some("Google Calendar is connected."),
+        (_, "disconnected") => Some("The calendar is disconnected and its tokens destroyed."),
+        _ => None,
+    };
+    page(&state, &admin, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ConnectForm {
+    #[serde(default)]
+    credential_id: String,
+}
+
+fn calendar_words(err: CalendarError) -> Result<String, CalendarError> {
+    Ok(match err {
+        CalendarError::NotConfigured => "Google Calendar is not set up on this server yet: the operator must set VOXANNE_GOOGLE_CLIENT_ID and VOXANNE_GOOGLE_CLIENT_SECRET.".to_owned(),
+        CalendarError::Invalid(field) => super::form::words(&field),
+        other => return Err(other),
+    })
+}
+
+/// Sends the browser to Google's consent page; Google sends it back to this page.
+pub async fn connect(State(state): State<Dashboard>, posted: Posted<ConnectForm>) -> Response {
+    let Posted { admin, form } = posted;
+    let request = ConnectRequest {
+        credential_id: super::form::given(&form.credential_id),
+        login_hint: None,
+    };
+    match calendar::connect(&state.services, &admin.caller, request).await {
+        Ok(link) => Redirect::to(link.url.as_str()).into_response(),
+        Err(CalendarError::NotFound | CalendarError::NotGoogleCalendar) => {
+            render::not_found(&admin)
+        }
+        Err(err) => match calendar_words(err) {
+            Ok(words) => {
+                page(
+                    &state,
+                    &admin,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(words),
+                )
+                .await
+            }
+            Err(other) => render::internal_error(&other),
+        },
+    }
+}
+
+async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Credential, Response> {
+    let Ok(id) = CredentialId::parse(id) else {
+        return Err(render::not_found(admin));
+    };
+    match credentials::get(&state.services, &admin.caller, &id).await {
+        Ok(credential) if credential.kind == CredentialType::GoogleCalendar => Ok(credential),
+        Ok(_) | Err(CredentialError::NotFound) => Err(render::not_found(admin)),
+        Err(err) => Err(render::internal_error(&err)),
+    }
+}
+
+pub async fn confirm_disconnect(
+    State(state): State<Dashboard>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let credential = match find(&state, &admin, &id).await {
+        Ok(credential) => credential,
+        Err(response) => return response,
+    };
+    let account = credential.display.google_email.clone().unwrap_or_default();
+    let confirm = Confirm {
+        nav: Nav::new(&admin, Section::Calendar),
+        title: "Disconnect Google Calendar",
+        question: format!(
+            "Disconnect the calendar of {account}? Voxanne's access is revoked at Google and its tokens destroyed; you can connect again later."
+        ),
+        action: format!("/dashboard/calendar/{}/disconnect", credential.id),
+        yes: "Yes, disconnect",
+        back: "/dashboard/calendar",
+        error: None,
+    };
+    render::page(StatusCode::OK, &confirm)
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+pub async fn disconnect(
+    State(state): State<Dashboard>,
+    Path(id): Path<String>,
+    posted: Posted<Nothing>,
+) -> Response {
+    let admin = posted.admin;
+    let credential = match find(&state, &admin, &id).await {
+        Ok(credential) => credential,
+        Err(response) => return response,
+    };
+    match calendar::disconnect(&state.services, &admin.caller, &credential.id).await {
+        Ok(_) => Redirect::to("/dashboard/calendar?done=disconnected").into_response(),
+        Err(CalendarError::NotFound) => render::not_found(&admin),
+        Err(err) => render::internal_error(&err),
+    }
+}
