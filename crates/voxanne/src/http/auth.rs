@@ -71,6 +71,11 @@ impl FromRequestParts<AppState> for Caller {
             state.limiter().check(key_id)?;
         }
         tracing::Span::current().record("org_id", tracing::field::display(caller.org()));
-        Ok(caller)
+        // The peer's address, for the audit log (the server records it on each connection).
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(caller.with_source_ip(peer))
     }
 }

@@ -7,6 +7,7 @@
 //! only the Bearer API key can produce here, and the use cases read the organization from it. The
 //! path and the body never name the organization. Each endpoint module ends with `fn router()`.
 
+pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod docs;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(credentials::router())
         .merge(org_settings::router())
+        .merge(audit::router())
         .merge(google_oauth::router())
         .merge(messages::router());
     // A new endpoint module ends with `fn router()`, is merged above, and adds its paths to the

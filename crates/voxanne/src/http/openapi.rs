@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{AppState, credentials, docs, google_oauth, health, org_settings};
+use super::{AppState, audit, credentials, docs, google_oauth, health, org_settings};
 
 struct BearerApiKey;
 
@@ -41,8 +41,9 @@ impl Modify for BearerApiKey {
         credentials::delete, credentials::verify_one,
         google_oauth::connect, google_oauth::callback::callback,
         org_settings::get_settings, org_settings::put_settings,
+        audit::list,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, audit::AuditListOut, audit::AuditEntryOut)),
     modifiers(&BearerApiKey),
     tags(
         (name = "credentials", description = "The organization's provider credentials"),

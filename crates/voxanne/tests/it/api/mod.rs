@@ -2,6 +2,7 @@
 //! Twilio sandbox standing in for Twilio.
 
 pub mod app;
+mod audit;
 mod basics;
 mod credentials;
 mod hardening;
