@@ -126,6 +126,7 @@ pub async fn start(
     google_demo::create_sandbox_user(&sandbox_url, CALENDAR_EMAIL).await?;
     let google = google.context("Google is configured for the demo, so it must be ready")?;
     let calendar = google_demo::connect_calendar(&google, &org.id, CALENDAR_EMAIL).await?;
+    sample_activity(&service_url, &api_key.secret().clone()).await?;
     Ok((
         Running {
             service_url,
@@ -193,6 +194,40 @@ pub(crate) async fn add_verified_credential(
         .as_str()
         .map(str::to_owned)
         .context("the credential response has no id")
+}
+
+/// Some traffic for the dashboard to show, sent the way the receptionist backend sends it: a hot
+/// lead to the staff, an appointment reminder, and a text to a landline the carrier refuses (so a
+/// failure reason shows too).
+async fn sample_activity(service_url: &str, api_key: &SecretString) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let requests = [
+        (
+            "/api/messages/hot-lead",
+            json!({"lead": {"name": "Maria Lopez", "phone": "+14155550142",
+                            "reason": "New patient, wants a cleaning this week"}}),
+        ),
+        (
+            "/api/messages",
+            json!({"to": "+14155550143", "body": "Reminder: your appointment at Sunrise Family Clinic is tomorrow at 10:00."}),
+        ),
+        (
+            "/api/messages",
+            json!({"to": sandbox::scenarios::LANDLINE, "body": "Reminder: your appointment is on Friday at 15:30."}),
+        ),
+    ];
+    for (path, body) in requests {
+        let response = http
+            .post(format!("{service_url}{path}"))
+            .bearer_auth(api_key.expose_secret())
+            .json(&body)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the demo's sample {path} answered {}", response.status());
+        }
+    }
+    Ok(())
 }
 
 fn random_password() -> String {
