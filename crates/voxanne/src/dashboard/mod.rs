@@ -22,6 +22,7 @@ mod settings_page;
 mod sign_in;
 mod team_page;
 mod test_sms;
+mod test_sms_status;
 mod throttle;
 mod twilio_account_page;
 mod twilio_changes;
@@ -32,15 +33,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
+use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
 pub use self::cookies::CookiePolicy;
 pub use self::session::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
+use self::session::{Admin, resolve, to_sign_in};
 use self::throttle::SignInThrottle;
 use crate::services::Services;
 use crate::traffic::RecentTraffic;
@@ -186,6 +189,20 @@ pub fn return_to(next: &str) -> Option<&str> {
         next == "/dashboard" || next.starts_with("/dashboard/") || next.starts_with("/dashboard?");
     let safe = !next.contains(['\\', '\r', '\n', '\t']) && !next.starts_with("//");
     (is_dashboard && safe && !next.starts_with("/dashboard/sign-")).then_some(next)
+}
+
+/// A signed-in admin as an extractor: the session resolved, or the sign-in page (and back), or
+/// an error page that says nothing about the cause.
+impl FromRequestParts<Dashboard> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Dashboard) -> Result<Self, Response> {
+        match resolve(parts, state).await {
+            Ok(Some(admin)) => Ok(admin),
+            Ok(None) => Err(to_sign_in(parts)),
+            Err(err) => Err(render::internal_error(&err)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Dashboard, cookies, render};
+use super::{Dashboard, cookies};
 use crate::ids::UserId;
 use crate::store::{NewSession, SessionRecord, StoreError, User};
 use crate::tenant::Caller;
@@ -149,18 +149,6 @@ pub fn to_sign_in(parts: &Parts) -> Response {
         _ => "/dashboard/sign-in".to_owned(),
     };
     Redirect::to(&target).into_response()
-}
-
-impl FromRequestParts<Dashboard> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Dashboard) -> Result<Self, Response> {
-        match resolve(parts, state).await {
-            Ok(Some(admin)) => Ok(admin),
-            Ok(None) => Err(to_sign_in(parts)),
-            Err(err) => Err(render::internal_error(&err)),
-        }
-    }
 }
 
 #[cfg(test)]

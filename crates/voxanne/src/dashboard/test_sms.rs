@@ -2,57 +2,22 @@
 //! account named, its status shown in a `role="status"` region that our script refreshes in
 //! place (the page neither leaves nor reloads); without the script, the page is sent again.
 
-use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Dashboard;
-use super::activity_page::status_badge;
 use super::csrf::Posted;
 use super::form;
-use super::overview::Badge;
 use super::render;
 use super::session::Admin;
+use super::test_sms_status::sms_fragment;
 use super::twilio_account_page::{Extras, account_page, find};
 use crate::messaging::{self, Accepted, ReadError, SendError, SmsRequest};
-use crate::outbox::MessageRecord;
 
 /// What the JavaScript sends so the answer is the status fragment, not the whole page.
 const FRAGMENT_HEADER: &str = "x-voxanne-fragment";
-
-pub struct SmsView {
-    to: String,
-    badge: Badge,
-    reason: Option<String>,
-    /// The account's page (the no-script way to see the status again).
-    page: String,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/test_sms.html")]
-struct TestSmsFragment {
-    /// Where the script asks for the status again, while it can still change.
-    poll: Option<String>,
-    sms: Option<SmsView>,
-}
-
-pub(super) fn sms_fragment(credential: &str, message: Option<&MessageRecord>) -> String {
-    let fragment = TestSmsFragment {
-        poll: message
-            .filter(|m| !m.status.is_final())
-            .map(|m| format!("/dashboard/twilio/{credential}/test-sms/{}", m.id)),
-        sms: message.map(|m| SmsView {
-            to: m.to.clone(),
-            badge: status_badge(m.status),
-            reason: m.reason.clone(),
-            page: format!("/dashboard/twilio/{credential}?sms={}", m.id),
-        }),
-    };
-    // The fragment is fixed markup around escaped values; should rendering fail, show nothing.
-    fragment.render().unwrap_or_default()
-}
 
 #[derive(Deserialize)]
 pub struct SmsForm {

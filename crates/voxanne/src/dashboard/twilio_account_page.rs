@@ -14,7 +14,7 @@ use super::form::{self, FieldView, given};
 use super::overview::Badge;
 use super::render::{self, Nav, Section};
 use super::session::Admin;
-use super::test_sms::sms_fragment;
+use super::test_sms_status::sms_fragment;
 use super::twilio_page::{AccountRow, row};
 use crate::check::Surface;
 use crate::credentials::{self, CredentialError, VerifyRequest};
