@@ -38,6 +38,20 @@ impl From<crate::phone::PhoneError> for FieldError {
     }
 }
 
+/// A page size as given: 1 to 100, 50 when not given.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, FieldError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=100).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(FieldError::new(
+            "invalid_limit",
+            "limit",
+            format!("limit must be between 1 and 100, got {limit}"),
+        ))
+    }
+}
+
 /// Refuses C0 control characters (and DEL) other than newline (`\n`, or `\r\n` as a browser's
 /// text area sends it) and tab: a NUL cannot be stored by PostgreSQL and none of them belongs in
 /// a text a person reads.

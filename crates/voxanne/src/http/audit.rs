@@ -81,15 +81,7 @@ fn query_of(query: AuditListQuery) -> Result<AuditQuery, ApiError> {
             })
         })
         .transpose()?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(FieldError::new(
-            "invalid_limit",
-            "limit",
-            format!("limit must be between 1 and 100, got {limit}"),
-        )
-        .into());
-    }
+    let limit = crate::field::page_limit(query.limit)?;
     let before = given(query.cursor)
         .map(|raw| {
             raw.parse::<i64>().map_err(|_| {

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 
 use super::ReadError;
-use crate::field::FieldError;
+use crate::field::{FieldError, page_limit};
 use crate::ids::MessageId;
 use crate::outbox::{EventRecord, ListFilter, MessageRecord, MessageStatus};
 use crate::phone::PhoneNumber;
@@ -129,15 +129,7 @@ fn filter_of(query: MessageQuery) -> Result<ListFilter, ReadError> {
                 })
         })
         .transpose()?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(FieldError::new(
-            "invalid_limit",
-            "limit",
-            format!("limit must be between 1 and 100, got {limit}"),
-        )
-        .into());
-    }
+    let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
     Ok(ListFilter {
         status,

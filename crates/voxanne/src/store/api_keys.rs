@@ -131,14 +131,7 @@ impl Store {
             .execute(pool)
             .await?;
         });
-        let row: Option<ApiKeyRecord> = on_pool!(&self.db, pool => {
-            sqlx::query_as(select_key!(" WHERE org_id = $1 AND id = $2"))
-                .bind(org)
-                .bind(key_id)
-                .fetch_optional(pool)
-                .await?
-        });
-        let record = row.ok_or(StoreError::NotFound { what: "API key" })?;
+        let record = self.get_api_key(org, key_id).await?;
         tracing::info!(org_id = %org, key_id = %key_id, "API key revoked");
         Ok(record)
     }
