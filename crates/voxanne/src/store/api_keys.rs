@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tracing::instrument;
 
 use super::backend::{now, on_pool};
-use super::{ApiKeyPrincipal, ApiKeyRecord, Store, StoreError};
+use super::{ApiKeyPrincipal, ApiKeyRecord, Store, StoreError, org_existed};
 use crate::api_key::ApiKey;
 use crate::ids::{ApiKeyId, OrgId};
 
@@ -61,11 +61,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if inserted == 0 {
-            return Err(StoreError::NotFound {
-                what: "organization",
-            });
-        }
+        org_existed(inserted)?;
         tracing::info!(org_id = %org, key_id = %record.id, "API key created");
         Ok((record, key))
     }

@@ -7,7 +7,7 @@ use tracing::instrument;
 
 use super::backend::on_pool;
 use super::text_enum::text_enum;
-use super::{Store, StoreError};
+use super::{Store, StoreError, org_existed};
 use crate::ids::OrgId;
 
 text_enum!(
@@ -86,11 +86,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if inserted == 0 {
-            return Err(StoreError::NotFound {
-                what: "organization",
-            });
-        }
+        org_existed(inserted)?;
         Ok(())
     }
 

@@ -150,6 +150,18 @@ pub(crate) fn is_outage(err: &sqlx::Error) -> bool {
     )
 }
 
+/// An `INSERT … SELECT … FROM organizations WHERE id = $org` inserts nothing for an unknown
+/// organization: that is a "not found", not an empty success.
+pub(crate) fn org_existed(inserted: u64) -> Result<(), StoreError> {
+    if inserted == 0 {
+        Err(StoreError::NotFound {
+            what: "organization",
+        })
+    } else {
+        Ok(())
+    }
+}
+
 impl StoreError {
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
