@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_request_id, assert_twilio_error, random_number, start, start_with_account,
-    start_with_number,
+    assert_request_id, assert_twilio_error, messages_path, random_number, start,
+    start_with_account, start_with_number,
 };
 
 #[tokio::test]
@@ -185,10 +185,7 @@ async fn a_number_without_sms_capability_cannot_send() {
 #[tokio::test]
 async fn a_json_body_is_not_understood_and_reads_as_a_missing_to() {
     let (sandbox, creds, from) = start_with_number().await;
-    let url = sandbox.url(&format!(
-        "/2010-04-01/Accounts/{}/Messages.json",
-        creds.account_sid
-    ));
+    let url = sandbox.url(&messages_path(&creds.account_sid));
 
     let response = sandbox
         .http

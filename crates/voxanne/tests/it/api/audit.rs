@@ -4,7 +4,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::support::answer::Answer;
 use crate::support::app::TestApp;
+
+async fn audit(app: &TestApp, key: &str, query: &str) -> Answer {
+    let path = format!("/api/organization/audit{query}");
+    app.call(Method::GET, &path, Some(key), None).await
+}
 
 #[tokio::test]
 async fn changes_through_the_api_are_in_the_audit_log_newest_first_and_only_for_their_clinic() {
@@ -19,33 +25,10 @@ async fn changes_through_the_api_are_in_the_audit_log_newest_first_and_only_for_
     )
     .await;
 
-    let log = app
-        .call(Method::GET, "/api/organization/audit", Some(&org.key), None)
-        .await;
-    let added = app
-        .call(
-            Method::GET,
-            "/api/organization/audit?action=credential.added&limit=1",
-            Some(&org.key),
-            None,
-        )
-        .await;
-    let theirs = app
-        .call(
-            Method::GET,
-            "/api/organization/audit",
-            Some(&other.key),
-            None,
-        )
-        .await;
-    let bad = app
-        .call(
-            Method::GET,
-            "/api/organization/audit?action=credential.exploded",
-            Some(&org.key),
-            None,
-        )
-        .await;
+    let log = audit(&app, &org.key, "").await;
+    let added = audit(&app, &org.key, "?action=credential.added&limit=1").await;
+    let theirs = audit(&app, &other.key, "").await;
+    let bad = audit(&app, &org.key, "?action=credential.exploded").await;
 
     assert_eq!(log.status, StatusCode::OK, "{}", log.text);
     let actions: Vec<&str> = log.body["entries"]

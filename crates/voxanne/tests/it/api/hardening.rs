@@ -8,10 +8,8 @@ use super::app::{TestApp, random_number};
 
 #[tokio::test]
 async fn a_body_or_lead_field_with_a_control_character_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
-    app.add_token_credential(&org, &account).await;
+    let (app, org) = TestApp::with_org().await;
+    app.credential(&org).await;
     let lead = |name: &str| json!({"name": name, "phone": random_number(), "reason": "Cleaning"});
 
     let cases = [
@@ -63,10 +61,8 @@ async fn a_body_or_lead_field_with_a_control_character_is_refused_naming_the_fie
 
 #[tokio::test]
 async fn a_hot_lead_to_more_than_twenty_numbers_is_refused_before_anything_is_queued() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
-    app.add_token_credential(&org, &account).await;
+    let (app, org) = TestApp::with_org().await;
+    app.credential(&org).await;
     let to: Vec<String> = (0..21).map(|_| random_number()).collect();
 
     let refused = app
@@ -94,8 +90,7 @@ async fn a_hot_lead_to_more_than_twenty_numbers_is_refused_before_anything_is_qu
 
 #[tokio::test]
 async fn two_authorization_headers_are_a_400_even_when_one_is_valid() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let request = app
         .client
         .get(format!("{}/api/organization/credentials", app.url))

@@ -62,49 +62,44 @@ async fn deleting_the_primary_promotes_the_oldest_remaining_active_credential_of
 
 #[tokio::test]
 async fn deactivating_or_unmarking_the_primary_hands_over_to_the_oldest_other_active_one() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
+    let (app, org) = TestApp::with_org().await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let account = app.twilio_account("Full", "active").await;
-        ids.push(app.add_token_credential(&org, &account).await);
+        ids.push(app.credential(&org).await);
     }
     let [first, second, third] = [&ids[0], &ids[1], &ids[2]];
 
-    let paused = app
-        .patch_credential(&org.key, first, &json!({"is_active": false}))
-        .await;
-    assert_eq!(paused.status, StatusCode::OK);
-    assert_eq!(
-        primary_flags(&app, &org).await,
-        vec![
-            (first.clone(), false),
-            (second.clone(), true),
-            (third.clone(), false)
-        ],
-        "deactivating the primary promotes the oldest other active one"
-    );
+    let steps = [
+        (
+            first,
+            json!({"is_active": false}),
+            [false, true, false],
+            "deactivating the primary promotes the oldest other active one",
+        ),
+        (
+            second,
+            json!({"is_primary": false}),
+            [false, false, true],
+            "unmarking the primary promotes the oldest other active one",
+        ),
+    ];
+    for (id, change, primaries, why) in steps {
+        let changed = app.patch_credential(&org.key, id, &change).await;
 
-    let unmarked = app
-        .patch_credential(&org.key, second, &json!({"is_primary": false}))
-        .await;
-    assert_eq!(unmarked.status, StatusCode::OK);
-    assert_eq!(
-        primary_flags(&app, &org).await,
-        vec![
-            (first.clone(), false),
-            (second.clone(), false),
-            (third.clone(), true)
-        ]
-    );
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+        let expected: Vec<(String, bool)> = [first, second, third]
+            .into_iter()
+            .cloned()
+            .zip(primaries)
+            .collect();
+        assert_eq!(primary_flags(&app, &org).await, expected, "{why}");
+    }
 }
 
 #[tokio::test]
 async fn unmarking_the_only_active_credential_as_primary_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let account = app.twilio_account("Full", "active").await;
-    let only = app.add_token_credential(&org, &account).await;
+    let (app, org) = TestApp::with_org().await;
+    let only = app.credential(&org).await;
 
     let refused = app
         .patch_credential(&org.key, &only, &json!({"is_primary": false}))

@@ -148,24 +148,17 @@ impl Browser {
 
     /// The visible text of the page's `<main>`.
     pub async fn main_text(&self) -> String {
-        self.driver
-            .find(By::Tag("main"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.text_of(By::Tag("main")).await
+    }
+
+    /// The visible text of the first element `by` finds.
+    pub async fn text_of(&self, by: By) -> String {
+        self.driver.find(by).await.unwrap().text().await.unwrap()
     }
 
     /// The visible text of the whole page.
     pub async fn page_text(&self) -> String {
-        self.driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.text_of(By::Tag("body")).await
     }
 
     /// The input labelled `label` (by the label's text and its `for`).

@@ -93,21 +93,23 @@ impl Client {
         self.page(request).await
     }
 
+    /// Posts the sign-in form as `clinic`'s admin with the form's `token` and `extra` fields.
+    pub async fn post_sign_in(&self, clinic: &Clinic, token: &str, extra: &[(&str, &str)]) -> Page {
+        let mut fields = vec![
+            ("email", clinic.email.as_str()),
+            ("password", clinic.password.as_str()),
+            ("form_token", token),
+        ];
+        fields.extend_from_slice(extra);
+        self.post("/dashboard/sign-in", &fields).await
+    }
+
     /// Signs in as `clinic`'s admin; returns the session's CSRF token.
     pub async fn sign_in(&mut self, clinic: &Clinic) -> String {
         let form = self.get("/dashboard/sign-in").await;
         self.cookies = cookie(&form.headers, "voxanne_sign_in").unwrap();
         let token = form.hidden("form_token").unwrap();
-        let done = self
-            .post(
-                "/dashboard/sign-in",
-                &[
-                    ("email", &clinic.email),
-                    ("password", &clinic.password),
-                    ("form_token", &token),
-                ],
-            )
-            .await;
+        let done = self.post_sign_in(clinic, &token, &[]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
         self.cookies = cookie(&done.headers, "voxanne_session").unwrap();
         self.get("/dashboard/team").await.hidden("csrf").unwrap()

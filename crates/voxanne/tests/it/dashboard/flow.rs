@@ -104,14 +104,7 @@ async fn a_clinic_admin_sets_up_twilio_and_google_and_sees_what_happened() {
     let phone = random_number();
     browser.fill("Send test texts to", &phone).await;
     browser.press("Verify").await;
-    let report = browser
-        .driver
-        .find(By::ClassName("checks"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let report = browser.text_of(By::ClassName("checks")).await;
     assert_eq!(report.matches("passed").count(), 4, "{report}");
     assert!(!report.contains("failed"), "{report}");
 
@@ -189,14 +182,7 @@ async fn a_clinic_admin_sets_up_twilio_and_google_and_sees_what_happened() {
     assert!(browser.main_text().await.contains("disabled"));
     browser.press("Delete").await;
     browser.press("Yes, delete").await;
-    let list = browser
-        .driver
-        .find(By::Tag("tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = browser.text_of(By::Tag("tbody")).await;
     assert!(
         !list.contains("Front desk") && list.contains("Back office"),
         "{list}"

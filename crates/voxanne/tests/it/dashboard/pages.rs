@@ -60,14 +60,7 @@ async fn an_admin_manages_the_team_and_api_keys_and_reads_the_audit_log() {
     browser.goto("/dashboard/team").await;
     browser.fill("Email", "helper@sunrise.example").await;
     browser.press("Add admin").await;
-    let password = browser
-        .driver
-        .find(By::Id("one-time-password"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let password = browser.text_of(By::Id("one-time-password")).await;
     assert!(password.len() >= 12, "{password}");
     browser.check_page("team").await;
     let helper = app
@@ -96,14 +89,7 @@ async fn an_admin_manages_the_team_and_api_keys_and_reads_the_audit_log() {
     browser.goto("/dashboard/api-keys").await;
     browser.fill("Name", "Receptionist backend").await;
     browser.press("Create API key").await;
-    let key = browser
-        .driver
-        .find(By::Id("new-api-key"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let key = browser.text_of(By::Id("new-api-key")).await;
     assert_eq!(app.get_settings(&key).await.status, StatusCode::OK);
     browser.check_page("api-keys").await;
     browser.goto("/dashboard/api-keys").await;
@@ -142,14 +128,7 @@ async fn an_admin_manages_the_team_and_api_keys_and_reads_the_audit_log() {
         .await
         .unwrap();
     browser.press("Filter").await;
-    let filtered = browser
-        .driver
-        .find(By::Tag("tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let filtered = browser.text_of(By::Tag("tbody")).await;
     assert!(
         filtered.contains("api_key.revoked") && !filtered.contains("admin.added"),
         "{filtered}"

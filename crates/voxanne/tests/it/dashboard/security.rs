@@ -71,15 +71,7 @@ async fn the_root_and_signed_out_visits_lead_to_sign_in_and_only_back_to_our_pag
     client.cookies = cookie(&form.headers, "voxanne_sign_in").unwrap();
     let token = form.hidden("form_token").unwrap();
     let done = client
-        .post(
-            "/dashboard/sign-in",
-            &[
-                ("email", admin.email.as_str()),
-                ("password", admin.password.as_str()),
-                ("form_token", &token),
-                ("next", "//evil.example/dashboard"),
-            ],
-        )
+        .post_sign_in(&admin, &token, &[("next", "//evil.example/dashboard")])
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(done.location(), Some("/dashboard"));
@@ -98,16 +90,7 @@ async fn the_session_cookie_is_http_only_and_lax_and_host_prefixed_and_secure_be
     assert!(set.starts_with("__Host-voxanne_sign_in="), "{set}");
     client.cookies = cookie(&form.headers, "__Host-voxanne_sign_in").unwrap();
     let token = form.hidden("form_token").unwrap();
-    let done = client
-        .post(
-            "/dashboard/sign-in",
-            &[
-                ("email", admin.email.as_str()),
-                ("password", admin.password.as_str()),
-                ("form_token", &token),
-            ],
-        )
-        .await;
+    let done = client.post_sign_in(&admin, &token, &[]).await;
     let session = done
         .headers
         .get_all("set-cookie")

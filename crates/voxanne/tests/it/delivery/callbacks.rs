@@ -10,8 +10,12 @@ use voxanne::store::{
 
 use super::world::{Clinic, World, phone};
 
-/// Posts a callback as Twilio would: form body, signed with `token` over the exact URL, for
-/// the message's own Twilio SID (a fresh one while it has none yet).
+fn random_message_sid() -> String {
+    format!("SM{:032x}", rand::random::<u128>())
+}
+
+/// Posts a callback as Twilio would: form body, signed with `token` over the exact URL, about
+/// the Twilio message `sid` (default: the message's own SID, or a fresh one while it has none).
 async fn post_callback(
     world: &World,
     clinic: &Clinic,
@@ -19,33 +23,20 @@ async fn post_callback(
     query: &str,
     status: &str,
     sign_with: Option<&str>,
+    sid: Option<&str>,
 ) -> u16 {
-    let stored = world
-        .delivery
-        .outbox()
-        .get(clinic.org.as_str(), id.as_str())
-        .await
-        .unwrap();
-    let sid = stored
-        .and_then(|message| message.twilio_sid)
-        .unwrap_or_else(random_message_sid);
-    post_callback_for(world, clinic, id, query, status, sign_with, &sid).await
-}
-
-fn random_message_sid() -> String {
-    format!("SM{:032x}", rand::random::<u128>())
-}
-
-/// [`post_callback`] reporting about the Twilio message `sid`.
-async fn post_callback_for(
-    world: &World,
-    clinic: &Clinic,
-    id: &MessageId,
-    query: &str,
-    status: &str,
-    sign_with: Option<&str>,
-    sid: &str,
-) -> u16 {
+    let sid = match sid {
+        Some(sid) => sid.to_owned(),
+        None => world
+            .delivery
+            .outbox()
+            .get(clinic.org.as_str(), id.as_str())
+            .await
+            .unwrap()
+            .and_then(|message| message.twilio_sid)
+            .unwrap_or_else(random_message_sid),
+    };
+    let sid = sid.as_str();
     let mut url = format!("{}/twilio/status/{}/{}", world.public_url, clinic.org, id);
     if !query.is_empty() {
         url.push('?');
@@ -74,12 +65,18 @@ async fn callback_query(world: &World, _clinic: &Clinic, id: &MessageId) -> Stri
     format!("t={}", token.unwrap_or_else(|| "sent".to_owned()))
 }
 
-#[tokio::test]
-async fn a_forged_callback_is_refused_and_changes_nothing() {
+/// A world with one clinic's queued "hello", and the query its StatusCallback URL carries.
+async fn queued_hello() -> (World, Clinic, MessageId, String) {
     let world = World::start(|_| {}).await;
     let clinic = world.clinic("Clinic").await;
     let id = world.queue(&clinic, &phone(), "hello").await;
     let query = callback_query(&world, &clinic, &id).await;
+    (world, clinic, id, query)
+}
+
+#[tokio::test]
+async fn a_forged_callback_is_refused_and_changes_nothing() {
+    let (world, clinic, id, query) = queued_hello().await;
     let before = world.timeline(&clinic, &id).await.len();
 
     let forged = post_callback(
@@ -89,9 +86,10 @@ async fn a_forged_callback_is_refused_and_changes_nothing() {
         &query,
         "delivered",
         Some("not-the-token"),
+        None,
     )
     .await;
-    let unsigned = post_callback(&world, &clinic, &id, &query, "delivered", None).await;
+    let unsigned = post_callback(&world, &clinic, &id, &query, "delivered", None, None).await;
     let other_org = {
         let stranger = world.clinic("Stranger").await;
         post_callback(
@@ -101,6 +99,7 @@ async fn a_forged_callback_is_refused_and_changes_nothing() {
             &query,
             "delivered",
             Some(&stranger.auth_token),
+            None,
         )
         .await
     };
@@ -116,16 +115,16 @@ async fn a_forged_callback_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_replayed_or_late_callback_never_moves_a_message_back() {
-    let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let id = world.queue(&clinic, &phone(), "hello").await;
-    let query = callback_query(&world, &clinic, &id).await;
+    let (world, clinic, id, query) = queued_hello().await;
     let token = clinic.auth_token.clone();
 
-    let delivered = post_callback(&world, &clinic, &id, &query, "delivered", Some(&token)).await;
+    let signed = |status: &'static str| {
+        post_callback(&world, &clinic, &id, &query, status, Some(&token), None)
+    };
+    let delivered = signed("delivered").await;
     let events_after_first = world.timeline(&clinic, &id).await.len();
-    let replay = post_callback(&world, &clinic, &id, &query, "delivered", Some(&token)).await;
-    let late_sent = post_callback(&world, &clinic, &id, &query, "sent", Some(&token)).await;
+    let replay = signed("delivered").await;
+    let late_sent = signed("sent").await;
 
     assert_eq!((delivered, replay, late_sent), (204, 204, 204));
     assert_eq!(
@@ -207,13 +206,21 @@ async fn an_api_key_credential_without_auth_token_authenticates_callbacks_by_the
     let id = world.queue(&clinic, &to, "via API key").await;
     let query = callback_query(&world, &clinic, &id).await;
 
-    let wrong = post_callback(&world, &clinic, &id, "t=guess", "sent", None).await;
-    let right = post_callback(&world, &clinic, &id, &query, "sent", None).await;
+    let wrong = post_callback(&world, &clinic, &id, "t=guess", "sent", None, None).await;
+    let right = post_callback(&world, &clinic, &id, &query, "sent", None, None).await;
 
     // The message keeps only the token's hash: the hash itself is no token.
     let kept = world.message(&clinic, &id).await.callback_token;
-    let hash_as_token =
-        post_callback(&world, &clinic, &id, &format!("t={kept}"), "sent", None).await;
+    let hash_as_token = post_callback(
+        &world,
+        &clinic,
+        &id,
+        &format!("t={kept}"),
+        "sent",
+        None,
+        None,
+    )
+    .await;
 
     assert_eq!((wrong, hash_as_token, right), (403, 403, 204));
     assert_eq!(
@@ -243,25 +250,25 @@ async fn a_signed_callback_about_another_twilio_message_changes_nothing() {
     let before = world.timeline(&clinic, &id).await;
 
     let other_sid = random_message_sid();
-    let other = post_callback_for(
+    let other = post_callback(
         &world,
         &clinic,
         &id,
         &query,
         "undelivered",
         Some(&token),
-        &other_sid,
+        Some(&other_sid),
     )
     .await;
     let after_other = world.message(&clinic, &id).await;
-    let own = post_callback_for(
+    let own = post_callback(
         &world,
         &clinic,
         &id,
         &query,
         "delivered",
         Some(&token),
-        &own_sid,
+        Some(&own_sid),
     )
     .await;
 

@@ -19,6 +19,14 @@ pub(super) async fn outbox_with_org() -> (TestStore, Outbox, OrgId) {
     (t, outbox, org.id)
 }
 
+/// Applies `report` to message `id` of `org`, now.
+async fn apply(outbox: &Outbox, org: &OrgId, id: &str, report: StatusReport) -> StatusApplied {
+    outbox
+        .apply_status(org.as_str(), id, &report, now_ms())
+        .await
+        .unwrap()
+}
+
 /// A request under `key` whose fingerprint is 64 × `mark` (different marks: different requests).
 fn keyed(key: IdempotencyKey, mark: char) -> IdempotentRequest {
     IdempotentRequest {
@@ -215,32 +223,10 @@ async fn statuses_only_move_forward_and_repeated_reports_are_ignored() {
     };
     let id = new.id.as_str();
 
-    let delivered = outbox
-        .apply_status(
-            org.as_str(),
-            id,
-            &report(MessageStatus::Delivered),
-            now_ms(),
-        )
-        .await
-        .unwrap();
-    let late_sent = outbox
-        .apply_status(org.as_str(), id, &report(MessageStatus::Sent), now_ms())
-        .await
-        .unwrap();
-    let replay = outbox
-        .apply_status(
-            org.as_str(),
-            id,
-            &report(MessageStatus::Delivered),
-            now_ms(),
-        )
-        .await
-        .unwrap();
-    let foreign = outbox
-        .apply_status(other.as_str(), id, &report(MessageStatus::Failed), now_ms())
-        .await
-        .unwrap();
+    let delivered = apply(&outbox, &org, id, report(MessageStatus::Delivered)).await;
+    let late_sent = apply(&outbox, &org, id, report(MessageStatus::Sent)).await;
+    let replay = apply(&outbox, &org, id, report(MessageStatus::Delivered)).await;
+    let foreign = apply(&outbox, &other, id, report(MessageStatus::Failed)).await;
 
     assert_eq!(
         (delivered, late_sent, replay, foreign),

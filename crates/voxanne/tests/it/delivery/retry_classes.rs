@@ -82,29 +82,28 @@ async fn a_500_answered_before_anything_was_created_is_sent_after_checking() {
 async fn a_503_answered_after_twilio_created_the_message_is_reconciled_and_adopted_not_sent_twice()
 {
     let world = World::start(|_| {}).await;
-    let clinic = world.clinic("Clinic").await;
-    let to = phone();
-    world
-        .fault(&clinic, json!({"fault": "503", "process": true}))
+    let sent = world
+        .send_through_fault(
+            json!({"fault": "503", "process": true}),
+            "one text only, even after a 503",
+        )
         .await;
-    let id = world
-        .queue(&clinic, &to, "one text only, even after a 503")
-        .await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    let second = world.delivery.dispatcher().dispatch_once().await.unwrap();
 
     assert_eq!(
-        (first.retried, first.reconciling),
+        (sent.first.retried, sent.first.reconciling),
         (0, 1),
-        "a 503 is not resent blindly: {first:?}"
+        "a 503 is not resent blindly: {:?}",
+        sent.first
     );
-    assert_eq!((second.adopted, second.accepted), (1, 0), "{second:?}");
-    world.wait_for(&clinic, &id, MessageStatus::Delivered).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(world.inbox(&to).await.len(), 1, "the phone got one text");
-    let timeline = events(&world, &clinic, &id).await;
+    assert_eq!(
+        (sent.second.adopted, sent.second.accepted),
+        (1, 0),
+        "{:?}",
+        sent.second
+    );
+    let (_, inbox) = world.delivered(&sent).await;
+    assert_eq!(inbox.len(), 1, "the phone got one text");
+    let timeline = events(&world, &sent.clinic, &sent.id).await;
     assert!(
         timeline
             .iter()
