@@ -138,8 +138,7 @@ pub struct MessageListOut {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only messages with this status (empty: any).
-    #[param(value_type = Option<MessageStatus>)]
+    /// Only messages with this status, e.g. `delivered` (empty: any).
     pub status: Option<String>,
     /// Only messages to this number (E.164; empty: any).
     pub to: Option<String>,
