@@ -8,14 +8,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::Dashboard;
 use super::csrf::Posted;
 use super::overview::{Badge, badge};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
+use super::{Dashboard, lookup};
 use crate::calendar::{self, CalendarError, ConnectRequest};
-use crate::credentials::{self, CredentialError};
-use crate::ids::CredentialId;
+use crate::credentials;
 use crate::store::{Credential, CredentialType, VerificationStatus};
 
 struct CalendarRow {
@@ -142,14 +141,7 @@ pub async fn connect(State(state): State<Dashboard>, posted: Posted<ConnectForm>
 }
 
 async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Credential, Response> {
-    let Ok(id) = CredentialId::parse(id) else {
-        return Err(render::not_found(admin));
-    };
-    match credentials::get(&state.services, &admin.caller, &id).await {
-        Ok(credential) if credential.kind == CredentialType::GoogleCalendar => Ok(credential),
-        Ok(_) | Err(CredentialError::NotFound) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
-    }
+    lookup::credential_of_kind(state, admin, id, CredentialType::GoogleCalendar).await
 }
 
 pub async fn confirm_disconnect(
@@ -189,9 +181,11 @@ pub async fn disconnect(
         Ok(credential) => credential,
         Err(response) => return response,
     };
-    match calendar::disconnect(&state.services, &admin.caller, &credential.id).await {
-        Ok(_) => Redirect::to("/dashboard/calendar?done=disconnected").into_response(),
-        Err(CalendarError::NotFound) => render::not_found(&admin),
-        Err(err) => render::internal_error(&err),
-    }
+    let disconnected = calendar::disconnect(&state.services, &admin.caller, &credential.id).await;
+    render::after_change(
+        &admin,
+        disconnected,
+        "/dashboard/calendar?done=disconnected",
+        |err| matches!(err, CalendarError::NotFound),
+    )
 }

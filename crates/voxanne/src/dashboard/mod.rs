@@ -15,6 +15,7 @@ mod calendar_page;
 mod cookies;
 mod csrf;
 mod form;
+mod lookup;
 mod overview;
 mod render;
 mod session;

@@ -197,6 +197,21 @@ fn is_outage(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// After a change that leaves the page: on to `next`, or the not-found page when `missing` says
+/// the thing is gone, or the error page.
+pub fn after_change<T, E: std::error::Error + 'static>(
+    admin: &Admin,
+    result: Result<T, E>,
+    next: &str,
+    missing: impl Fn(&E) -> bool,
+) -> Response {
+    match result {
+        Ok(_) => axum::response::Redirect::to(next).into_response(),
+        Err(err) if missing(&err) => not_found(admin),
+        Err(err) => internal_error(&err),
+    }
+}
+
 /// Logs `err` with its whole chain of causes and answers a page that says nothing about it
 /// (503 with a word of advice when the database is out of reach).
 pub fn internal_error(err: &(dyn std::error::Error + 'static)) -> Response {

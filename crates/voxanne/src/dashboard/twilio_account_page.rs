@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::Dashboard;
 use super::csrf::Posted;
 use super::form::{self, FieldView, given};
 use super::overview::Badge;
@@ -16,9 +15,9 @@ use super::render::{self, Nav, Section};
 use super::session::Admin;
 use super::test_sms_status::sms_fragment;
 use super::twilio_page::{AccountRow, row};
+use super::{Dashboard, lookup};
 use crate::check::Surface;
 use crate::credentials::{self, CredentialError, VerifyRequest};
-use crate::ids::CredentialId;
 use crate::messaging;
 use crate::outbox::MessageRecord;
 use crate::phone::PhoneNumber;
@@ -150,14 +149,7 @@ pub(super) async fn find(
     admin: &Admin,
     id: &str,
 ) -> Result<Credential, Response> {
-    let Ok(id) = CredentialId::parse(id) else {
-        return Err(render::not_found(admin));
-    };
-    match credentials::get(&state.services, &admin.caller, &id).await {
-        Ok(credential) if credential.kind == CredentialType::Twilio => Ok(credential),
-        Ok(_) | Err(CredentialError::NotFound) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
-    }
+    lookup::credential_of_kind(state, admin, id, CredentialType::Twilio).await
 }
 
 #[derive(Deserialize)]

@@ -164,9 +164,8 @@ pub async fn delete(
         Ok(credential) => credential,
         Err(response) => return response,
     };
-    match credentials::delete(&state.services, &admin.caller, &credential.id).await {
-        Ok(_) => Redirect::to("/dashboard/twilio").into_response(),
-        Err(CredentialError::NotFound) => render::not_found(&admin),
-        Err(err) => render::internal_error(&err),
-    }
+    let deleted = credentials::delete(&state.services, &admin.caller, &credential.id).await;
+    render::after_change(&admin, deleted, "/dashboard/twilio", |err| {
+        matches!(err, CredentialError::NotFound)
+    })
 }
