@@ -143,15 +143,25 @@ impl Accounts {
             }
             Err(err) => return Err(Unusable::Store(err)),
         };
-        usable(&current)?;
-        if let Some(cached) = self.cached(credential)
+        self.usable_account(org, &current).await
+    }
+
+    /// The client for `current`, a credential of `org` just read from the store, if it may send
+    /// (the one [`usable`] check); cached until the credential changes.
+    pub async fn usable_account(
+        &self,
+        org: &OrgId,
+        current: &Credential,
+    ) -> Result<Arc<Account>, Unusable> {
+        usable(current)?;
+        if let Some(cached) = self.cached(&current.id)
             && cached.updated_at == current.updated_at
         {
             return Ok(cached);
         }
-        let account = Arc::new(self.build(org, &current).await?);
+        let account = Arc::new(self.build(org, current).await?);
         self.lock()
-            .insert(credential.as_str().to_owned(), account.clone());
+            .insert(current.id.as_str().to_owned(), account.clone());
         Ok(account)
     }
 

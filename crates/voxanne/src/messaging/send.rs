@@ -18,7 +18,7 @@ use crate::services::Services;
 use crate::sms;
 use crate::store::{Credential, CredentialType, MAX_ALERT_RECIPIENTS, StoreError};
 use crate::tenant::Caller;
-use crate::twilio_account::{self, Unusable, sender_label};
+use crate::twilio_account::{Unusable, sender_label};
 
 /// Twilio refuses longer bodies (21617).
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -221,10 +221,9 @@ async fn sending_credential(
             .map_err(|err| storage(err, "reading the primary credential"))?
             .ok_or(SendError::NoPrimaryCredential)?,
     };
-    twilio_account::usable(&credential).map_err(SendError::Unusable)?;
     let account = services
         .accounts()
-        .get(org, &credential.id)
+        .usable_account(org, &credential)
         .await
         .map_err(|err| match err {
             Unusable::Store(err) => storage(err, "opening the credential"),
