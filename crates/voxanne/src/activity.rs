@@ -5,6 +5,9 @@
 //! (an admin's e-mail, an API key's name, or "CLI") and from which address. Entries name objects
 //! by label, id or e-mail, never by a secret.
 
+use std::net::IpAddr;
+
+use crate::ids::OrgId;
 pub use crate::store::{ActorKind, AuditAction, AuditRecord};
 use crate::store::{NewAuditRecord, Store, StoreError};
 use crate::tenant::{Actor, Caller};
@@ -20,7 +23,7 @@ pub enum ActivityError {
 
 /// How the log names the caller: the admin's e-mail, the API key's name (its id if unnamed or
 /// gone), or "CLI".
-async fn actor_name(store: &Store, caller: &Caller) -> (ActorKind, String) {
+pub async fn actor_name(store: &Store, caller: &Caller) -> (ActorKind, String) {
     match caller.actor() {
         Actor::Admin { email, .. } => (ActorKind::Admin, email.clone()),
         Actor::ApiKey(key) => {
@@ -42,21 +45,48 @@ pub async fn record(
     object: &str,
 ) -> Result<(), ActivityError> {
     let (actor_kind, actor) = actor_name(store, caller).await;
-    let source_ip = caller.source_ip().map(|ip| ip.to_string());
+    let by = Recorded {
+        org: caller.org(),
+        actor_kind,
+        actor: &actor,
+        source_ip: caller.source_ip(),
+    };
+    record_as(store, by, action, object).await
+}
+
+/// Who an entry names when no [`Caller`] is at hand: a change finished by a request that carries
+/// no credentials of ours (Google's consent page sending the browser back), on behalf of whoever
+/// started it.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    pub org: &'a OrgId,
+    pub actor_kind: ActorKind,
+    pub actor: &'a str,
+    pub source_ip: Option<IpAddr>,
+}
+
+/// Records that `by` did `action` to `object`, now.
+pub async fn record_as(
+    store: &Store,
+    by: Recorded<'_>,
+    action: AuditAction,
+    object: &str,
+) -> Result<(), ActivityError> {
+    let source_ip = by.source_ip.map(|ip| ip.to_string());
     store
         .append_audit(
-            caller.org(),
+            by.org,
             NewAuditRecord {
                 at: crate::store::backend::now(),
-                actor_kind,
-                actor: &actor,
+                actor_kind: by.actor_kind,
+                actor: by.actor,
                 action,
                 object,
                 source_ip: source_ip.as_deref(),
             },
         )
         .await?;
-    tracing::info!(org_id = %caller.org(), action = %action, "audit entry recorded");
+    tracing::info!(org_id = %by.org, action = %action, "audit entry recorded");
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::activity::{self, ActorKind, AuditAction};
 use crate::credentials::{self, CredentialError};
 use crate::field::FieldError;
 pub use crate::google_connection::ConnectError;
@@ -41,6 +42,8 @@ pub struct ConsentAnswer {
     pub state: Option<String>,
     pub code: Option<String>,
     pub error: Option<String>,
+    /// The address the browser came back from, for the audit log.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// Why a connection could not be started or disconnected.
@@ -126,8 +129,14 @@ pub async fn connect(
             return Err(CalendarError::NotGoogleCalendar);
         }
     }
+    let (actor_kind, actor) = activity::actor_name(&services.store, caller).await;
     let (url, expires_at) = connections
-        .start(caller.org(), credential.as_ref(), login_hint)
+        .start(
+            caller.org(),
+            credential.as_ref(),
+            login_hint,
+            (actor_kind, &actor),
+        )
         .await?;
     Ok(ConnectLink { url, expires_at })
 }
@@ -149,14 +158,54 @@ pub async fn complete(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or(CompleteError::MissingState)?;
-    Ok(connections
+    let connected = connections
         .finish(
             state,
             answer.code.as_deref(),
             answer.error.as_deref(),
             caller.map(Caller::org),
         )
-        .await?)
+        .await?;
+    let credential = connected.credential;
+    // The one who finished it when the callback carries an API key; otherwise whoever started
+    // it (the admin who pressed "Connect Google Calendar"). The connection is made either way: a
+    // log that cannot be written is reported, not a reason to throw the tokens away.
+    let object = format!(
+        "{} ({})",
+        credential
+            .display
+            .google_email
+            .as_deref()
+            .unwrap_or("Google Calendar"),
+        credential.id
+    );
+    let logged = match (caller, &connected.started_by) {
+        (Some(caller), _) => {
+            activity::record(
+                &services.store,
+                caller,
+                AuditAction::CalendarConnected,
+                &object,
+            )
+            .await
+        }
+        (None, started_by) => {
+            let (actor_kind, actor) = started_by
+                .clone()
+                .unwrap_or((ActorKind::Admin, "unknown".to_owned()));
+            let by = activity::Recorded {
+                org: &credential.org_id,
+                actor_kind,
+                actor: &actor,
+                source_ip: answer.source_ip,
+            };
+            activity::record_as(&services.store, by, AuditAction::CalendarConnected, &object).await
+        }
+    };
+    if let Err(error) = logged {
+        tracing::error!(%error, credential_id = %credential.id, "audit entry for a calendar connection not written");
+    }
+    Ok(credential)
 }
 
 /// Disconnects a Google Calendar connection: the grant is revoked at Google (best effort) and

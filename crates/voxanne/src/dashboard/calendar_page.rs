@@ -41,7 +41,37 @@ pub struct Back {
     #[serde(default)]
     google: String,
     #[serde(default)]
+    reason: String,
+    #[serde(default)]
     done: String,
+}
+
+/// Why Google's consent did not end in a connection, by the callback's reason code. Fixed
+/// sentences only: a link cannot make the page say anything else.
+fn refusal_words(reason: &str) -> &'static str {
+    match reason {
+        "access_denied" => {
+            "Google Calendar was not connected: access was declined on Google's page. To connect it, press \"Connect Google Calendar\" again and choose Continue on Google's page."
+        }
+        "calendar_permission_not_granted" => {
+            "Google Calendar was not connected: the permission to see and edit calendar events was not granted (its box was unticked on Google's page). Connect again and tick the calendar boxes. A calendar already connected keeps working."
+        }
+        "no_refresh_token" => {
+            "Google Calendar was not connected: Google did not issue a lasting token. Remove Voxanne from the Google account's third-party access page, then connect again."
+        }
+        "credential_gone" => {
+            "The calendar being reconnected was disconnected meanwhile. Connect it again as a new calendar."
+        }
+        "code_rejected" | "missing_code" => {
+            "Google Calendar was not connected: Google's answer could not be used (it expired or was used already). Press \"Connect Google Calendar\" again."
+        }
+        "google_unavailable" => {
+            "Google Calendar was not connected: Google did not answer properly. Wait a few minutes, then connect again."
+        }
+        _ => {
+            "Google Calendar was not connected: Google refused to complete the connection. Try again; if it keeps failing, ask the operator to check the server's Google settings."
+        }
+    }
 }
 
 async fn page(
@@ -95,7 +125,8 @@ pub async fn show(
         (_, "disconnected") => Some("The calendar is disconnected and its tokens destroyed."),
         _ => None,
     };
-    page(&state, &admin, StatusCode::OK, notice, None).await
+    let error = (back.google == "refused").then(|| refusal_words(&back.reason).to_owned());
+    page(&state, &admin, StatusCode::OK, notice, error).await
 }
 
 #[derive(Deserialize)]

@@ -136,7 +136,14 @@ pub async fn connect_calendar(
     org: &OrgId,
     email: &str,
 ) -> Result<Credential, DemoError> {
-    let (url, _) = connections.start(org, None, Some(email)).await?;
+    let (url, _) = connections
+        .start(
+            org,
+            None,
+            Some(email),
+            (crate::store::ActorKind::Cli, "CLI"),
+        )
+        .await?;
     let callback = consent(&url).await?;
     let param = |name: &str| {
         callback
@@ -153,6 +160,7 @@ pub async fn connect_calendar(
             param("error").as_deref(),
             Some(org),
         )
-        .await?;
+        .await?
+        .credential;
     Ok(credential)
 }

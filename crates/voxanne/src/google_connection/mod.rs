@@ -24,8 +24,8 @@ use crate::config::server::{ServeError, ServerSettings, http_url};
 use crate::google::{self, Backoff, GoogleClient, GoogleConfig, PkceVerifier, TokenSet};
 use crate::ids::{CredentialId, OrgId};
 use crate::store::{
-    Credential, CredentialDisplay, CredentialPatch, CredentialType, NewCredential, SecretField,
-    SecretValue, StateRefusal, Store, StoreError,
+    ActorKind, Credential, CredentialDisplay, CredentialPatch, CredentialType, NewCredential,
+    SecretField, SecretValue, StateRefusal, Store, StoreError,
 };
 
 /// Path of the OAuth callback on Voxanne's public URL; register `{public_url}` + this in the
@@ -73,6 +73,14 @@ impl fmt::Debug for GoogleConnections {
             .field("client", &self.client)
             .finish_non_exhaustive()
     }
+}
+
+/// A finished connect: the stored, verified credential, and who started the connect (for the
+/// audit log: Google's redirect carries no credentials of ours).
+#[derive(Debug)]
+pub struct Connected {
+    pub credential: Credential,
+    pub started_by: Option<(ActorKind, String)>,
 }
 
 /// Why a connect callback does not end in a stored credential. Nothing is stored in any case.
@@ -148,6 +156,7 @@ impl GoogleConnections {
         org: &OrgId,
         credential: Option<&CredentialId>,
         login_hint: Option<&str>,
+        started_by: (ActorKind, &str),
     ) -> Result<(Url, DateTime<Utc>), StoreError> {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -158,7 +167,14 @@ impl GoogleConnections {
             .authorization_url(state.expose_secret(), login_hint);
         let expires_at = self
             .store
-            .create_oauth_state(org, &state, credential, verifier.secret(), STATE_TTL)
+            .create_oauth_state(
+                org,
+                &state,
+                credential,
+                verifier.secret(),
+                STATE_TTL,
+                started_by,
+            )
             .await?;
         tracing::info!(org_id = %org, reauthorize = credential.is_some(), "Google connect started");
         Ok((url, expires_at))
@@ -172,13 +188,14 @@ impl GoogleConnections {
         code: Option<&str>,
         error: Option<&str>,
         caller: Option<&OrgId>,
-    ) -> Result<Credential, ConnectError> {
+    ) -> Result<Connected, ConnectError> {
         let redeemed = self
             .store
             .redeem_oauth_state(state, caller)
             .await?
             .map_err(ConnectError::State)?;
         let org = &redeemed.org_id;
+        let started_by = redeemed.started_by;
         if let Some(error) = error {
             tracing::info!(org_id = %org, error, "Google connect declined");
             return Err(ConnectError::Denied {
@@ -244,7 +261,11 @@ impl GoogleConnections {
             }
         };
         tracing::info!(org_id = %org, credential_id = %credential.id, "Google Calendar connected");
-        Ok(self.verify(org, &credential.id).await?.0)
+        let credential = self.verify(org, &credential.id).await?.0;
+        Ok(Connected {
+            credential,
+            started_by,
+        })
     }
 
     /// The Google account's email: Google names the primary calendar after it. Best effort.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tracing::instrument;
 
 use super::backend::{now, on_pool};
-use super::{Store, StoreError};
+use super::{ActorKind, Store, StoreError};
 use crate::ids::{CredentialId, OrgId};
 use crate::vault::{DataKey, SecretContext};
 
@@ -24,6 +24,9 @@ pub struct RedeemedState {
     /// The credential to re-authorize, when the flow was started for one.
     pub credential_id: Option<CredentialId>,
     pub verifier: SecretString,
+    /// Who started the connect, as the audit log names them (absent for states made before
+    /// this was recorded).
+    pub started_by: Option<(ActorKind, String)>,
 }
 
 /// Why a presented state cannot be redeemed. Each case is a refusal, never a crash.
@@ -50,6 +53,8 @@ type StateRow = (
     Vec<u8>,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
+    Option<ActorKind>,
+    Option<String>,
 );
 
 impl Store {
@@ -63,6 +68,7 @@ impl Store {
         credential: Option<&CredentialId>,
         verifier: &SecretString,
         ttl: TimeDelta,
+        started_by: (ActorKind, &str),
     ) -> Result<DateTime<Utc>, StoreError> {
         // Reason: hashed before storage; the state itself is never written.
         let hash = state_hash(state.expose_secret());
@@ -90,8 +96,8 @@ impl Store {
                 .execute(pool)
                 .await?;
             sqlx::query(
-                "INSERT INTO oauth_states (state_hash, org_id, credential_id, verifier, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO oauth_states (state_hash, org_id, credential_id, verifier, expires_at, created_at, \
+                 started_by_kind, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&hash)
             .bind(org)
@@ -99,6 +105,8 @@ impl Store {
             .bind(sealed)
             .bind(expires_at)
             .bind(at)
+            .bind(started_by.0)
+            .bind(started_by.1)
             .execute(pool)
             .await?;
         });
@@ -116,13 +124,16 @@ impl Store {
         let hash = state_hash(state);
         let row: Option<StateRow> = on_pool!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT org_id, credential_id, verifier, expires_at, used_at FROM oauth_states WHERE state_hash = $1",
+                "SELECT org_id, credential_id, verifier, expires_at, used_at, started_by_kind, started_by \
+                 FROM oauth_states WHERE state_hash = $1",
             )
             .bind(&hash)
             .fetch_optional(pool)
             .await?
         });
-        let Some((org_id, credential_id, sealed, expires_at, used_at)) = row else {
+        let Some((org_id, credential_id, sealed, expires_at, used_at, started_by_kind, started_by)) =
+            row
+        else {
             return Ok(Err(StateRefusal::Unknown));
         };
         let corrupt = |what: &'static str, source: crate::ids::IdError| StoreError::Corrupt {
@@ -173,6 +184,7 @@ impl Store {
         Ok(Ok(RedeemedState {
             org_id,
             credential_id,
+            started_by: started_by_kind.zip(started_by),
             verifier,
         }))
     }

@@ -1,7 +1,8 @@
 //! `GET /oauth/google/callback`: Google sends the clinic's browser here after the consent page.
 //!
-//! A person sees a plain HTML page for every refusal (or is redirected to the dashboard on
-//! success); an API client that sends `Accept: application/json` gets our JSON error shape or
+//! A person is redirected to the dashboard on success and when the consent itself was refused
+//! (`?google=refused&reason=<code>`, the same codes as the JSON errors); a link that is not one of
+//! ours or no longer valid gets a plain HTML page; an API client that sends `Accept: application/json` gets our JSON error shape or
 //! `{"credential": …}`. Nothing is stored unless the state is good, the code exchanges and the
 //! calendar scope was granted.
 
@@ -272,7 +273,7 @@ fn with_query(dashboard: &str, pairs: &[(&str, &str)]) -> String {
     params(CallbackQuery),
     responses(
         (status = 200, description = "Connected (with `Accept: application/json`)", body = GoogleConnectedOut),
-        (status = 303, description = "Connected: redirect to the dashboard with `?google=connected&credential_id=…`",
+        (status = 303, description = "Connected: redirect to the dashboard with `?google=connected&credential_id=…`; or, for a browser whose consent was refused (declined, calendar box unticked, code refused by Google), `?google=refused&reason=<error code>`",
             headers(("location" = String, description = "The dashboard URL"))),
         (status = 400, description = "Refused: unknown, reused, expired or foreign state; access declined; calendar scope not granted. Nothing stored.",
             content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -300,10 +301,15 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
     };
     let query: CallbackQuery =
         serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+    let source_ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
     let answer = ConsentAnswer {
         state: query.state,
         code: query.code,
         error: query.error,
+        source_ip,
     };
     let finished = calendar::complete(&state.services, answer, caller.as_ref()).await;
     match finished {
@@ -341,6 +347,27 @@ pub async fn callback(State(state): State<AppState>, request: Request) -> Respon
                 refuse(Refusal::from_api(api))
             }
         }
+        Err(CompleteError::Connect(error)) if !json && came_from_consent(&error) => {
+            // A person who went through Google's page returns to where they started, which says
+            // why in its own words; the address carries only the reason's code.
+            let refusal = Refusal::from_connect(&error);
+            let target = with_query(
+                &dashboard,
+                &[("google", "refused"), ("reason", refusal.code)],
+            );
+            (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response()
+        }
         Err(CompleteError::Connect(error)) => refuse(Refusal::from_connect(&error)),
     }
+}
+
+/// Whether the refusal is an outcome of a real consent (declined, a box unticked, Google refusing
+/// the code) rather than a link that is not one of ours or no longer valid, which gets a page of
+/// its own (it may not come from a flow the dashboard started). Another Google account than the
+/// connection's also gets its own page: it names both accounts, which an address should not carry.
+fn came_from_consent(error: &ConnectError) -> bool {
+    !matches!(
+        error,
+        ConnectError::State(_) | ConnectError::Store(_) | ConnectError::AccountMismatch { .. }
+    )
 }

@@ -141,7 +141,17 @@ async fn a_clinic_admin_sets_up_twilio_and_google_and_sees_what_happened() {
     browser.check_page("twilio-account").await;
 
     // Google Calendar through the stand-in's consent page, back on the calendar page.
+    // First the admin declines on Google's page: back on the calendar page with the reason.
     browser.goto("/dashboard/calendar").await;
+    browser.press("Connect Google Calendar").await;
+    browser.press("Cancel").await;
+    assert!(browser.path().await.starts_with("/dashboard/calendar"));
+    let text = browser.main_text().await;
+    assert!(
+        text.contains("access was declined") && text.contains("No calendar is connected yet"),
+        "{text}"
+    );
+    browser.check_page("calendar-declined").await;
     browser.press("Connect Google Calendar").await;
     browser.press("Continue").await;
     assert!(browser.path().await.starts_with("/dashboard/calendar"));
@@ -239,6 +249,7 @@ async fn a_clinic_admin_sets_up_twilio_and_google_and_sees_what_happened() {
         "credential.made_primary",
         "credential.disabled",
         "credential.deleted",
+        "calendar.connected",
         "calendar.disconnected",
         "settings.updated",
     ] {

@@ -83,14 +83,11 @@ async fn declining_on_the_consent_page_stores_nothing_and_says_so() {
     let page = follow(&app, &callback, false, None).await;
 
     assert_eq!(param(&callback, "error").as_deref(), Some("access_denied"));
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(
-        page.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(page.text.contains("access was declined"), "{}", page.text);
+    // A person goes back to where they started, which says why (the dashboard's own words).
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let back = Url::parse(page.headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(param(&back, "google").as_deref(), Some("refused"));
+    assert_eq!(param(&back, "reason").as_deref(), Some("access_denied"));
     let listed = app.list_credentials(&org.key, "").await;
     assert_eq!(listed.body["credentials"], json!([]));
 }
@@ -155,4 +152,29 @@ async fn the_demo_helper_connects_a_calendar_in_process() {
     // the same account's credential.
     let second = connect(&app, &org, &email).await;
     assert_eq!(second, credential.id.as_str());
+}
+
+#[tokio::test]
+async fn a_connection_is_in_the_audit_log_under_whoever_started_it() {
+    let (app, org, email) = clinic_with_google_user().await;
+
+    let id = connect(&app, &org, &email).await;
+
+    let log = app
+        .call(
+            reqwest::Method::GET,
+            "/api/organization/audit?action=calendar.connected",
+            Some(&org.key),
+            None,
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    let entries = log.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", log.text);
+    let entry = &entries[0];
+    // The callback carries no API key: the entry names the key that started the connect.
+    assert_eq!(entry["actor_kind"], "api_key", "{}", log.text);
+    assert_eq!(entry["source_ip"], "127.0.0.1");
+    let object = entry["object"].as_str().unwrap();
+    assert!(object.contains(&id) && object.contains(&email), "{object}");
 }
