@@ -41,6 +41,21 @@ enum What {
         #[arg(long, default_value_t = 5)]
         step_delay_ms: u64,
     },
+    /// The dashboard's overview and activity pages of a clinic with a busy history (texts sent
+    /// through the sandbox first), read by signed-in admins at once; SQLite or `--database-url`.
+    Dashboard {
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Texts in the clinic's history.
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Signed-in admins reading at once, each on its own connection.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds each page is read for.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// Cost of opening a stored credential and of authenticating an API key (SQLite).
     Vault {
         #[arg(long, default_value_t = 2_000)]
@@ -111,6 +126,47 @@ pub async fn run(args: Args) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(err) => fail("delivery", err),
+            }
+        }
+        What::Dashboard {
+            database_url,
+            messages,
+            connections,
+            seconds,
+        } => {
+            let plan = bench::dashboard::Plan {
+                database_url,
+                messages,
+                connections,
+                seconds,
+            };
+            match bench::dashboard::run(plan).await {
+                Ok(f) => {
+                    if args.json {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "benchmark": "dashboard", "result": f })
+                        );
+                    } else {
+                        println!(
+                            "dashboard ({}, {} texts sent in {:.1} s):",
+                            f.backend, f.messages, f.history_seconds
+                        );
+                        for page in &f.pages {
+                            print_load(
+                                &format!(
+                                    "  {} (first view {})",
+                                    page.path,
+                                    human_us(page.first_view_us)
+                                ),
+                                &page.load,
+                                false,
+                            );
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail("dashboard", err),
             }
         }
         What::Vault { iterations } => match bench::vault::run(iterations).await {
