@@ -65,8 +65,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
     .context("starting the sandbox")?;
     let sandbox_url = sandbox.url().to_owned();
     let account = sandbox_account(&sandbox_url).await?;
-    let dir =
-        std::env::temp_dir().join(format!("voxanne-bench-dashboard-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("voxanne-bench-dashboard-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let key_file = dir.join("master.key");
     std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;

@@ -249,10 +249,12 @@ impl Browser {
 
     /// Saves a PNG of the page under `docs/screenshots/{name}.png`.
     pub async fn screenshot(&self, name: &str) {
-        let folder = workspace().join("docs/screenshots");
-        std::fs::create_dir_all(&folder).unwrap();
+        let file = workspace().join(format!("docs/screenshots/{name}.png"));
+        if let Some(folder) = file.parent() {
+            std::fs::create_dir_all(folder).unwrap();
+        }
         let png = self.driver.screenshot_as_png().await.unwrap();
-        std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+        std::fs::write(file, png).unwrap();
     }
 
     /// Runs axe-core on the page; fails on any serious or critical violation.
@@ -287,10 +289,42 @@ impl Browser {
         );
     }
 
-    /// Screenshot and accessibility audit of the current page.
+    /// Screenshot and accessibility audit of the current page, on a desktop window and on a
+    /// phone's width (saved under `phone/`), where nothing may stick out sideways: a table too
+    /// wide for a phone scrolls inside its own box, the page itself does not.
     pub async fn check_page(&self, name: &str) {
         self.audit(name).await;
         self.screenshot(name).await;
+        self.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+        let overflow = self
+            .driver
+            .execute(
+                r##"const width = document.documentElement.clientWidth;
+                const wide = [...document.querySelectorAll("body *")]
+                  .filter(e => !e.parentElement.closest(".table-scroll"))
+                  .map(e => [e.getBoundingClientRect().right, e.tagName.toLowerCase()
+                    + (e.id ? "#" + e.id : "")
+                    + (e.className && typeof e.className === "string" ? "." + e.className : "")])
+                  .sort((a, b) => b[0] - a[0])
+                  .map(([right, name]) => name + " to " + Math.round(right) + " px");
+                return [document.documentElement.scrollWidth - width, wide.slice(0, 5).join(", ")];"##,
+                Vec::new(),
+            )
+            .await
+            .unwrap()
+            .json()
+            .clone();
+        let (overflow, culprits) = (
+            overflow[0].as_i64().unwrap_or_default(),
+            overflow[1].as_str().unwrap_or_default().to_owned(),
+        );
+        self.screenshot(&format!("phone/{name}")).await;
+        self.audit(&format!("{name} (phone width)")).await;
+        self.driver.set_window_rect(0, 0, 1280, 1100).await.unwrap();
+        assert!(
+            overflow <= 0,
+            "{name} is {overflow} px wider than a phone's screen ({culprits}; docs/screenshots/phone/{name}.png)"
+        );
     }
 
     pub async fn quit(self) {
