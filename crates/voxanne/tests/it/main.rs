@@ -14,6 +14,7 @@ mod delivery;
 mod google;
 mod google_connect;
 mod hygiene;
+mod reverify;
 mod sentinels;
 mod store;
 mod support;
