@@ -76,11 +76,12 @@ pub struct Rechecked {
 /// (Twilio: the account, the sender and the key; Google: the token, refreshed if need be, and
 /// the booking calendar). Only a definitive answer changes the status; when Twilio or Google
 /// could not be asked, the report says so check by check and the status is left as it was.
+/// `None` when the credential was changed or verified by hand meanwhile (nothing is recorded).
 pub async fn recheck(
     services: &Services,
     org: &OrgId,
     id: &CredentialId,
-) -> Result<Rechecked, CredentialError> {
+) -> Result<Option<Rechecked>, CredentialError> {
     let credential = services.store.get_credential(org, id).await?;
     let (report, credential) = if credential.kind == CredentialType::GoogleCalendar {
         let connections = services
@@ -98,14 +99,20 @@ pub async fn recheck(
         if recheck_outcome(&report) == RecheckOutcome::CouldNotCheck {
             report.status = credential.verification_status;
         }
+        // Changed or verified by hand while the checks ran (they can take seconds when Twilio
+        // is slow): that newer state stands, and the change has rescheduled the next re-check.
+        let now = services.store.get_credential(org, id).await?;
+        if now.updated_at != credential.updated_at {
+            return Ok(None);
+        }
         let stored = record(services, org, id, report.status, &report).await?;
         (report, stored)
     };
-    Ok(Rechecked {
+    Ok(Some(Rechecked {
         outcome: recheck_outcome(&report),
         report,
         credential,
-    })
+    }))
 }
 
 /// A report's meaning for a re-check: "could not check" when every failure was Twilio or Google

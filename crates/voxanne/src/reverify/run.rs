@@ -28,8 +28,9 @@ pub fn reaches_recheck_failed_threshold(consecutive_failures: u32) -> bool {
     consecutive_failures == RECHECK_FAILED_THRESHOLD
 }
 
-/// Re-checks a claimed credential and records the run; `Ok(None)` when it is gone or its secrets
-/// no longer open (the store has marked it `undecryptable`, which takes it off the schedule).
+/// Re-checks a claimed credential and records the run; `Ok(None)` when it is gone, its secrets
+/// no longer open (the store has marked it `undecryptable`, which takes it off the schedule), or
+/// it was changed by hand during the checks (which rescheduled it).
 pub async fn recheck_one(
     services: &Services,
     schedule: &Schedule,
@@ -37,8 +38,10 @@ pub async fn recheck_one(
 ) -> Result<Option<RunReport>, CredentialError> {
     let (org, id) = (&claimed.org_id, &claimed.id);
     let rechecked = match credentials::recheck(services, org, id).await {
-        Ok(rechecked) => rechecked,
-        Err(CredentialError::NotFound | CredentialError::Undecryptable) => return Ok(None),
+        Ok(Some(rechecked)) => rechecked,
+        Ok(None) | Err(CredentialError::NotFound | CredentialError::Undecryptable) => {
+            return Ok(None);
+        }
         Err(err) => return Err(err),
     };
     let outcome = rechecked.outcome;
