@@ -2,6 +2,7 @@
 //! shortened interval against the sandbox, which suspends accounts, answers 503 or revokes
 //! Google grants on request.
 
+mod claim;
 mod schedule;
 mod shared;
 mod twilio;
