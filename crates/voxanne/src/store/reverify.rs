@@ -33,7 +33,7 @@ text_enum!(
 pub struct Recheck {
     /// When the last scheduled re-check ran.
     pub last_checked_at: Option<DateTime<Utc>>,
-    /// When the next one is due; `None` until the scheduler sets it (within seconds).
+    /// When the next one is due; `None` until the scheduler's next poll sets it (at most 30 s).
     pub next_check_at: Option<DateTime<Utc>>,
     pub last_outcome: Option<RecheckOutcome>,
     /// Re-checks in a row that could not check (0 after any definitive answer).

@@ -169,8 +169,8 @@ pub struct CredentialOut {
     pub last_verification: Option<VerificationOut>,
     /// When the last scheduled re-check ran (its report is `last_verification`).
     pub last_checked_at: Option<DateTime<Utc>>,
-    /// When the next scheduled re-check is due; `null` for a moment after a change or a
-    /// verification by hand, until the scheduler sets it a whole interval later.
+    /// When the next scheduled re-check is due; `null` after adding, changing or verifying
+    /// it by hand until the scheduler's next poll (at most 30 s) sets it a whole interval later.
     pub next_check_at: Option<DateTime<Utc>>,
     /// What the last scheduled re-check found; `could_not_check` when Twilio or Google gave no
     /// definitive answer (the status was left as it was and the check is retried sooner).
