@@ -7,7 +7,7 @@
 //!   `activity` (the audit log), `traffic` (the overview's counts), with `tenant` (who asks)
 //!   and `services` (what they work with)
 //! - engines: `dispatch` and `delivery` (the outbox's sender), `google_connection`,
-//!   `twilio_account`, `check` (the Phase 0 suite)
+//!   `twilio_account`, `check` (the Phase 0 suite), `reverify` (scheduled re-verification)
 //! - persistence: `store`, `outbox`, `vault`
 //! - domain values: `ids`, `phone`, `sms`, `hot_lead`, `field`, `verification`, `api_key`, `password`,
 //!   `masking`
@@ -41,6 +41,7 @@ pub mod org_settings;
 pub mod outbox;
 pub mod password;
 pub mod phone;
+pub mod reverify;
 pub mod services;
 pub mod sms;
 pub mod store;

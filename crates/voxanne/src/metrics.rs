@@ -40,6 +40,8 @@ struct Inner {
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram>,
     verifications: Family<OutcomeLabels, Counter>,
+    rechecks: Family<OutcomeLabels, Counter>,
+    recheck_failed: Counter,
 }
 
 impl Default for Metrics {
@@ -72,12 +74,26 @@ impl Metrics {
             "Credential verifications run, by outcome",
             verifications.clone(),
         );
+        let rechecks = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "credential_rechecks",
+            "Scheduled credential re-checks run by this server, by outcome",
+            rechecks.clone(),
+        );
+        let recheck_failed = Counter::default();
+        registry.register(
+            "credential_recheck_failed",
+            "Credentials this server could not re-check several times in a row (once per streak)",
+            recheck_failed.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 registry,
                 requests,
                 durations,
                 verifications,
+                rechecks,
+                recheck_failed,
             }),
         }
     }
@@ -90,6 +106,21 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts one scheduled re-check (`verified`, `failed`, `needs_reconnect`, `could_not_check`).
+    pub fn recheck(&self, outcome: &str) {
+        self.inner
+            .rechecks
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one streak of re-checks that could not check reaching the threshold.
+    pub fn recheck_failed(&self) {
+        self.inner.recheck_failed.inc();
     }
 
     /// Counts one answered request and its latency, labelled by route template (never the raw path).

@@ -49,6 +49,11 @@ pub struct Check {
     /// Milliseconds from sending a test message to Twilio reporting it delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_ms: Option<u64>,
+    /// Set on a failed check when Twilio or Google gave no definitive answer (timeout,
+    /// connection error, 5xx, 429): nothing could be checked, and a scheduled re-check left the
+    /// credential's status as it was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub could_not_check: bool,
 }
 
 impl Check {
@@ -64,6 +69,15 @@ impl Check {
             segments: None,
             final_status: None,
             delivery_ms: None,
+            could_not_check: false,
+        }
+    }
+
+    /// A failed check that could not check (see [`Check::could_not_check`]).
+    pub fn could_not_check(id: &str, message: String, hint: String) -> Self {
+        Self {
+            could_not_check: true,
+            ..Self::new(id, Outcome::Fail, message, Some(hint))
         }
     }
 }

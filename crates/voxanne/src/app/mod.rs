@@ -80,6 +80,7 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartError> {
         body_limit: server.body_limit_bytes,
         dashboard_url: server.dashboard_url(public_url.as_deref())?,
         public_url,
+        reverify: server.reverify_schedule(),
     })
 }
 
@@ -120,6 +121,7 @@ pub async fn serve(
     });
     // The dispatcher runs as long as the server: it sends what the API queues.
     let dispatcher = state.services.delivery.start();
+    let reverifier = crate::reverify::start(state.services.clone(), state.reverify);
     // With the peer address, for the audit log's source IP and per-address sign-in limits.
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
@@ -127,6 +129,7 @@ pub async fn serve(
         .await;
     sweeper.abort();
     dispatcher.stop().await;
+    reverifier.stop().await;
     result
 }
 

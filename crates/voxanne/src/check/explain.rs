@@ -22,6 +22,10 @@ pub struct Explanation {
     pub message: String,
     pub hint: Option<String>,
     pub twilio_code: Option<u32>,
+    /// Twilio gave no definitive answer (a timeout, connection error, 5xx or 429): the failure
+    /// says nothing about the credential, so a scheduled re-check keeps its status.
+    #[serde(skip)]
+    pub transient: bool,
 }
 
 impl Explanation {
@@ -30,12 +34,20 @@ impl Explanation {
             message: message.into(),
             hint: Some(hint.into()),
             twilio_code: None,
+            transient: false,
         }
     }
 }
 
 /// Explains any client error.
 pub fn explain(err: &twilio::Error, ctx: &Context<'_>) -> Explanation {
+    Explanation {
+        transient: err.retry_class() == twilio::RetryClass::Transient,
+        ..explain_error(err, ctx)
+    }
+}
+
+fn explain_error(err: &twilio::Error, ctx: &Context<'_>) -> Explanation {
     let from = ctx.from.unwrap_or("the sender");
     let to = ctx.to.unwrap_or("the recipient");
     match err {
@@ -106,6 +118,7 @@ fn explain_code(api: &twilio::ApiError, ctx: &Context<'_>, from: &str, to: &str)
         message: format!("Twilio refused the request: {}", api.message),
         hint: api.more_info.as_ref().map(|url| format!("See {url}")),
         twilio_code: None,
+        transient: false,
     }
 }
 

@@ -161,6 +161,10 @@ pub struct CheckResult {
     pub final_status: Option<twilio::MessageStatus>,
     /// Milliseconds from the create request to Twilio's answer that said `delivered`.
     pub delivery_ms: Option<u64>,
+    /// A failure because Twilio gave no definitive answer (timeout, connection error, 5xx, 429):
+    /// it could not check, rather than found something wrong.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub could_not_check: bool,
 }
 
 impl CheckResult {
@@ -175,6 +179,7 @@ impl CheckResult {
             segments: None,
             final_status: None,
             delivery_ms: None,
+            could_not_check: false,
         }
     }
 
@@ -209,6 +214,7 @@ impl CheckResult {
             status: CheckStatus::Fail,
             hint: explanation.hint,
             twilio_code: explanation.twilio_code,
+            could_not_check: explanation.transient,
             ..Self::pass(id, explanation.message)
         }
     }

@@ -47,6 +47,10 @@ pub struct Args {
     /// Default 60.
     #[arg(long, value_name = "N")]
     rate_limit_burst: Option<std::num::NonZeroU32>,
+    /// Seconds between scheduled re-checks of each credential, jittered ±10 % (or
+    /// VOXANNE_REVERIFY_INTERVAL_SECS). Default 21600 (6 hours).
+    #[arg(long, value_name = "SECS")]
+    reverify_interval_secs: Option<std::num::NonZeroU64>,
 }
 
 /// Prints the error with its causes on one line and returns the exit code.
@@ -70,6 +74,7 @@ pub async fn run(args: Args) -> ExitCode {
         body_limit_bytes: args.body_limit_bytes,
         rate_limit_per_second: args.rate_limit_per_second,
         rate_limit_burst: args.rate_limit_burst,
+        reverify_interval_secs: args.reverify_interval_secs,
         ..Overrides::default()
     };
     let settings = match Settings::load(args.config.as_deref(), &overrides) {

@@ -108,6 +108,8 @@ pub struct Overrides {
     pub rate_limit_per_second: Option<std::num::NonZeroU32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<std::num::NonZeroU32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverify_interval_secs: Option<std::num::NonZeroU64>,
 }
 
 impl Settings {

@@ -1,6 +1,6 @@
 //! The settings of `voxanne serve`: where Twilio and Google are, the public URL, limits and logs.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -72,6 +72,9 @@ pub struct ServerSettings {
     /// Where the browser goes after connecting Google Calendar (`?google=connected` is added).
     /// Unset: `{public_url}/dashboard/calendar`. `VOXANNE_DASHBOARD_URL`.
     pub dashboard_url: Option<String>,
+    /// Seconds between scheduled re-checks of each credential (jittered ±10 %).
+    /// `VOXANNE_REVERIFY_INTERVAL_SECS` (`--reverify-interval-secs`); default 21600 (6 hours).
+    pub reverify_interval_secs: NonZeroU64,
 }
 
 impl Default for ServerSettings {
@@ -90,6 +93,8 @@ impl Default for ServerSettings {
             google_client_secret: None,
             google_base_url: None,
             dashboard_url: None,
+            reverify_interval_secs: NonZeroU64::new(crate::reverify::DEFAULT_INTERVAL.as_secs())
+                .unwrap_or(NonZeroU64::MIN),
         }
     }
 }
@@ -162,6 +167,13 @@ impl ServerSettings {
             }
             (None, Some(public)) => Ok(format!("{public}/dashboard/calendar")),
             (None, None) => Ok("/dashboard/calendar".to_owned()),
+        }
+    }
+
+    /// When credentials are re-checked.
+    pub fn reverify_schedule(&self) -> crate::reverify::Schedule {
+        crate::reverify::Schedule {
+            interval: Duration::from_secs(self.reverify_interval_secs.get()),
         }
     }
 

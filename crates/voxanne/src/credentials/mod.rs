@@ -7,7 +7,7 @@ mod verify;
 
 use secrecy::SecretString;
 
-pub use self::verify::{VerifyRequest, verify};
+pub use self::verify::{Rechecked, VerifyRequest, recheck, recheck_outcome, verify};
 use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
 use crate::google_connection::Revocation;
@@ -178,6 +178,7 @@ pub async fn update(
         .patch_credential(caller.org(), id, patch)
         .await?;
     services.accounts().invalidate(id);
+    services.store.reschedule_recheck(caller.org(), id).await?;
     audit(services, caller, action, &credential).await?;
     Ok(credential)
 }

@@ -24,6 +24,8 @@ struct CalendarRow {
     badge: Badge,
     verified: String,
     needs_reconnect: bool,
+    /// The last scheduled re-check, in words.
+    recheck: String,
 }
 
 #[derive(Template)]
@@ -106,6 +108,7 @@ async fn page(
                     .map_or_else(|| "never".to_owned(), when),
                 needs_reconnect: credential.verification_status
                     == VerificationStatus::NeedsReconnect,
+                recheck: super::recheck::recheck_words(credential),
             })
             .collect(),
         notice,

@@ -17,6 +17,7 @@ mod csrf;
 mod form;
 mod lookup;
 mod overview;
+mod recheck;
 mod render;
 mod session;
 mod settings_page;

@@ -39,6 +39,8 @@ pub(super) struct AccountPage {
     active: bool,
     auth_words: &'static str,
     secret_last4: Option<String>,
+    /// The last scheduled re-check, in words.
+    recheck: String,
     checks: Vec<CheckRow>,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -61,9 +63,10 @@ fn check_name(id: &str) -> String {
     }
 }
 
-fn outcome_badge(outcome: Outcome) -> Badge {
+fn outcome_badge(outcome: Outcome, could_not_check: bool) -> Badge {
     let (class, icon, words) = match outcome {
         Outcome::Pass => ("ok", "✓", "passed"),
+        Outcome::Fail if could_not_check => ("warn", "?", "could not check"),
         Outcome::Fail => ("bad", "✕", "failed"),
         Outcome::Skip => ("off", "–", "not applicable"),
     };
@@ -117,7 +120,7 @@ pub(super) fn account_page(admin: &Admin, credential: &Credential, extras: Extra
         .into_iter()
         .map(|check| CheckRow {
             name: check_name(&check.id),
-            badge: outcome_badge(check.status),
+            badge: outcome_badge(check.status, check.could_not_check),
             message: check.message,
             hint: check.hint,
         })
@@ -132,6 +135,7 @@ pub(super) fn account_page(admin: &Admin, credential: &Credential, extras: Extra
             _ => "the Auth Token",
         },
         secret_last4: credential.secret_last4.clone(),
+        recheck: super::recheck::recheck_words(credential),
         checks,
         notice: extras.notice,
         error: extras.error,

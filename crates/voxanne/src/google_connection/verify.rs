@@ -64,10 +64,12 @@ impl Checks {
             }
             AccessError::Google(error) if error.kind() == ErrorKind::Transient => {
                 self.unavailable = true;
-                (
+                self.checks.push(Check::could_not_check(
+                    id,
                     error.to_string(),
                     "Google was unavailable, so nothing could be checked and the connection's status was left as it was; verify again in a few minutes.".to_owned(),
-                )
+                ));
+                return;
             }
             other => {
                 self.failed = true;

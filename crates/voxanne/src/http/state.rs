@@ -20,6 +20,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Where the browser goes after connecting Google Calendar.
     pub dashboard_url: String,
+    /// When the server re-checks credentials (its re-verifier runs beside the dispatcher).
+    pub reverify: crate::reverify::Schedule,
 }
 
 impl AppState {

@@ -30,6 +30,8 @@ pub(super) struct CredentialRow {
     secret_last4: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    recheck: super::reverify::RecheckRow,
 }
 
 impl CredentialRow {
@@ -56,6 +58,7 @@ impl CredentialRow {
             secret_last4: self.secret_last4,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            recheck: self.recheck.into_model(),
         })
     }
 }
@@ -66,7 +69,8 @@ macro_rules! select_credential {
         concat!(
             "SELECT id, org_id, type, label, is_active, is_primary, verification_status, verified_at, \
              verification_report, account_sid, auth_mode, api_key_sid, from_number, \
-             messaging_service_sid, google_email, calendar_id, secret_last4, created_at, updated_at \
+             messaging_service_sid, google_email, calendar_id, secret_last4, created_at, updated_at, \
+             next_check_at, last_checked_at, last_check_outcome, recheck_failures \
              FROM credentials",
             $tail
         )

@@ -135,6 +135,8 @@ pub struct Credential {
     pub secret_last4: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Scheduled re-verification: last run, next one, consecutive "could not check".
+    pub recheck: super::Recheck,
 }
 
 /// One secret value to store, with an optional expiry (for OAuth access tokens).

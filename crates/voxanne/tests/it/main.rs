@@ -15,6 +15,7 @@ mod google;
 mod google_calendar;
 mod google_connect;
 mod hygiene;
+mod reverify;
 mod sentinels;
 mod store;
 mod support;

@@ -167,8 +167,38 @@ pub struct CredentialOut {
     pub verified_at: Option<DateTime<Utc>>,
     /// The last verification's report.
     pub last_verification: Option<VerificationOut>,
+    /// When the last scheduled re-check ran (its report is `last_verification`).
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// When the next scheduled re-check is due; `null` after adding, changing or verifying
+    /// it by hand until the scheduler's next poll (at most 30 s) sets it a whole interval later.
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// What the last scheduled re-check found; `could_not_check` when Twilio or Google gave no
+    /// definitive answer (the status was left as it was and the check is retried sooner).
+    pub last_check_outcome: Option<RecheckOutcomeOut>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a scheduled re-check found.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RecheckOutcomeOut {
+    Verified,
+    Failed,
+    NeedsReconnect,
+    CouldNotCheck,
+}
+
+impl From<crate::store::RecheckOutcome> for RecheckOutcomeOut {
+    fn from(outcome: crate::store::RecheckOutcome) -> Self {
+        use crate::store::RecheckOutcome as O;
+        match outcome {
+            O::Verified => Self::Verified,
+            O::Failed => Self::Failed,
+            O::NeedsReconnect => Self::NeedsReconnect,
+            O::CouldNotCheck => Self::CouldNotCheck,
+        }
+    }
 }
 
 /// `GET /api/organization/credentials`
@@ -255,6 +285,9 @@ impl From<&Credential> for CredentialOut {
             verification_status: c.verification_status.into(),
             verified_at: c.verified_at,
             last_verification,
+            last_checked_at: c.recheck.last_checked_at,
+            next_check_at: c.recheck.next_check_at,
+            last_check_outcome: c.recheck.last_outcome.map(RecheckOutcomeOut::from),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

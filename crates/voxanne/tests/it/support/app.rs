@@ -81,6 +81,11 @@ impl TestApp {
         Self::spawn_configured(|_| {}, true).await
     }
 
+    /// `spawn_with_google` with settings adjusted by `tweak`.
+    pub async fn spawn_with_google_and(tweak: impl FnOnce(&mut ServerSettings)) -> Self {
+        Self::spawn_configured(tweak, true).await
+    }
+
     async fn spawn_configured(tweak: impl FnOnce(&mut ServerSettings), google: bool) -> Self {
         let db = TestDb::new().await;
         let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;

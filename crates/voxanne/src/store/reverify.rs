@@ -1,0 +1,202 @@
+//! Scheduled re-verification's bookkeeping: when each credential is next re-checked, who claims
+//! it, and what the last run found. Statuses are never written here: a re-check that decides
+//! something records it through [`Store::record_verification`] like any verification.
+//!
+//! Several servers may share one database. A server claims due credentials by moving their
+//! `next_check_at` forward in one `UPDATE … RETURNING` (with `FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, and re-checking the due time on the row it updates), so a credential is handed to
+//! exactly one of them per interval.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tracing::instrument;
+
+use super::backend::{Db, on_pool};
+use super::text_enum::text_enum;
+use super::{Store, StoreError};
+use crate::ids::{CredentialId, OrgId};
+
+text_enum!(
+    /// What a scheduled re-check found.
+    RecheckOutcome, "re-check outcome" {
+        Verified => "verified",
+        Failed => "failed",
+        NeedsReconnect => "needs_reconnect",
+        /// Twilio or Google did not give a definitive answer (timeout, connection error, 5xx,
+        /// 429): the status was left as it was.
+        CouldNotCheck => "could_not_check",
+    }
+);
+
+/// A credential's re-verification schedule and last result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Recheck {
+    /// When the last scheduled re-check ran.
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// When the next one is due; `None` until the scheduler's next poll sets it (at most 30 s).
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<RecheckOutcome>,
+    /// Re-checks in a row that could not check (0 after any definitive answer).
+    pub consecutive_failures: u32,
+}
+
+/// The re-verification columns of a credential row.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct RecheckRow {
+    next_check_at: Option<i64>,
+    last_checked_at: Option<i64>,
+    last_check_outcome: Option<RecheckOutcome>,
+    recheck_failures: i64,
+}
+
+impl RecheckRow {
+    pub(super) fn into_model(self) -> Recheck {
+        Recheck {
+            last_checked_at: self
+                .last_checked_at
+                .and_then(DateTime::from_timestamp_millis),
+            next_check_at: self.next_check_at.and_then(DateTime::from_timestamp_millis),
+            last_outcome: self.last_check_outcome,
+            consecutive_failures: u32::try_from(self.recheck_failures).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// A credential handed to this server to re-check.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedRecheck {
+    pub org_id: OrgId,
+    pub id: CredentialId,
+}
+
+/// The claim of due credentials (active ones whose secrets open and whose grant stands:
+/// `undecryptable` cannot be opened, `needs_reconnect` waits for the clinic), with `$lock` after
+/// the subquery's `LIMIT` and `$recheck_due` after it.
+macro_rules! claim_sql {
+    ($lock:literal, $recheck_due:literal) => {
+        concat!(
+            "UPDATE credentials SET next_check_at = $2 WHERE id IN \
+             (SELECT id FROM credentials WHERE is_active = TRUE \
+              AND verification_status IN ('unverified', 'verified', 'failed') \
+              AND next_check_at <= $1 ORDER BY next_check_at LIMIT $3",
+            $lock,
+            ")",
+            $recheck_due,
+            " RETURNING org_id, id"
+        )
+    };
+}
+
+impl Store {
+    /// Gives every credential without a next check one at `now_ms` plus `delay_ms(id)` (the
+    /// interval, jittered per credential). Returns how many were scheduled.
+    #[instrument(skip_all)]
+    pub async fn schedule_unscheduled_rechecks(
+        &self,
+        now_ms: i64,
+        mut delay_ms: impl FnMut() -> i64,
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<CredentialId> = on_pool!(&self.db, pool => {
+            sqlx::query_scalar("SELECT id FROM credentials WHERE next_check_at IS NULL")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut scheduled = 0;
+        for id in ids {
+            // `IS NULL` again: another server may have scheduled it meanwhile; keep its time.
+            scheduled += on_pool!(&self.db, pool => {
+                sqlx::query("UPDATE credentials SET next_check_at = $2 WHERE id = $1 AND next_check_at IS NULL")
+                    .bind(&id)
+                    .bind(now_ms.saturating_add(delay_ms()))
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        Ok(scheduled)
+    }
+
+    /// Claims up to `limit` credentials due at `now_ms`, moving their next check to
+    /// `lease_until_ms` so no other server takes them (and, should this one stop mid-check, they
+    /// are checked again then). Oldest due first.
+    #[instrument(skip_all)]
+    pub async fn claim_due_rechecks(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedRecheck>, StoreError> {
+        let claimed = match &self.db {
+            // SQLite runs one writer at a time: the UPDATE is atomic as it is.
+            Db::Sqlite(pool) => {
+                sqlx::query_as(claim_sql!("", ""))
+                    .bind(now_ms)
+                    .bind(lease_until_ms)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+            // Rows another server is claiming are skipped, and the due time is checked again on
+            // the row being updated, so one claim wins.
+            Db::Postgres(pool) => {
+                sqlx::query_as(claim_sql!(
+                    " FOR UPDATE SKIP LOCKED",
+                    " AND next_check_at <= $1"
+                ))
+                .bind(now_ms)
+                .bind(lease_until_ms)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(claimed)
+    }
+
+    /// Records a re-check run: its time and outcome, the count of runs in a row that could not
+    /// check (reset by a definitive answer), and when the next one is due. Returns that count.
+    #[instrument(skip_all, fields(org_id = %org, credential_id = %id, outcome = %outcome))]
+    pub async fn record_recheck(
+        &self,
+        org: &OrgId,
+        id: &CredentialId,
+        outcome: RecheckOutcome,
+        checked_at_ms: i64,
+        next_check_at_ms: i64,
+    ) -> Result<u32, StoreError> {
+        let failures: Option<i64> = on_pool!(&self.db, pool => {
+            sqlx::query_scalar(
+                "UPDATE credentials SET last_checked_at = $3, last_check_outcome = $4, \
+                 recheck_failures = CASE WHEN $4 = 'could_not_check' THEN recheck_failures + 1 ELSE 0 END, \
+                 next_check_at = $5 WHERE org_id = $1 AND id = $2 RETURNING recheck_failures",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(checked_at_ms)
+            .bind(outcome)
+            .bind(next_check_at_ms)
+            .fetch_optional(pool)
+            .await?
+        });
+        let failures = failures.ok_or(StoreError::NotFound { what: "credential" })?;
+        Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+    }
+
+    /// Unschedules the next re-check of a credential changed or verified by hand, so the
+    /// scheduler sets it a whole interval from now.
+    #[instrument(skip_all, fields(org_id = %org, credential_id = %id))]
+    pub async fn reschedule_recheck(
+        &self,
+        org: &OrgId,
+        id: &CredentialId,
+    ) -> Result<(), StoreError> {
+        on_pool!(&self.db, pool => {
+            sqlx::query("UPDATE credentials SET next_check_at = NULL WHERE org_id = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
