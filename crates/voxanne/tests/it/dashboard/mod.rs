@@ -7,7 +7,6 @@ mod client;
 mod flow;
 mod pages;
 mod security;
-mod speed;
 mod tenancy;
 
 use secrecy::SecretString;
