@@ -2,8 +2,10 @@
 //! reproduced on any machine with one line. Each benchmark starts what it measures in-process on loopback
 //! and prints plain figures; nothing here is a test (no thresholds fail a build).
 
+mod children;
 pub mod delivery;
 pub mod load;
+pub mod naive;
 pub mod sandbox;
 pub mod vault;
 mod wire;
