@@ -69,6 +69,18 @@ pub struct Running {
 }
 
 impl Running {
+    /// CPU time (user + system) the child has used so far, from /proc (Linux); `None` elsewhere.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.child.id()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) closed by ')': utime and stime
+        // are the 12th and 13th of them, in clock ticks (100 per second on Linux).
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(ticks as f64 / 100.0)
+    }
+
     /// Stops the child (SIGKILL: nothing it holds needs a clean stop for the figures) and reaps it.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;

@@ -53,6 +53,9 @@ pub struct Side {
     pub drained_after_seconds: f64,
     /// `delivered_until_drained / drained_after_seconds`: what reached phones per second.
     pub delivered_per_second: f64,
+    /// CPU the server process used from the load's start until the texts were drained, per
+    /// text delivered (where it spends the two cores it shares with the sandbox and the load).
+    pub server_cpu_ms_per_text: Option<f64>,
 }
 
 /// What one run measured.
@@ -163,7 +166,7 @@ async fn naive_side(
     });
     std::fs::write(&credentials, file.to_string())?;
     let server = children::start_naive(naive_dir, &credentials).await?;
-    let side = measure(plan, &server.url, &api_key, sandbox_url, NAIVE_AREA).await;
+    let side = measure(plan, &server, &api_key, sandbox_url, NAIVE_AREA).await;
     server.stop().await;
     side
 }
@@ -213,7 +216,7 @@ async fn voxanne_on(
         add_verified_credential(&server.url, &api_key, account).await?;
         measure(
             plan,
-            &server.url,
+            &server,
             api_key.expose_secret(),
             sandbox_url,
             VOXANNE_AREA,
@@ -229,11 +232,12 @@ async fn voxanne_on(
 /// their phones.
 async fn measure(
     plan: &Plan,
-    base: &str,
+    server: &children::Running,
     api_key: &str,
     sandbox_url: &str,
     area: &str,
 ) -> anyhow::Result<Side> {
+    let base = &server.url;
     let authority = base.trim_start_matches("http://").to_owned();
     let auth = format!("Bearer {api_key}");
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(
@@ -252,6 +256,7 @@ async fn measure(
         connections.push(Some(wire::Connection::open(&authority).await?));
     }
     let window_start = Utc::now() + WARMUP;
+    let cpu_before = server.cpu_seconds();
     let load = closed_loop(
         connections,
         WARMUP,
@@ -281,7 +286,13 @@ async fn measure(
     }
     let window_end = window_start + chrono::Duration::seconds(plan.seconds as i64);
     let arrivals = drained_arrivals(sandbox_url, area, window_start).await?;
-    Ok(side(&load, &arrivals, window_start, window_end))
+    let cpu = server
+        .cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let mut side = side(&load, &arrivals, window_start, window_end);
+    side.server_cpu_ms_per_text = cpu.map(|cpu| cpu * 1_000.0 / (arrivals.len().max(1) as f64));
+    Ok(side)
 }
 
 fn side(
@@ -304,6 +315,7 @@ fn side(
         delivered_until_drained: arrivals.len() as u64,
         drained_after_seconds: drained_after,
         delivered_per_second: arrivals.len() as f64 / drained_after.max(f64::EPSILON),
+        server_cpu_ms_per_text: None,
     }
 }
 

@@ -215,7 +215,8 @@ fn print_vs_naive(label: &str, f: &bench::naive::Figures, json: bool) {
     for (name, s) in [("naive inline", &f.naive), ("voxanne", &f.voxanne)] {
         println!(
             "  {name:<13} accepted {:>6.0} req/s ({} errors), accept p50 {:.1} ms p99 {:.1} ms; \
-             delivered {:>6.0}/s ({} until drained {:.1} s after the window opened, {} in the window)",
+             delivered {:>6.0}/s ({} until drained {:.1} s after the window opened, {} in the window); \
+             server CPU {} ms a text",
             s.accepted_per_second,
             s.errors,
             s.accept_p50_ms,
@@ -223,7 +224,9 @@ fn print_vs_naive(label: &str, f: &bench::naive::Figures, json: bool) {
             s.delivered_per_second,
             s.delivered_until_drained,
             s.drained_after_seconds,
-            s.delivered_in_window
+            s.delivered_in_window,
+            s.server_cpu_ms_per_text
+                .map_or("n/a".to_owned(), |ms| format!("{ms:.2}"))
         );
     }
     println!(
