@@ -351,28 +351,43 @@ async fn drained_arrivals(
     }
 }
 
-/// The median of each figure over several runs (the README quotes medians of three).
+/// The median of each figure over several runs (the README quotes medians of three), each
+/// figure on its own (so one line may mix runs).
 pub fn median(runs: &[Figures]) -> Option<Figures> {
-    let mut first = runs.first()?.clone();
+    let first = runs.first()?;
     let med = |pick: &dyn Fn(&Figures) -> f64| {
         let mut values: Vec<f64> = runs.iter().map(pick).collect();
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    first.accepted_ratio = med(&|f| f.accepted_ratio);
-    first.delivered_ratio = med(&|f| f.delivered_ratio);
-    first.naive.accepted_per_second = med(&|f| f.naive.accepted_per_second);
-    first.naive.accept_p50_ms = med(&|f| f.naive.accept_p50_ms);
-    first.naive.accept_p99_ms = med(&|f| f.naive.accept_p99_ms);
-    first.naive.delivered_per_second = med(&|f| f.naive.delivered_per_second);
-    first.voxanne.accepted_per_second = med(&|f| f.voxanne.accepted_per_second);
-    first.voxanne.accept_p50_ms = med(&|f| f.voxanne.accept_p50_ms);
-    first.voxanne.accept_p99_ms = med(&|f| f.voxanne.accept_p99_ms);
-    first.voxanne.delivered_per_second = med(&|f| f.voxanne.delivered_per_second);
-    first.hot_lead_p50_ms = med(&|f| f.hot_lead_p50_ms as f64) as i64;
-    first.hot_lead_p99_ms = med(&|f| f.hot_lead_p99_ms as f64) as i64;
-    first.backlog_per_second = med(&|f| f.backlog_per_second);
-    first.sandbox_create_per_second = med(&|f| f.sandbox_create_per_second);
-    first.backlog_ratio = med(&|f| f.backlog_ratio);
-    Some(first)
+    let side = |of: &dyn Fn(&Figures) -> &Side| Side {
+        accepted: med(&|f| of(f).accepted as f64) as u64,
+        errors: med(&|f| of(f).errors as f64) as u64,
+        accepted_per_second: med(&|f| of(f).accepted_per_second),
+        accept_p50_ms: med(&|f| of(f).accept_p50_ms),
+        accept_p99_ms: med(&|f| of(f).accept_p99_ms),
+        delivered_in_window: med(&|f| of(f).delivered_in_window as f64) as u64,
+        delivered_until_drained: med(&|f| of(f).delivered_until_drained as f64) as u64,
+        drained_after_seconds: med(&|f| of(f).drained_after_seconds),
+        delivered_per_second: med(&|f| of(f).delivered_per_second),
+        server_cpu_ms_per_text: runs
+            .iter()
+            .all(|f| of(f).server_cpu_ms_per_text.is_some())
+            .then(|| med(&|f| of(f).server_cpu_ms_per_text.unwrap_or(0.0))),
+    };
+    Some(Figures {
+        backend: first.backend.clone(),
+        seconds: first.seconds,
+        connections: first.connections,
+        naive: side(&|f| &f.naive),
+        voxanne: side(&|f| &f.voxanne),
+        accepted_ratio: med(&|f| f.accepted_ratio),
+        delivered_ratio: med(&|f| f.delivered_ratio),
+        hot_lead_p50_ms: med(&|f| f.hot_lead_p50_ms as f64) as i64,
+        hot_lead_p99_ms: med(&|f| f.hot_lead_p99_ms as f64) as i64,
+        backlog: first.backlog,
+        backlog_per_second: med(&|f| f.backlog_per_second),
+        sandbox_create_per_second: med(&|f| f.sandbox_create_per_second),
+        backlog_ratio: med(&|f| f.backlog_ratio),
+    })
 }
