@@ -43,8 +43,8 @@ pub struct Running {
 
 #[derive(Deserialize)]
 pub(crate) struct SandboxAccount {
-    account_sid: String,
-    auth_token: String,
+    pub(crate) account_sid: String,
+    pub(crate) auth_token: String,
 }
 
 /// Starts the sandbox and the service, sets up the demo clinic and returns what to print, plus

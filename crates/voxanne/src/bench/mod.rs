@@ -3,8 +3,10 @@
 //! and prints plain figures; nothing here is a test (no thresholds fail a build).
 
 pub mod dashboard;
+mod children;
 pub mod delivery;
 pub mod load;
+pub mod naive;
 pub mod sandbox;
 pub mod vault;
 mod wire;

@@ -102,6 +102,16 @@ pub fn form_post(authority: &str, path: &str, authorization: &str, body: &str) -
     .into_bytes()
 }
 
+/// A `POST` with a JSON body, encoded once for reuse.
+pub fn json_post(authority: &str, path: &str, authorization: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {authorization}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

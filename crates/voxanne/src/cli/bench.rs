@@ -56,6 +56,30 @@ enum What {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Voxanne against the naive inline server (Node, npm `twilio`: a fresh client per request,
+    /// Twilio called inside the handler) on one sandbox: accepted req/s, accept p50/p99, texts
+    /// delivered/s and the ratios; then the hot lead's service cost (carrier steps 0 ms) and the
+    /// backlog drain next to the sandbox's Create Message rate. Run from a release build; needs
+    /// Node.js 20+ and npm (it runs `npm ci` into target/bench-naive once).
+    VsNaive {
+        /// `postgres://…` of a server where the benchmark may create (and drop) its databases;
+        /// unset runs on SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Hot leads per second in the service-cost phase.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+        /// Messages committed at once for the drain phase.
+        #[arg(long, default_value_t = 20_000)]
+        backlog: usize,
+        /// Whole runs; with more than one, the median of each figure is printed last.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
+    },
     /// Cost of opening a stored credential and of authenticating an API key (SQLite).
     Vault {
         #[arg(long, default_value_t = 2_000)]
@@ -169,6 +193,38 @@ pub async fn run(args: Args) -> ExitCode {
                 Err(err) => fail("dashboard", err),
             }
         }
+        What::VsNaive {
+            database_url,
+            seconds,
+            connections,
+            rate,
+            backlog,
+            runs,
+        } => {
+            let plan = bench::naive::Plan {
+                database_url,
+                seconds,
+                connections,
+                hot_lead_rate: rate,
+                backlog,
+            };
+            let mut figures = Vec::new();
+            for run in 1..=runs.max(1) {
+                match bench::naive::run(&plan).await {
+                    Ok(f) => {
+                        print_vs_naive(&format!("run {run}"), &f, args.json);
+                        figures.push(f);
+                    }
+                    Err(err) => return fail("vs-naive", err),
+                }
+            }
+            if figures.len() > 1
+                && let Some(median) = bench::naive::median(&figures)
+            {
+                print_vs_naive(&format!("median of {}", figures.len()), &median, args.json);
+            }
+            ExitCode::SUCCESS
+        }
         What::Vault { iterations } => match bench::vault::run(iterations).await {
             Ok(f) => {
                 if args.json {
@@ -198,6 +254,52 @@ pub async fn run(args: Args) -> ExitCode {
 fn fail(name: &str, err: anyhow::Error) -> ExitCode {
     eprintln!("error: {name} benchmark failed: {err:#}");
     ExitCode::FAILURE
+}
+
+fn print_vs_naive(label: &str, f: &bench::naive::Figures, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "benchmark": "vs-naive", "label": label, "result": f })
+        );
+        return;
+    }
+    println!(
+        "vs-naive {label} ({}, {} connections, {} s, plain POST /api/messages):",
+        f.backend, f.connections, f.seconds
+    );
+    for (name, s) in [("naive inline", &f.naive), ("voxanne", &f.voxanne)] {
+        println!(
+            "  {name:<13} accepted {:>6.0} req/s ({} errors), accept p50 {:.1} ms p99 {:.1} ms; \
+             delivered {:>6.0}/s ({} until drained {:.1} s after the window opened, {} in the window); \
+             server CPU {} ms a text",
+            s.accepted_per_second,
+            s.errors,
+            s.accept_p50_ms,
+            s.accept_p99_ms,
+            s.delivered_per_second,
+            s.delivered_until_drained,
+            s.drained_after_seconds,
+            s.delivered_in_window,
+            s.server_cpu_ms_per_text
+                .map_or("n/a".to_owned(), |ms| format!("{ms:.2}"))
+        );
+    }
+    println!(
+        "  ratios voxanne/naive: accepted {:.2}x (target >= 2.0), delivered {:.2}x (target >= 1.0); \
+         voxanne accept p99 {:.1} ms (target <= 25)",
+        f.accepted_ratio, f.delivered_ratio, f.voxanne.accept_p99_ms
+    );
+    println!(
+        "  hot lead service cost (carrier 0 ms): p50 {} ms, p99 {} ms (targets <= 3, <= 10); \
+         backlog {} drained at {:.0} msg/s vs sandbox Create Message {:.0}/s = {:.3}x (target >= 0.15)",
+        f.hot_lead_p50_ms,
+        f.hot_lead_p99_ms,
+        f.backlog,
+        f.backlog_per_second,
+        f.sandbox_create_per_second,
+        f.backlog_ratio
+    );
 }
 
 fn print_load(name: &str, r: &LoadResult, json: bool) {

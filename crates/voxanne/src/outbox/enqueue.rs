@@ -99,14 +99,167 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, k
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (message_id, org_id, credential_id, due_at, callback_token) \
      VALUES ($1, $2, $3, $4, $5)";
 
+/// The multi-row forms of the inserts above, for group commits (`push_values` adds the rows).
+const INSERT_MESSAGES: &str = "INSERT INTO messages (id, org_id, credential_id, kind, to_number, sender, body, status, \
+       status_rank, segments, needs_attention, callback_token, created_at, updated_at) ";
+const INSERT_QUEUE_ROWS: &str =
+    "INSERT INTO outbox (message_id, org_id, credential_id, due_at, callback_token) ";
+const INSERT_EVENTS: &str =
+    "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) ";
+
+/// Messages per multi-row statement: 14 parameters each stays far below either backend's limit
+/// on bound parameters (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// One request's messages, waiting for a group commit.
+pub(super) struct EnqueueJob {
+    org: OrgId,
+    messages: Vec<NewMessage>,
+    now: i64,
+}
+
+/// The acceptance's timeline entry.
+fn accepted_detail(message: &NewMessage) -> String {
+    format!(
+        "queued for sending through credential {}",
+        message.credential_id
+    )
+}
+
 impl Outbox {
     /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.
     ///
     /// Concurrent requests with one key serialise on the key's row: the first inserts it and
     /// commits its messages and response together; the others wait for that commit, then find
     /// the row and replay its response. A key older than 24 hours is taken over as new.
+    ///
+    /// Requests without a key are group-committed: concurrent ones share one transaction (see
+    /// `group_commit`), and each still returns only after its messages are committed.
     #[tracing::instrument(skip_all, fields(org_id = %org, count = messages.len()))]
     pub async fn enqueue(
+        &self,
+        org: &OrgId,
+        messages: &[NewMessage],
+        idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
+        now: i64,
+    ) -> Result<Enqueued, OutboxError> {
+        if idempotency.is_some() {
+            return self.enqueue_one(org, messages, idempotency, now).await;
+        }
+        let job = EnqueueJob {
+            org: org.clone(),
+            messages: messages.to_vec(),
+            now,
+        };
+        let outbox = self.clone();
+        self.enqueues
+            .submit(
+                job,
+                move |jobs| async move { outbox.enqueue_jobs(jobs).await },
+            )
+            .await
+            .unwrap_or_else(|| {
+                Err(OutboxError::Database {
+                    doing: "queueing messages (the shared write stopped)",
+                    source: sqlx::Error::WorkerCrashed,
+                })
+            })
+    }
+
+    /// Writes every job in one transaction, a few multi-row statements in all. If that fails,
+    /// each job is written on its own, so one bad job cannot fail the others.
+    async fn enqueue_jobs(&self, jobs: Vec<EnqueueJob>) -> Vec<Result<Enqueued, OutboxError>> {
+        if jobs.len() > 1 {
+            match self.insert_together(&jobs).await {
+                Ok(()) => return jobs.iter().map(|_| Ok(Enqueued::Created)).collect(),
+                Err(err) => {
+                    tracing::warn!(jobs = jobs.len(), error = %err, "a group commit failed; writing its jobs one by one")
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            results.push(
+                self.enqueue_one(&job.org, &job.messages, None, job.now)
+                    .await,
+            );
+        }
+        results
+    }
+
+    async fn insert_together(&self, jobs: &[EnqueueJob]) -> Result<(), OutboxError> {
+        let rows: Vec<(&OrgId, &NewMessage, i64, String)> = jobs
+            .iter()
+            .flat_map(|job| {
+                job.messages
+                    .iter()
+                    .map(move |message| (&job.org, message, job.now, new_callback_token()))
+            })
+            .collect();
+        on_pool!(&self.db, pool => {
+            let mut tx = pool
+                .begin_write()
+                .await
+                .map_err(db_err("opening a transaction"))?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(INSERT_MESSAGES);
+                insert.push_values(chunk, |mut row, (org, message, now, token)| {
+                    row.push_bind(&message.id)
+                        .push_bind(*org)
+                        .push_bind(&message.credential_id)
+                        .push_bind(message.kind.as_str())
+                        .push_bind(&message.to)
+                        .push_bind(&message.sender)
+                        .push_bind(&message.body)
+                        .push_bind(MessageStatus::Queued.as_str())
+                        .push_bind(i64::from(MessageStatus::Queued.rank()))
+                        .push_bind(i64::from(message.segments))
+                        .push_bind(0i64)
+                        .push_bind(callback_token_hash(token))
+                        .push_bind(*now)
+                        .push_bind(*now);
+                });
+                insert
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("inserting messages"))?;
+                let mut queue = sqlx::QueryBuilder::new(INSERT_QUEUE_ROWS);
+                queue.push_values(chunk, |mut row, (org, message, now, token)| {
+                    row.push_bind(&message.id)
+                        .push_bind(*org)
+                        .push_bind(&message.credential_id)
+                        .push_bind(*now)
+                        .push_bind(token.as_str());
+                });
+                queue
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("queueing messages"))?;
+                let mut events = sqlx::QueryBuilder::new(INSERT_EVENTS);
+                events.push_values(chunk, |mut row, (_, message, now, _)| {
+                    row.push_bind(&message.id)
+                        .push_bind(*now)
+                        .push_bind("accepted")
+                        .push_bind(MessageStatus::Queued.as_str())
+                        .push_bind(Some(accepted_detail(message)))
+                        .push_bind(None::<i64>);
+                });
+                events
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err("recording the acceptances"))?;
+            }
+            tx.commit()
+                .await
+                .map_err(db_err("committing the messages"))
+        })
+    }
+
+    /// One request's messages (and its idempotency key) in a transaction of its own.
+    async fn enqueue_one(
         &self,
         org: &OrgId,
         messages: &[NewMessage],
@@ -184,10 +337,7 @@ impl Outbox {
                     .bind(now)
                     .bind("accepted")
                     .bind(MessageStatus::Queued.as_str())
-                    .bind(Some(format!(
-                        "queued for sending through credential {}",
-                        message.credential_id
-                    )))
+                    .bind(Some(accepted_detail(message)))
                     .bind(None::<i64>)
                     .execute(&mut *tx)
                     .await

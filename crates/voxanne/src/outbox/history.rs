@@ -6,8 +6,8 @@ use sqlx::QueryBuilder;
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, advance, status_details};
-use super::{Outbox, OutboxError, db_err, pg_batch};
-use crate::store::backend::{BeginWrite, Db, on_pool};
+use super::{Outbox, OutboxError, db_err, pg_batch, sqlite_status};
+use crate::store::backend::{Db, on_pool};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -127,17 +127,41 @@ impl Outbox {
         report: &StatusReport,
         now: i64,
     ) -> Result<StatusApplied, OutboxError> {
-        // PostgreSQL has its one-statement version; this one is SQLite's.
+        // PostgreSQL has its one-statement version; SQLite's is below, group-committed.
         let pool = match &self.db {
             Db::Postgres(pool) => {
                 return pg_batch::apply_status(pool, org, id, report, now).await;
             }
-            Db::Sqlite(pool) => pool,
+            Db::Sqlite(pool) => pool.clone(),
         };
-        let mut tx = pool
-            .begin_write()
+        let job = sqlite_status::StatusJob {
+            org: org.to_owned(),
+            id: id.to_owned(),
+            report: report.clone(),
+            now,
+        };
+        self.statuses
+            .submit(job, move |jobs| async move {
+                sqlite_status::apply_statuses(&pool, jobs).await
+            })
             .await
-            .map_err(db_err("opening a transaction"))?;
+            .unwrap_or_else(|| {
+                Err(OutboxError::Database {
+                    doing: "applying a status report (the shared write stopped)",
+                    source: sqlx::Error::WorkerCrashed,
+                })
+            })
+    }
+
+    /// Applies one status report inside `tx` (SQLite), which the caller commits: several
+    /// reports may share it. A duplicate or unknown report writes nothing.
+    pub(super) async fn apply_sqlite_status(
+        tx: &mut sqlx::SqliteConnection,
+        org: &str,
+        id: &str,
+        report: &StatusReport,
+        now: i64,
+    ) -> Result<StatusApplied, OutboxError> {
         // The dedup row goes first: on SQLite it takes the write lock before any read.
         let fresh = sqlx::query(
             "INSERT INTO status_callbacks (message_id, dedup_key, received_at) \
@@ -162,9 +186,6 @@ impl Outbox {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err("reading a message"))?;
-            tx.rollback()
-                .await
-                .map_err(db_err("ending the transaction"))?;
             return Ok(if exists == 0 {
                 StatusApplied::Unknown
             } else {
@@ -185,9 +206,6 @@ impl Outbox {
             .execute(&mut *tx)
             .await
             .map_err(db_err("recording a timeline event"))?;
-        tx.commit()
-            .await
-            .map_err(db_err("committing a status report"))?;
         Ok(if moved {
             StatusApplied::Advanced
         } else {

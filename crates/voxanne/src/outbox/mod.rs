@@ -11,12 +11,14 @@
 
 mod claim;
 mod enqueue;
+mod group_commit;
 mod history;
 pub mod idempotency;
 mod pg_batch;
 mod queue;
 pub mod reason;
 mod record;
+mod sqlite_status;
 pub mod status;
 mod timeline;
 mod upkeep;
@@ -31,6 +33,8 @@ pub use history::{ListFilter, MessagePage, StuckMessage};
 pub use record::{EventRecord, MessageKind, MessageRecord};
 pub use status::MessageStatus;
 pub use timeline::{StatusApplied, StatusReport};
+
+use std::sync::Arc;
 
 use crate::store::Store;
 use crate::store::backend::Db;
@@ -69,6 +73,11 @@ pub(crate) fn db_err(doing: &'static str) -> impl FnOnce(sqlx::Error) -> OutboxE
 #[derive(Debug, Clone)]
 pub struct Outbox {
     db: Db,
+    /// Enqueues without an idempotency key, group-committed.
+    enqueues: Arc<group_commit::Combiner<enqueue::EnqueueJob, Result<Enqueued, OutboxError>>>,
+    /// Status reports on SQLite, group-committed.
+    statuses:
+        Arc<group_commit::Combiner<sqlite_status::StatusJob, Result<StatusApplied, OutboxError>>>,
 }
 
 impl Outbox {
@@ -77,6 +86,8 @@ impl Outbox {
     pub fn new(store: &Store) -> Self {
         Self {
             db: store.db().clone(),
+            enqueues: Arc::default(),
+            statuses: Arc::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, accepted_event, advance};
 use super::{Outbox, OutboxError, db_err};
-use crate::store::backend::{Backend, BeginWrite, Db, on_pool};
+use crate::store::backend::{Backend, BeginWrite, Db, on_pool, sqlite_write_turn};
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
@@ -64,6 +64,12 @@ impl Outbox {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
         };
+        // On SQLite the claim, a write, waits for the write turn like every transaction (see
+        // `BeginWrite`); the read of the claimed messages that follows needs no turn.
+        let turn = match &self.db {
+            Db::Sqlite(pool) => Some(sqlite_write_turn(pool).await),
+            Db::Postgres(_) => None,
+        };
         on_pool!(&self.db, pool => {
             let rows =
                 sqlx::query_as::<_, ClaimedRow>(claim)
@@ -74,6 +80,7 @@ impl Outbox {
                     .fetch_all(pool)
                     .await
                     .map_err(db_err("claiming due messages"))?;
+            drop(turn);
             if rows.is_empty() {
                 return Ok(Vec::new());
             }

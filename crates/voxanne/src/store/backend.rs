@@ -9,8 +9,11 @@
 //! both pool types; only migrations, connection set-up and a few tuned PostgreSQL paths differ.
 //! This keeps runtime `sqlx` (no compile-time database) without duplicating SQL per backend.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -80,11 +83,74 @@ pub(crate) trait BeginWrite {
 }
 
 impl BeginWrite for SqlitePool {
-    type Tx = Transaction<'static, Sqlite>;
+    type Tx = SqliteWrite;
 
+    /// Waits for this database's write turn in the process first, then begins. SQLite has one
+    /// writer; a connection that finds the lock taken sleeps in SQLite's busy handler (1, 2, 5,
+    /// … up to 100 ms at a time) and may sleep on after the lock was freed, so under concurrent
+    /// writes most of a request's time went to those sleeps. Queued on an async FIFO lock
+    /// instead, each writer starts the moment the previous one commits. Other processes on the
+    /// same file (the CLI) still meet the busy handler, as before.
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send {
-        self.begin_with("BEGIN IMMEDIATE")
+        let gate = write_gate(self);
+        async move {
+            let turn = gate.lock_owned().await;
+            let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+            Ok(SqliteWrite { tx, _turn: turn })
+        }
     }
+}
+
+/// Waits for the write turn of the SQLite database behind `pool`, for a single write statement
+/// run outside [`BeginWrite`] (it then never sleeps in the busy handler behind our own writers).
+pub(crate) async fn sqlite_write_turn(pool: &SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
+    write_gate(pool).lock_owned().await
+}
+
+/// A SQLite write transaction holding its database's write turn until it commits or rolls back
+/// (or is dropped, which rolls back). Derefs to the connection, so `&mut *tx` runs queries as
+/// on a [`Transaction`].
+pub(crate) struct SqliteWrite {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl SqliteWrite {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for SqliteWrite {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteWrite {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// The write turn of the SQLite database behind `pool`, one per database file in this process
+/// (several pools on one file, as tests and the CLI open, share it).
+fn write_gate(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
+    static GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Mutex::default);
+    let file = pool.connect_options().get_filename().to_path_buf();
+    GATES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(file)
+        .or_default()
+        .clone()
 }
 
 impl BeginWrite for PgPool {

@@ -106,6 +106,40 @@ async fn a_hot_lead_reaches_every_alert_recipient_and_is_tracked_to_delivered() 
 }
 
 #[tokio::test]
+async fn forty_concurrent_requests_without_a_key_are_each_committed_and_sent_once() {
+    // Concurrent sends share group commits: every 202 must still be its own committed message.
+    let (app, org) = ready().await;
+    let mut phones = std::collections::BTreeSet::new();
+    while phones.len() < 40 {
+        phones.insert(random_number());
+    }
+    let bodies: Vec<Value> = phones
+        .iter()
+        .map(|to| json!({"to": to, "body": format!("Reminder for {to}")}))
+        .collect();
+
+    let answers = futures::future::join_all(bodies.iter().map(|b| send_sms(&app, &org, b))).await;
+
+    let mut ids = std::collections::HashSet::new();
+    for (answer, to) in answers.iter().zip(&phones) {
+        answer.assert_status(StatusCode::ACCEPTED);
+        assert_eq!(answer.body["to"], to.as_str());
+        let id = answer.body["id"].as_str().unwrap().to_owned();
+        let stored = get(&app, &org, &format!("/api/messages/{id}")).await;
+        stored.assert_status(StatusCode::OK);
+        assert!(ids.insert(id));
+    }
+    for id in &ids {
+        wait_for(&app, &org, id, "delivered").await;
+    }
+    for to in &phones {
+        let inbox = app.inbox(to).await;
+        assert_eq!(inbox.len(), 1, "exactly one text to {to}");
+        assert_eq!(inbox[0]["body"], format!("Reminder for {to}"));
+    }
+}
+
+#[tokio::test]
 async fn fifty_concurrent_identical_requests_send_one_text() {
     let (app, org) = ready().await;
     let to = random_number();
