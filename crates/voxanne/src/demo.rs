@@ -116,6 +116,7 @@ pub async fn start(
     let org_settings = OrgSettings {
         alert_recipients: vec![STAFF_PHONE.to_owned()],
         timezone: "America/Los_Angeles".to_owned(),
+        ..OrgSettings::default()
     };
     store.update_settings(&org.id, &org_settings).await?;
 

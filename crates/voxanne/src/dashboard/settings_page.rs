@@ -72,6 +72,8 @@ pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) 
             .map(str::to_owned)
             .collect(),
         timezone: form.timezone.clone(),
+        // The page does not show the booking fields yet: they keep their current values.
+        booking: Default::default(),
     };
     let field = match org_settings::replace(&state.services, &admin.caller, input).await {
         Ok(_) => return Redirect::to("/dashboard/settings?saved=1").into_response(),

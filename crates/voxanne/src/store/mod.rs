@@ -36,7 +36,7 @@ pub use model::{
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use sessions::{NewSession, SessionRecord};
-pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
+pub use settings::{BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES};
 pub use users::UserRemoval;
 
 use crate::ids::CredentialId;
