@@ -6,6 +6,7 @@
 //! (see [`backend`]), chosen once from the URL scheme.
 
 mod api_keys;
+mod appointments;
 mod audit;
 pub mod backend;
 mod credentials;
@@ -24,6 +25,9 @@ mod users;
 use std::fmt;
 use std::sync::Arc;
 
+pub use appointments::{
+    Appointment, AppointmentStatus, BookingKey, Held, Lease, NewAppointment,
+};
 pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
