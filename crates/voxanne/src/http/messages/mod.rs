@@ -4,7 +4,7 @@
 //! Every `/api/messages` route takes the organization from the Bearer API key; another
 //! organization's message answers 404, exactly like a missing one.
 
-mod answer;
+pub(crate) mod answer;
 pub mod wire;
 
 use axum::Router;
