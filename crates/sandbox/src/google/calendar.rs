@@ -1,17 +1,17 @@
-//! The slice of Calendar API v3 Voxanne calls: `users/me/calendarList` and
-//! `calendars/{calendarId}/events` (list and insert), behind Bearer access tokens.
+//! What every Calendar API v3 call shares (the Bearer token check, paging, calendar lookup) and
+//! `users/me/calendarList`. Events live in `events.rs`, free/busy in `freebusy.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::errors::ApiError;
@@ -22,9 +22,24 @@ use super::token::apply_fault;
 type Params = Query<HashMap<String, String>>;
 
 /// The user and scopes behind a valid Bearer token.
-struct Caller {
-    user_sub: String,
+pub struct Caller {
+    pub user_sub: String,
     scopes: Vec<String>,
+}
+
+/// The caller of a method that accepts any of `accepted` scopes (Google answers 401 before 403).
+pub async fn authorize(
+    google: &Google,
+    headers: &HeaderMap,
+    accepted: &[&str],
+    method: &str,
+) -> Result<Caller, ApiError> {
+    let caller = caller(google, headers).await?;
+    if scope::allows(&caller.scopes, accepted) {
+        Ok(caller)
+    } else {
+        Err(ApiError::insufficient_scope(method))
+    }
 }
 
 async fn caller(google: &Google, headers: &HeaderMap) -> Result<Caller, ApiError> {
@@ -54,7 +69,7 @@ async fn caller(google: &Google, headers: &HeaderMap) -> Result<Caller, ApiError
     })
 }
 
-fn role_rank(role: &str) -> u8 {
+pub fn role_rank(role: &str) -> u8 {
     match role {
         "owner" => 3,
         "writer" => 2,
@@ -64,7 +79,7 @@ fn role_rank(role: &str) -> u8 {
 }
 
 /// Page boundaries: `maxResults` (capped at `cap`) and an opaque `pageToken` holding an offset.
-fn page(
+pub fn page(
     params: &HashMap<String, String>,
     default: usize,
     cap: usize,
@@ -98,7 +113,7 @@ fn decode_page_token(token: &str) -> Option<usize> {
         .ok()
 }
 
-fn page_token(offset: usize) -> String {
+pub fn page_token(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
 }
 
@@ -176,11 +191,11 @@ fn list_entry(calendar: &Calendar) -> Value {
     entry
 }
 
-fn etag() -> String {
+pub fn etag() -> String {
     format!("\"{}\"", Utc::now().timestamp_micros())
 }
 
-fn find_calendar<'a>(
+pub fn find_calendar<'a>(
     inner: &'a mut Inner,
     user_sub: &str,
     calendar_id: &str,
@@ -199,108 +214,4 @@ fn find_calendar<'a>(
             }
         })
         .ok_or_else(ApiError::not_found)
-}
-
-pub async fn list_events(
-    State(google): State<Arc<Google>>,
-    Path(calendar_id): Path<String>,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Response {
-    let result = async {
-        let caller = caller(&google, &headers).await?;
-        if !scope::allows(&caller.scopes, scope::EVENTS_READ) {
-            return Err(ApiError::insufficient_scope("calendar.v3.Events.List"));
-        }
-        let (offset, size) = page(&params, 250, 2500)?;
-        let mut inner = google.lock();
-        let calendar = find_calendar(&mut inner, &caller.user_sub, &calendar_id)?;
-        let items: Vec<Value> = calendar
-            .events
-            .iter()
-            .skip(offset)
-            .take(size)
-            .cloned()
-            .collect();
-        let mut body = json!({
-            "kind": "calendar#events",
-            "etag": etag(),
-            "summary": calendar.summary,
-            "timeZone": calendar.time_zone,
-            "accessRole": calendar.access_role,
-            "updated": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            "defaultReminders": [],
-            "items": items,
-        });
-        if offset + size < calendar.events.len() {
-            body["nextPageToken"] = page_token(offset + size).into();
-        }
-        Ok(body)
-    };
-    match result.await {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
-pub async fn insert_event(
-    State(google): State<Arc<Google>>,
-    Path(calendar_id): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let result = async {
-        let caller = caller(&google, &headers).await?;
-        if !scope::allows(&caller.scopes, scope::EVENTS_WRITE) {
-            return Err(ApiError::insufficient_scope("calendar.v3.Events.Insert"));
-        }
-        let mut event: Value = serde_json::from_slice(&body)
-            .ok()
-            .filter(Value::is_object)
-            .ok_or_else(|| ApiError::bad_request("Parse Error", "parseError"))?;
-        for (field, message) in [
-            ("start", "Missing start time."),
-            ("end", "Missing end time."),
-        ] {
-            let time = event.get(field);
-            let has_time =
-                time.is_some_and(|t| t.get("dateTime").is_some() || t.get("date").is_some());
-            if !has_time {
-                return Err(ApiError::bad_request(message, "required"));
-            }
-        }
-        let mut inner = google.lock();
-        let id = inner.next_event_id();
-        let email = inner
-            .user_by_sub(&caller.user_sub)
-            .map(|u| u.email.clone())
-            .unwrap_or_default();
-        let calendar = find_calendar(&mut inner, &caller.user_sub, &calendar_id)?;
-        if role_rank(&calendar.access_role) < role_rank("writer") {
-            return Err(ApiError::forbidden_writer());
-        }
-        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let fields = json!({
-            "kind": "calendar#event",
-            "etag": etag(),
-            "id": id,
-            "status": "confirmed",
-            "htmlLink": format!("https://www.google.com/calendar/event?eid={id}"),
-            "created": now,
-            "updated": now,
-            "creator": {"email": email, "self": true},
-            "organizer": {"email": calendar.id, "displayName": calendar.summary, "self": true},
-            "iCalUID": format!("{id}@google.com"),
-            "sequence": 0,
-        });
-        if let (Some(target), Some(source)) = (event.as_object_mut(), fields.as_object()) {
-            target.extend(source.clone());
-        }
-        calendar.events.push(event.clone());
-        Ok(event)
-    };
-    match result.await {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response(),
-    }
 }

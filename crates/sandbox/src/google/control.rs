@@ -247,6 +247,9 @@ pub struct NewFault {
     endpoint: Endpoint,
     fault: FaultKind,
     count: Option<u32>,
+    /// Do the work before the fault answers (a write whose answer is lost or failed).
+    #[serde(default)]
+    process: bool,
 }
 
 pub async fn add_fault(
@@ -266,10 +269,14 @@ pub async fn add_fault(
         endpoint: new.endpoint,
         kind: new.fault,
         remaining,
+        process: new.process,
     });
     Ok((
         StatusCode::CREATED,
-        Json(json!({"endpoint": new.endpoint, "fault": new.fault, "count": remaining})),
+        Json(
+            json!({"endpoint": new.endpoint, "fault": new.fault, "count": remaining,
+                    "process": new.process}),
+        ),
     ))
 }
 

@@ -40,20 +40,44 @@ impl OAuthError {
         }
     }
 
-    pub fn fault(kind: FaultKind) -> Self {
-        match kind {
+    /// The answer an armed fault gives instead of the OAuth endpoint's own.
+    pub fn fault(kind: FaultKind) -> Response {
+        let error = match kind {
+            FaultKind::Reset => return lost_answer(),
             FaultKind::Unavailable => Self {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 error: "temporarily_unavailable",
                 description: "The service is currently unavailable.".into(),
+            },
+            FaultKind::TooManyRequests | FaultKind::RateLimitExceeded => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                error: "rate_limit_exceeded",
+                description: "Rate limit exceeded.".into(),
             },
             FaultKind::InternalError | FaultKind::Slow => Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 error: "internal_failure",
                 description: "Backend Error".into(),
             },
-        }
+        };
+        error.into_response()
     }
+}
+
+/// No answer at all. The sandbox's own server drops the connection before writing anything
+/// (see `server.rs`); under a plain `axum::serve` (tests that mount only this router) the body
+/// fails mid-response instead, which leaves the client without a usable answer all the same.
+pub fn lost_answer() -> Response {
+    let mut response = crate::server::drop_connection();
+    *response.status_mut() = StatusCode::BAD_GATEWAY;
+    let failing = futures::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: the answer was lost",
+        ))
+    });
+    *response.body_mut() = axum::body::Body::from_stream(failing);
+    response
 }
 
 impl IntoResponse for OAuthError {
@@ -68,10 +92,12 @@ impl IntoResponse for OAuthError {
     }
 }
 
-/// An error of the Calendar API in Google's JSON error format.
+/// An error of the Calendar API in Google's JSON error format (or, for the `reset` fault, no
+/// answer at all).
 pub struct ApiError {
     status: StatusCode,
     body: serde_json::Value,
+    lost: bool,
 }
 
 const AUTH_HELP: &str = "Expected OAuth 2 access token, login cookie or other valid authentication \
@@ -99,6 +125,7 @@ impl ApiError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             body,
+            lost: false,
         }
     }
 
@@ -120,6 +147,7 @@ impl ApiError {
         Self {
             status: StatusCode::FORBIDDEN,
             body,
+            lost: false,
         }
     }
 
@@ -127,13 +155,53 @@ impl ApiError {
         Self::simple(StatusCode::NOT_FOUND, "Not Found", "notFound", None)
     }
 
-    pub fn forbidden_writer() -> Self {
+    pub fn method_not_allowed() -> Self {
         Self::simple(
-            StatusCode::FORBIDDEN,
-            "You need to have writer access to this calendar.",
-            "requiredAccessLevel",
-            Some("PERMISSION_DENIED"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            "httpMethodNotAllowed",
+            None,
         )
+    }
+
+    /// A second delete of an event, or a change to an event already deleted.
+    pub fn deleted() -> Self {
+        Self::simple(
+            StatusCode::GONE,
+            "Resource has been deleted",
+            "deleted",
+            None,
+        )
+    }
+
+    /// An insert with an `id` another event of the calendar already has.
+    pub fn duplicate() -> Self {
+        Self::simple(
+            StatusCode::CONFLICT,
+            "The requested identifier already exists.",
+            "duplicate",
+            None,
+        )
+    }
+
+    /// A write to a calendar the user may only read (or only see free/busy of).
+    pub fn forbidden_writer() -> Self {
+        Self::simple(StatusCode::FORBIDDEN, "Forbidden", "forbidden", None)
+    }
+
+    /// A 400 of the `calendar` domain naming the offending parameter, e.g. `timeRangeEmpty`.
+    pub fn calendar_parameter(message: &str, reason: &str, location: &str) -> Self {
+        let body = json!({"error": {
+            "errors": [{"domain": "calendar", "reason": reason, "message": message,
+                        "locationType": "parameter", "location": location}],
+            "code": 400,
+            "message": message,
+        }});
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body,
+            lost: false,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>, reason: &str) -> Self {
@@ -147,6 +215,13 @@ impl ApiError {
 
     pub fn fault(kind: FaultKind) -> Self {
         match kind {
+            FaultKind::Reset => Self {
+                status: StatusCode::BAD_GATEWAY,
+                body: serde_json::Value::Null,
+                lost: true,
+            },
+            FaultKind::TooManyRequests => Self::rate_limited(StatusCode::TOO_MANY_REQUESTS),
+            FaultKind::RateLimitExceeded => Self::rate_limited(StatusCode::FORBIDDEN),
             FaultKind::Unavailable => Self::simple(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The service is currently unavailable.",
@@ -162,6 +237,21 @@ impl ApiError {
         }
     }
 
+    /// Google's rate-limit answer, as its error guide shows it for both 403 and 429.
+    fn rate_limited(status: StatusCode) -> Self {
+        let body = json!({"error": {
+            "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
+                        "message": "Rate Limit Exceeded"}],
+            "code": status.as_u16(),
+            "message": "Rate Limit Exceeded",
+        }});
+        Self {
+            status,
+            body,
+            lost: false,
+        }
+    }
+
     fn simple(status: StatusCode, message: &str, reason: &str, grpc_status: Option<&str>) -> Self {
         let mut error = json!({
             "code": status.as_u16(),
@@ -174,12 +264,16 @@ impl ApiError {
         Self {
             status,
             body: json!({ "error": error }),
+            lost: false,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.lost {
+            return lost_answer();
+        }
         let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -11,14 +11,18 @@ mod authorize;
 mod calendar;
 mod control;
 mod errors;
+mod events;
+mod freebusy;
 mod scope;
 mod state;
+mod times;
 mod token;
+mod unknown;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 
 /// The Google stand-in with its own fresh state; merge it into the sandbox's router.
 pub fn router() -> Router {
@@ -28,16 +32,39 @@ pub fn router() -> Router {
             "/o/oauth2/v2/auth",
             get(authorize::show).post(authorize::decide),
         )
-        .route("/token", post(token::token))
-        .route("/revoke", post(token::revoke))
+        .route("/token", post(token::token).fallback(unknown::oauth_method))
+        .route(
+            "/revoke",
+            post(token::revoke).fallback(unknown::oauth_method),
+        )
         .route(
             "/calendar/v3/users/me/calendarList",
-            get(calendar::calendar_list),
+            get(calendar::calendar_list).fallback(unknown::api_method),
+        )
+        .route(
+            "/calendar/v3/freeBusy",
+            post(freebusy::query).fallback(unknown::api_method),
         )
         .route(
             "/calendar/v3/calendars/{calendar_id}/events",
-            get(calendar::list_events).post(calendar::insert_event),
+            get(events::list)
+                .post(events::insert)
+                .fallback(unknown::api_method),
         )
+        .route(
+            "/calendar/v3/calendars/{calendar_id}/events/{event_id}",
+            get(events::get)
+                .patch(events::patch)
+                .delete(events::delete)
+                .fallback(unknown::api_method),
+        )
+        // Google's hosts answer any other path in their own error shape, never Twilio's.
+        .route("/calendar/v3", any(unknown::api_path))
+        .route("/calendar/v3/{*rest}", any(unknown::api_path))
+        .route("/oauth2/{*rest}", any(unknown::api_path))
+        .route("/o/oauth2/{*rest}", any(unknown::oauth_path))
+        .route("/token/{*rest}", any(unknown::oauth_path))
+        .route("/revoke/{*rest}", any(unknown::oauth_path))
         .route("/sandbox/google/clients", post(control::create_client))
         .route("/sandbox/google/users", post(control::create_user))
         .route(

@@ -8,6 +8,8 @@ const EVENTS_READONLY: &str = "https://www.googleapis.com/auth/calendar.events.r
 const CALENDARLIST: &str = "https://www.googleapis.com/auth/calendar.calendarlist";
 const CALENDARLIST_READONLY: &str =
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
+const FREEBUSY: &str = "https://www.googleapis.com/auth/calendar.freebusy";
+const EVENTS_FREEBUSY: &str = "https://www.googleapis.com/auth/calendar.events.freebusy";
 
 /// Known scopes with the sentence the consent page shows for them.
 const KNOWN: &[(&str, &str)] = &[
@@ -33,9 +35,10 @@ const KNOWN: &[(&str, &str)] = &[
         "https://www.googleapis.com/auth/calendar.app.created",
         "Make secondary Google calendars, and see, create, change, and delete events on them",
     ),
+    (FREEBUSY, "View your availability in your calendars"),
     (
-        "https://www.googleapis.com/auth/calendar.freebusy",
-        "View your availability in your calendars",
+        EVENTS_FREEBUSY,
+        "See the availability on Google Calendars you have access to",
     ),
     ("openid", "Associate you with your personal info on Google"),
     ("email", "See your primary Google Account email address"),
@@ -70,8 +73,12 @@ pub const CALENDAR_LIST_READ: &[&str] = &[
 ];
 /// Scopes accepted by `events.list`.
 pub const EVENTS_READ: &[&str] = &[CALENDAR, CALENDAR_READONLY, EVENTS, EVENTS_READONLY];
-/// Scopes accepted by `events.insert`.
+/// Scopes accepted by `events.insert`, `events.patch` and `events.delete`.
 pub const EVENTS_WRITE: &[&str] = &[CALENDAR, EVENTS];
+
+/// Scopes accepted by `freebusy.query` (not `calendar.events`: a token with only the events scope
+/// gets 403 and must compute busy time from `events.list`).
+pub const FREEBUSY_QUERY: &[&str] = &[CALENDAR, CALENDAR_READONLY, EVENTS_FREEBUSY, FREEBUSY];
 
 /// Whether a token holding `granted` may call a method that accepts any of `accepted`.
 pub fn allows(granted: &[String], accepted: &[&str]) -> bool {

@@ -122,12 +122,28 @@ impl Default for Settings {
     }
 }
 
+/// Where a fault strikes: an OAuth endpoint, every Calendar call (`calendar`), or one Calendar
+/// method (named as in Google's discovery document, e.g. `events.insert`).
 #[derive(Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Endpoint {
+    #[serde(rename = "token")]
     Token,
+    #[serde(rename = "revoke")]
     Revoke,
+    #[serde(rename = "calendar")]
     Calendar,
+    #[serde(rename = "freebusy")]
+    FreeBusy,
+    #[serde(rename = "events.insert")]
+    EventsInsert,
+    #[serde(rename = "events.list")]
+    EventsList,
+    #[serde(rename = "events.get")]
+    EventsGet,
+    #[serde(rename = "events.patch")]
+    EventsPatch,
+    #[serde(rename = "events.delete")]
+    EventsDelete,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -136,14 +152,33 @@ pub enum FaultKind {
     InternalError,
     #[serde(rename = "503")]
     Unavailable,
+    /// 429 `rateLimitExceeded` ("Too many requests"), as the Calendar API's error guide shows it.
+    #[serde(rename = "429")]
+    TooManyRequests,
+    /// 403 `rateLimitExceeded` ("Rate Limit Exceeded"): Google's other rate-limit answer.
+    #[serde(rename = "rateLimitExceeded")]
+    RateLimitExceeded,
+    /// The connection is dropped without an answer: the caller cannot know whether it worked.
+    #[serde(rename = "reset", alias = "lost")]
+    Reset,
     #[serde(rename = "slow")]
     Slow,
+}
+
+impl FaultKind {
+    /// Rate-limit answers come before Google does any work, so they never take effect, whatever
+    /// `process` says.
+    pub fn refuses_before_work(self) -> bool {
+        matches!(self, Self::TooManyRequests | Self::RateLimitExceeded)
+    }
 }
 
 pub struct Fault {
     pub endpoint: Endpoint,
     pub kind: FaultKind,
     pub remaining: u32,
+    /// The call takes effect before its answer fails (a write whose answer is lost).
+    pub process: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -157,7 +192,11 @@ pub struct Revocation {
 
 /// What a caller must do because a fault was armed for its endpoint.
 pub enum FaultAction {
-    Fail(FaultKind),
+    /// Fail with `kind`; when `process` is true, do the work first.
+    Fail {
+        kind: FaultKind,
+        process: bool,
+    },
     Delay(Duration),
 }
 
@@ -184,7 +223,7 @@ impl Inner {
             .position(|f| f.endpoint == endpoint && f.remaining > 0)?;
         let fault = &mut self.faults[index];
         fault.remaining -= 1;
-        let kind = fault.kind;
+        let (kind, process) = (fault.kind, fault.process);
         if fault.remaining == 0 {
             self.faults.remove(index);
         }
@@ -192,7 +231,10 @@ impl Inner {
             FaultKind::Slow => {
                 FaultAction::Delay(Duration::from_millis(self.settings.slow_delay_ms))
             }
-            other => FaultAction::Fail(other),
+            kind => FaultAction::Fail {
+                kind,
+                process: process && !kind.refuses_before_work(),
+            },
         })
     }
 
@@ -256,15 +298,19 @@ impl Inner {
         });
     }
 
+    /// A fresh event id in Google's alphabet (base32hex: `0-9a-v`), unique in this stand-in.
     pub fn next_event_id(&mut self) -> String {
         self.next_event += 1;
-        format!(
-            "sbx{:08}{}",
-            self.next_event,
-            random_string(10).to_ascii_lowercase()
-        )
+        let mut rng = rand::rng();
+        let tail: String = (0..12)
+            .map(|_| char::from(BASE32HEX[rng.random_range(0..BASE32HEX.len())]))
+            .collect();
+        format!("{:08}{tail}", self.next_event)
     }
 }
+
+/// The characters Google allows in event ids.
+pub const BASE32HEX: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
 
 /// A random alphanumeric string; all ids and secrets of the stand-in are made with it at run time.
 pub fn random_string(len: usize) -> String {

@@ -40,13 +40,13 @@ pub async fn apply_fault(
             tokio::time::sleep(delay).await;
             Ok(())
         }
-        Some(FaultAction::Fail(kind)) => Err(kind),
+        Some(FaultAction::Fail { kind, .. }) => Err(kind),
     }
 }
 
 pub async fn token(State(google): State<Arc<Google>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(kind) = apply_fault(&google, Endpoint::Token).await {
-        return OAuthError::fault(kind).into_response();
+        return OAuthError::fault(kind);
     }
     let form = parse_form(&body);
     let mut inner = google.lock();
@@ -233,7 +233,7 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     if let Err(kind) = apply_fault(&google, Endpoint::Revoke).await {
-        return OAuthError::fault(kind).into_response();
+        return OAuthError::fault(kind);
     }
     let mut params = parse_form(&body);
     params.extend(parse_form(query.unwrap_or_default().as_bytes()));

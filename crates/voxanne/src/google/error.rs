@@ -33,6 +33,21 @@ pub enum Error {
         status: u16,
         retry_after: Option<Duration>,
     },
+    /// 429, or 403 `rateLimitExceeded`/`userRateLimitExceeded`: Google refused the call before
+    /// doing anything, so it is safe to repeat after a wait.
+    #[error("Google's rate limit was hit (HTTP {status}); retry after a wait")]
+    RateLimited {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("the calendar or event does not exist, or this account cannot see it (404 notFound)")]
+    NotFound,
+    #[error("the event has already been deleted (410 deleted)")]
+    Deleted,
+    #[error("an event with this id already exists in the calendar (409 duplicate)")]
+    Duplicate,
+    #[error("Google refused the write: this account may only read this calendar (403 {reason})")]
+    Forbidden { reason: String },
     #[error(
         "Google no longer accepts this grant ({description}); the clinic must reconnect its Google Calendar"
     )]
@@ -74,7 +89,9 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Network(_) | Self::Unavailable { .. } => ErrorKind::Transient,
+            Self::Network(_) | Self::Unavailable { .. } | Self::RateLimited { .. } => {
+                ErrorKind::Transient
+            }
             Self::InvalidGrant { .. }
             | Self::ScopesNotGranted { .. }
             | Self::ScopeInsufficient
@@ -85,8 +102,30 @@ impl Error {
             | Self::OAuth { .. }
             | Self::Unauthenticated
             | Self::Api { .. }
+            | Self::NotFound
+            | Self::Deleted
+            | Self::Duplicate
+            | Self::Forbidden { .. }
             | Self::UnexpectedResponse { .. } => ErrorKind::Permanent,
         }
+    }
+
+    /// Whether a write may have taken effect although no success came back: a 5xx (Google may
+    /// have written before failing) or a request sent whose answer never arrived (timeout, reset).
+    /// The caller reconciles (e.g. lists events by a private extended property) before writing
+    /// again. A connection that was never opened, or a rate-limit refusal, is not such a case.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            // A success whose body could not be read did take effect.
+            Self::Unavailable { .. } | Self::UnexpectedResponse { .. } => true,
+            Self::Network(error) => !error.is_connect() && !error.is_builder(),
+            _ => false,
+        }
+    }
+
+    /// 429 / 403 `rateLimitExceeded`: never processed, retry with backoff.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::RateLimited { .. })
     }
 
     pub(crate) fn unexpected(detail: impl Into<String>) -> Self {

@@ -4,11 +4,15 @@
 //! The HTTP endpoints and the credential storage build on this; nothing here touches the
 //! database. Every token is a `SecretString` and is exposed only at the call that sends it.
 
+mod api;
 mod backoff;
 mod calendar;
 mod config;
 mod error;
+mod events;
+mod free_busy;
 mod oauth;
+mod retry;
 mod scopes;
 mod transport;
 
@@ -21,15 +25,18 @@ use oauth2::{
 use secrecy::ExposeSecret;
 
 pub use backoff::Backoff;
-pub use calendar::{
-    CalendarListEntry, CalendarListPage, Event, EventTime, NewEvent, PrimaryCalendar,
-};
+pub use calendar::{CalendarListEntry, CalendarListPage, PrimaryCalendar};
 pub use config::GoogleConfig;
 pub use error::{Error, ErrorKind};
+pub use events::{
+    Deletion, Event, EventTime, EventWhen, EventsPage, ExtendedProperties, ListEvents, NewEvent,
+};
+pub use free_busy::Busy;
 pub use oauth::{PkceVerifier, Revoked, TokenSet};
+pub use retry::CalendarRetry;
 pub use scopes::{
-    CALENDAR_EVENTS, CALENDAR_LIST_READONLY, GrantedAccess, REQUESTED as REQUESTED_SCOPES,
-    check_scopes,
+    CALENDAR_EVENTS, CALENDAR_EVENTS_FREEBUSY, CALENDAR_LIST_READONLY, GrantedAccess,
+    REQUESTED as REQUESTED_SCOPES, check_scopes,
 };
 
 type OAuthClient =
@@ -41,6 +48,7 @@ pub struct GoogleClient {
     config: GoogleConfig,
     oauth: OAuthClient,
     http: reqwest::Client,
+    calendar_retry: CalendarRetry,
 }
 
 impl std::fmt::Debug for GoogleClient {
@@ -75,10 +83,22 @@ impl GoogleClient {
             config,
             oauth,
             http,
+            calendar_retry: CalendarRetry::default(),
         })
     }
 
     pub fn config(&self) -> &GoogleConfig {
         &self.config
+    }
+
+    /// This client with another retry policy for Calendar calls (e.g. a request's own deadline
+    /// as the budget). Cloning a client is cheap: the connection pool is shared.
+    pub fn with_calendar_retry(mut self, retry: CalendarRetry) -> Self {
+        self.calendar_retry = retry;
+        self
+    }
+
+    pub fn calendar_retry(&self) -> &CalendarRetry {
+        &self.calendar_retry
     }
 }

@@ -10,6 +10,10 @@
 //!   `calendar.events` alone does not allow `calendarList.list` (Google answers 403
 //!   `ACCESS_TOKEN_SCOPE_INSUFFICIENT`), and `calendar.readonly` would expose every event's
 //!   details for reading, which the list does not need.
+//! - `calendar.events.freebusy` lets Voxanne ask `freebusy.query` when the clinic is busy, the
+//!   narrowest scope Google accepts for it (`calendar.events` does not allow it). It shows busy
+//!   periods only, never what the events are. Connections made before it was requested lack it
+//!   and still work: busy time then comes from `events.list`, which the events scope allows.
 //!
 //! Google's consent screen lets the person untick each scope (granular consent), so the granted
 //! set is checked after every code exchange.
@@ -19,6 +23,9 @@ pub const CALENDAR_EVENTS: &str = "https://www.googleapis.com/auth/calendar.even
 /// See the list of the clinic's calendars: lets the clinic choose a calendar other than primary.
 pub const CALENDAR_LIST_READONLY: &str =
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
+/// See when the clinic's calendars are busy (`freebusy.query`), nothing about the events.
+pub const CALENDAR_EVENTS_FREEBUSY: &str =
+    "https://www.googleapis.com/auth/calendar.events.freebusy";
 /// Full calendar access; never requested, but accepted when granted (it covers both of ours).
 const CALENDAR_FULL: &str = "https://www.googleapis.com/auth/calendar";
 /// Other scopes that also allow `calendarList.list`.
@@ -29,8 +36,20 @@ const LIST_CAPABLE: &[&str] = &[
     "https://www.googleapis.com/auth/calendar.readonly",
 ];
 
+/// Scopes that allow `freebusy.query`.
+const FREEBUSY_CAPABLE: &[&str] = &[
+    CALENDAR_FULL,
+    CALENDAR_EVENTS_FREEBUSY,
+    "https://www.googleapis.com/auth/calendar.freebusy",
+    "https://www.googleapis.com/auth/calendar.readonly",
+];
+
 /// The scopes of the authorization request.
-pub const REQUESTED: &[&str] = &[CALENDAR_EVENTS, CALENDAR_LIST_READONLY];
+pub const REQUESTED: &[&str] = &[
+    CALENDAR_EVENTS,
+    CALENDAR_LIST_READONLY,
+    CALENDAR_EVENTS_FREEBUSY,
+];
 
 /// What a set of granted scopes lets Voxanne do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +58,8 @@ pub struct GrantedAccess {
     pub book_events: bool,
     /// Listing the clinic's calendars; without it Voxanne books into the primary calendar only.
     pub list_calendars: bool,
+    /// Asking `freebusy.query`; without it busy time comes from `events.list`.
+    pub free_busy: bool,
 }
 
 /// Checks the scopes Google reports as granted (the token response's `scope`). Booking access is
@@ -49,6 +70,7 @@ pub fn check_scopes<S: AsRef<str>>(granted: &[S]) -> Result<GrantedAccess, super
     let access = GrantedAccess {
         book_events: has(&[CALENDAR_EVENTS, CALENDAR_FULL]),
         list_calendars: has(LIST_CAPABLE),
+        free_busy: has(FREEBUSY_CAPABLE),
     };
     if access.book_events {
         Ok(access)
@@ -64,21 +86,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn events_and_list_scopes_grant_both_abilities() {
+    fn the_requested_scopes_grant_every_ability() {
         let access = check_scopes(REQUESTED).unwrap();
         assert_eq!(
             access,
             GrantedAccess {
                 book_events: true,
-                list_calendars: true
+                list_calendars: true,
+                free_busy: true,
             }
         );
     }
 
     #[test]
+    fn a_connection_made_before_the_freebusy_scope_still_books_without_free_busy() {
+        let access = check_scopes(&[CALENDAR_EVENTS, CALENDAR_LIST_READONLY]).unwrap();
+        assert!(access.book_events && access.list_calendars && !access.free_busy);
+    }
+
+    #[test]
     fn the_full_calendar_scope_covers_both_abilities() {
         let access = check_scopes(&[CALENDAR_FULL]).unwrap();
-        assert!(access.book_events && access.list_calendars);
+        assert!(access.book_events && access.list_calendars && access.free_busy);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use url::Url;
 use voxanne::google::{
     Backoff, CALENDAR_EVENTS, CALENDAR_LIST_READONLY, Error, ErrorKind, EventTime, GoogleClient,
-    GoogleConfig, NewEvent, Revoked, TokenSet, check_scopes,
+    GoogleConfig, NewEvent, REQUESTED_SCOPES, Revoked, TokenSet, check_scopes,
 };
 
 const EMAIL: &str = "front-desk@clinic.example";
@@ -167,7 +167,7 @@ async fn the_full_pkce_flow_through_the_consent_page_yields_a_working_offline_gr
     ] {
         assert_eq!(param(&url, name).as_deref(), Some(value), "{name}");
     }
-    assert_eq!(param(&url, "scope").unwrap(), BOTH.join(" "));
+    assert_eq!(param(&url, "scope").unwrap(), REQUESTED_SCOPES.join(" "));
     assert_eq!(param(&callback, "state").as_deref(), Some("org-state-1"));
     assert!(tokens.refresh_token.is_some());
     assert_eq!(tokens.expires_in, Some(Duration::from_secs(3599)));
@@ -399,10 +399,12 @@ async fn a_booked_event_lands_in_the_clinics_primary_calendar() {
         time_zone: None,
     };
     let event = NewEvent {
+        id: None,
         summary: "Check-up: J. Doe".into(),
         description: None,
         start: at("09:00"),
         end: at("09:30"),
+        extended_properties: None,
     };
 
     let booked = google

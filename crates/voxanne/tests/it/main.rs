@@ -13,6 +13,7 @@ mod cli_admin;
 mod dashboard;
 mod delivery;
 mod google;
+mod google_calendar;
 mod google_connect;
 mod hygiene;
 mod sentinels;

@@ -28,7 +28,10 @@ async fn connecting_through_the_consent_page_stores_a_verified_google_calendar_c
     ] {
         assert_eq!(param(&url, name).as_deref(), Some(value), "{name}");
     }
-    assert_eq!(param(&url, "scope").unwrap(), BOTH.join(" "));
+    assert_eq!(
+        param(&url, "scope").unwrap(),
+        voxanne::google::REQUESTED_SCOPES.join(" ")
+    );
     assert_eq!(
         param(&url, "redirect_uri").unwrap(),
         format!("{}/oauth/google/callback", app.url)
