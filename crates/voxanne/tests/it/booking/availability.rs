@@ -95,7 +95,7 @@ async fn opening_hours_keep_their_wall_clock_across_dst_in_new_york_and_berlin()
         .settings(json!({"timezone": "Europe/Berlin", "opening_hours": open_all_week(json!([["09:00", "09:30"]]))}))
         .await;
     let answer = clinic
-        .availability("from=2030-10-26T00:00:00+02:00&to=2030-10-28T00:00:00+01:00")
+        .availability("from=2030-10-26T00:00:00%2B02:00&to=2030-10-28T00:00:00%2B01:00")
         .await;
     answer.assert_status(StatusCode::OK);
     assert_eq!(answer.body["timezone"], "Europe/Berlin");

@@ -15,7 +15,7 @@ async fn a_booking_writes_one_event_with_the_lead_in_the_clinics_zone() {
             &json!({
                 "start": "2030-01-08T15:00:00-05:00",
                 "duration_minutes": 30,
-                "lead": {"name": "Maria Lopez", "phone": "+1 415 555 2671", "reason": "Cleaning"},
+                "lead": {"name": "Maria Lopez", "phone": "+14155552671", "reason": "Cleaning"},
                 "notes": "Prefers the afternoon",
             }),
             None,
