@@ -26,8 +26,7 @@ impl ClockTime {
     /// Parses `HH:MM` (00:00 to 24:00).
     pub fn parse(text: &str) -> Option<Self> {
         let (h, m) = text.split_once(':')?;
-        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
-        {
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
         let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
+use crate::opening_hours::OpeningHours;
 use crate::phone::PhoneNumber;
 use crate::services::Services;
-use crate::opening_hours::OpeningHours;
 use crate::store::{
     BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES, StoreError,
 };

@@ -118,8 +118,7 @@ pub fn free_slots(
                 start,
                 end: start + length,
             };
-            if slot.start >= from && slot.end <= to && !blocked.iter().any(|b| b.overlaps(&slot))
-            {
+            if slot.start >= from && slot.end <= to && !blocked.iter().any(|b| b.overlaps(&slot)) {
                 slots.push(slot);
             }
             start += step;

@@ -201,8 +201,7 @@ fn berlin_hours_follow_summer_time_in_utc() {
     let zone = chrono_tz::Europe::Berlin;
     // Saturday 2026-03-28 is winter time, Monday 2026-03-30 summer time.
     let raw = vec![vec!["09:00".to_owned(), "09:30".to_owned()]];
-    let hours =
-        OpeningHours::parse([("sat", raw.as_slice()), ("mon", raw.as_slice())]).unwrap();
+    let hours = OpeningHours::parse([("sat", raw.as_slice()), ("mon", raw.as_slice())]).unwrap();
     let slots = free_slots(
         &rules(zone, &hours, 30, 0, 30),
         at(zone, 2026, 3, 28, 0, 0),

@@ -69,10 +69,10 @@ pub async fn book(
     let started = Instant::now();
     let start = input::instant("start", &request.start)?;
     let duration = input::duration(request.duration_minutes)?;
-    let name = input::text("lead.name", request.lead.name.as_deref(), true, 100)?
-        .unwrap_or_default();
-    let phone_raw = input::text("lead.phone", request.lead.phone.as_deref(), true, 32)?
-        .unwrap_or_default();
+    let name =
+        input::text("lead.name", request.lead.name.as_deref(), true, 100)?.unwrap_or_default();
+    let phone_raw =
+        input::text("lead.phone", request.lead.phone.as_deref(), true, 32)?.unwrap_or_default();
     let phone = PhoneNumber::parse("lead.phone", &phone_raw).map_err(FieldError::from)?;
     let reason = input::text("lead.reason", request.lead.reason.as_deref(), false, 200)?;
     let notes = input::text("notes", request.notes.as_deref(), false, 1000)?;
@@ -81,9 +81,11 @@ pub async fn book(
         end: start + TimeDelta::minutes(i64::from(duration)),
     };
     if start.timestamp_millis() <= now_ms() {
-        return Err(FieldError::new("in_the_past", "start", "`start` is in the past.")
-            .with_hint("Book a time from GET /api/calendar/availability.")
-            .into());
+        return Err(
+            FieldError::new("in_the_past", "start", "`start` is in the past.")
+                .with_hint("Book a time from GET /api/calendar/availability.")
+                .into(),
+        );
     }
     let settings = services.store.get_settings(caller.org()).await?;
     let zone = zone_of(&settings.timezone);
@@ -119,7 +121,8 @@ pub async fn book(
     })?;
 
     let connections = connections(services)?;
-    let credential = calendar_credential(services, caller, request.credential_id.as_deref()).await?;
+    let credential =
+        calendar_credential(services, caller, request.credential_id.as_deref()).await?;
     let worker = services.delivery.dispatcher().config().worker_id.clone();
     let now = now_ms();
     let new = NewAppointment {
@@ -154,8 +157,15 @@ pub async fn book(
         Held::KeyReused => return Err(BookingError::IdempotencyKeyReused),
         Held::SlotTaken => {
             let token = access_token(connections, &credential).await?;
-            let nearest =
-                nearest_free(connections, &token, caller.org(), &settings, duration, start).await;
+            let nearest = nearest_free(
+                connections,
+                &token,
+                caller.org(),
+                &settings,
+                duration,
+                start,
+            )
+            .await;
             return Err(BookingError::SlotTaken { zone, nearest });
         }
     };
@@ -199,8 +209,15 @@ pub async fn book(
     match busy {
         Ok(busy) if !is_free(&slot, settings.booking.buffer_minutes, &busy) => {
             refuse("slot_taken", "Google Calendar shows this time busy.".into()).await?;
-            let nearest =
-                nearest_free(connections, &token, caller.org(), &settings, duration, start).await;
+            let nearest = nearest_free(
+                connections,
+                &token,
+                caller.org(),
+                &settings,
+                duration,
+                start,
+            )
+            .await;
             return Err(BookingError::SlotTaken { zone, nearest });
         }
         Ok(_) => {}

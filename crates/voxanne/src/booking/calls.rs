@@ -54,7 +54,9 @@ fn event_busy(event: &Event) -> Option<Interval> {
     let instant = |when: &google::EventWhen| -> Option<DateTime<Utc>> {
         match (when.date_time, when.date) {
             (Some(at), _) => Some(at.with_timezone(&Utc)),
-            (None, Some(day)) => Utc.from_local_datetime(&day.and_time(NaiveTime::MIN)).single(),
+            (None, Some(day)) => Utc
+                .from_local_datetime(&day.and_time(NaiveTime::MIN))
+                .single(),
             (None, None) => None,
         }
     };

@@ -36,12 +36,8 @@ pub async fn cancel(
         AppointmentStatus::Booked | AppointmentStatus::Canceling => {}
     }
     let connections = connections(services)?;
-    let credential = calendar_credential(
-        services,
-        caller,
-        Some(current.credential_id.as_str()),
-    )
-    .await?;
+    let credential =
+        calendar_credential(services, caller, Some(current.credential_id.as_str())).await?;
     let token = access_token(connections, &credential).await?;
     let worker = services.delivery.dispatcher().config().worker_id.clone();
     let now = now_ms();
@@ -53,10 +49,8 @@ pub async fn cancel(
         .store
         .begin_cancel(caller.org(), &id, lease, now)
         .await?;
-    if taken {
-        if let Err(err) = delete_event(connections, &leased, &token).await {
-            return Err(calls::refusal(&leased.credential_id, err, connections, caller.org()).await);
-        }
+    if taken && let Err(err) = delete_event(connections, &leased, &token).await {
+        return Err(calls::refusal(&leased.credential_id, err, connections, caller.org()).await);
     }
     let stored = services.store.get_appointment(caller.org(), &id).await?;
     Ok(view(stored, false))

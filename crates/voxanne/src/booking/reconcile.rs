@@ -90,8 +90,7 @@ async fn write(
             || failure.is_rate_limited()
             || failure.kind() == google::ErrorKind::Transient;
         if !retry {
-            let err =
-                calls::refusal(&appointment.credential_id, failure, connections, org).await;
+            let err = calls::refusal(&appointment.credential_id, failure, connections, org).await;
             return refused(connections, appointment, err).await;
         }
         look_first = true;
@@ -225,7 +224,9 @@ async fn settle(connections: &GoogleConnections, appointment: &Appointment) {
         .await;
     let token = match token {
         Ok(token) => token,
-        Err(AccessError::NeedsReconnect { reason }) if appointment.status == AppointmentStatus::Booking => {
+        Err(AccessError::NeedsReconnect { reason })
+            if appointment.status == AppointmentStatus::Booking =>
+        {
             let err = super::needs_reconnect(&appointment.credential_id, reason);
             refused(connections, appointment, err).await;
             return;

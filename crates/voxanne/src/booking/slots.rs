@@ -6,8 +6,8 @@ use secrecy::SecretString;
 
 use super::availability::{Interval, SlotRules, free_slots, nearest};
 use super::{
-    BookingError, CALENDAR_ID, access_token, at_ms, calendar_credential, calls, connections,
-    input, zone_of,
+    BookingError, CALENDAR_ID, access_token, at_ms, calendar_credential, calls, connections, input,
+    zone_of,
 };
 use crate::google_connection::GoogleConnections;
 use crate::ids::OrgId;
@@ -46,7 +46,11 @@ pub async fn availability(
 ) -> Result<FreeSlots, BookingError> {
     let (from, to) = input::window(&query.from, &query.to, input::MAX_WINDOW_DAYS)?;
     let settings = services.store.get_settings(caller.org()).await?;
-    let duration = input::duration(query.duration_minutes.unwrap_or(settings.booking.slot_minutes))?;
+    let duration = input::duration(
+        query
+            .duration_minutes
+            .unwrap_or(settings.booking.slot_minutes),
+    )?;
     let connections = connections(services)?;
     let credential = calendar_credential(services, caller, query.credential_id.as_deref()).await?;
     let token = access_token(connections, &credential).await?;
@@ -84,7 +88,11 @@ pub(super) async fn free_between(
         .map_err(BookingError::Google)?;
     let held = connections
         .store
-        .held_times(org, busy_from.timestamp_millis(), busy_to.timestamp_millis())
+        .held_times(
+            org,
+            busy_from.timestamp_millis(),
+            busy_to.timestamp_millis(),
+        )
         .await?;
     busy.extend(held.into_iter().map(|(start, end)| Interval {
         start: at_ms(start),

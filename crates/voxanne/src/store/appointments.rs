@@ -69,7 +69,6 @@ macro_rules! holding {
     };
 }
 
-
 /// A booking to hold, already validated.
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
@@ -250,7 +249,9 @@ impl Store {
         id: &AppointmentId,
     ) -> Result<Appointment, StoreError> {
         let select = concat!(
-            "SELECT ", columns!(), " FROM appointments WHERE org_id = $1 AND id = $2"
+            "SELECT ",
+            columns!(),
+            " FROM appointments WHERE org_id = $1 AND id = $2"
         );
         let found: Option<Appointment> = on_pool!(self.db(), pool => {
             sqlx::query_as(select).bind(org).bind(id).fetch_optional(pool).await?
@@ -270,7 +271,9 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Appointment>, StoreError> {
         let select = concat!(
-            "SELECT ", columns!(), " FROM appointments WHERE org_id = $1 AND start_at >= $2 \
+            "SELECT ",
+            columns!(),
+            " FROM appointments WHERE org_id = $1 AND start_at >= $2 \
              AND start_at < $3 ORDER BY start_at, id LIMIT $4"
         );
         Ok(on_pool!(self.db(), pool => {
@@ -391,8 +394,12 @@ impl Store {
         let update = concat!(
             "UPDATE appointments SET lease_owner = $3, lease_until = $4, fence = fence + 1, \
                attempts = attempts + 1, updated_at = $1 \
-             WHERE id IN (SELECT id FROM appointments WHERE ", free!(),
-            " ORDER BY created_at LIMIT $5) AND ", free!(), " RETURNING ", columns!()
+             WHERE id IN (SELECT id FROM appointments WHERE ",
+            free!(),
+            " ORDER BY created_at LIMIT $5) AND ",
+            free!(),
+            " RETURNING ",
+            columns!()
         );
         Ok(on_pool!(self.db(), pool => {
             sqlx::query_as(update)

@@ -47,4 +47,11 @@ macro_rules! id_column {
     )+};
 }
 
-id_column!(OrgId, CredentialId, ApiKeyId, UserId, MessageId, AppointmentId);
+id_column!(
+    OrgId,
+    CredentialId,
+    ApiKeyId,
+    UserId,
+    MessageId,
+    AppointmentId
+);

@@ -25,9 +25,7 @@ mod users;
 use std::fmt;
 use std::sync::Arc;
 
-pub use appointments::{
-    Appointment, AppointmentStatus, BookingKey, Held, Lease, NewAppointment,
-};
+pub use appointments::{Appointment, AppointmentStatus, BookingKey, Held, Lease, NewAppointment};
 pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
@@ -40,7 +38,9 @@ pub use model::{
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use sessions::{NewSession, SessionRecord};
-pub use settings::{BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES};
+pub use settings::{
+    BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES,
+};
 pub use users::UserRemoval;
 
 use crate::ids::CredentialId;

@@ -12,9 +12,8 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use self::wire::{
-    AppointmentIn, AppointmentLeadIn, AppointmentLeadOut, AppointmentListOut,
-    AppointmentListQuery, AppointmentOut, AvailabilityOut, AvailabilityQueryIn, SlotOut,
-    SlotTakenOut, slot,
+    AppointmentIn, AppointmentLeadIn, AppointmentLeadOut, AppointmentListOut, AppointmentListQuery,
+    AppointmentOut, AvailabilityOut, AvailabilityQueryIn, SlotOut, SlotTakenOut, slot,
 };
 use super::AppState;
 use super::error::{ApiError, ErrorBody, ErrorDetail};
@@ -160,9 +159,15 @@ async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<AppointmentListQuery>,
 ) -> Result<Json<AppointmentListOut>, Response> {
-    let found = booking::list(&state.services, &caller, &query.from, &query.to, query.limit)
-        .await
-        .map_err(refusal)?;
+    let found = booking::list(
+        &state.services,
+        &caller,
+        &query.from,
+        &query.to,
+        query.limit,
+    )
+    .await
+    .map_err(refusal)?;
     Ok(Json(AppointmentListOut {
         appointments: found.iter().map(AppointmentOut::from).collect(),
     }))

@@ -43,10 +43,7 @@ async fn free_slots_leave_out_existing_events_and_their_buffer() {
             "2030-01-09T11:30:00-05:00"
         ]
     );
-    assert_eq!(
-        answer.body["slots"][0]["end"],
-        "2030-01-09T09:30:00-05:00"
-    );
+    assert_eq!(answer.body["slots"][0]["end"], "2030-01-09T09:30:00-05:00");
 }
 
 #[tokio::test]
@@ -58,9 +55,7 @@ async fn a_longer_duration_and_a_closed_day_shape_the_slots() {
 
     // Monday 2030-01-07 and the closed Tuesday after it.
     let answer = clinic
-        .availability(
-            "from=2030-01-07T00:00:00Z&to=2030-01-09T00:00:00Z&duration_minutes=60",
-        )
+        .availability("from=2030-01-07T00:00:00Z&to=2030-01-09T00:00:00Z&duration_minutes=60")
         .await;
 
     answer.assert_status(StatusCode::OK);
@@ -115,7 +110,9 @@ async fn a_window_longer_than_31_days_or_backwards_names_the_field() {
     let backwards = clinic
         .availability("from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z")
         .await;
-    let garbage = clinic.availability("from=tomorrow&to=2030-01-01T00:00:00Z").await;
+    let garbage = clinic
+        .availability("from=tomorrow&to=2030-01-01T00:00:00Z")
+        .await;
 
     long.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(long.error_field(), Some("to"));
@@ -161,5 +158,8 @@ async fn booking_settings_are_read_back_and_validated_per_field() {
     assert_eq!(read.body["timezone"], "Europe/Berlin");
     assert_eq!(read.body["slot_minutes"], 30);
     assert_eq!(read.body["buffer_minutes"], 0);
-    assert_eq!(read.body["opening_hours"]["sun"], json!([["08:00", "18:00"]]));
+    assert_eq!(
+        read.body["opening_hours"]["sun"],
+        json!([["08:00", "18:00"]])
+    );
 }

@@ -34,11 +34,21 @@ async fn a_booking_writes_one_event_with_the_lead_in_the_clinics_zone() {
     assert_eq!(mine.len(), 1, "{events:?}");
     let event = mine[0];
     assert_eq!(answer.body["google_event_id"], event["id"]);
-    assert!(answer.body["html_link"].as_str().is_some(), "{}", answer.text);
+    assert!(
+        answer.body["html_link"].as_str().is_some(),
+        "{}",
+        answer.text
+    );
     let summary = event["summary"].as_str().unwrap();
-    assert!(summary.contains("Maria Lopez") && summary.contains("Cleaning"), "{summary}");
+    assert!(
+        summary.contains("Maria Lopez") && summary.contains("Cleaning"),
+        "{summary}"
+    );
     let description = event["description"].as_str().unwrap();
-    assert!(description.contains("Prefers the afternoon"), "{description}");
+    assert!(
+        description.contains("Prefers the afternoon"),
+        "{description}"
+    );
     assert_eq!(event["start"]["timeZone"], "America/New_York");
     let read = clinic.appointment(id).await;
     read.assert_status(StatusCode::OK);
@@ -73,8 +83,12 @@ async fn a_time_outside_opening_hours_is_refused_naming_start() {
         .await;
 
     // 11:45 + 30 minutes runs past noon; Monday is closed.
-    let late = clinic.book(&booking("2030-01-08T11:45:00+01:00", 30), None).await;
-    let closed = clinic.book(&booking("2030-01-07T10:00:00+01:00", 30), None).await;
+    let late = clinic
+        .book(&booking("2030-01-08T11:45:00+01:00", 30), None)
+        .await;
+    let closed = clinic
+        .book(&booking("2030-01-07T10:00:00+01:00", 30), None)
+        .await;
 
     for answer in [&late, &closed] {
         answer.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -104,14 +118,18 @@ async fn control_characters_and_bad_numbers_are_refused_naming_the_field() {
 #[tokio::test]
 async fn cancel_deletes_the_google_event_and_keeps_the_appointment_canceled() {
     let clinic = Clinic::new("UTC").await;
-    let booked = clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
+    let booked = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
     let id = booked.body["id"].as_str().unwrap();
 
     let canceled = clinic.cancel(id).await;
     let again = clinic.cancel(id).await;
     let read = clinic.appointment(id).await;
     // The slot is free again.
-    let rebooked = clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
+    let rebooked = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
 
     canceled.assert_status(StatusCode::OK);
     assert_eq!(canceled.body["status"], "canceled");
@@ -127,7 +145,9 @@ async fn cancel_deletes_the_google_event_and_keeps_the_appointment_canceled() {
 #[tokio::test]
 async fn another_organizations_appointment_ids_answer_404() {
     let clinic = Clinic::new("UTC").await;
-    let booked = clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
+    let booked = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
     let id = booked.body["id"].as_str().unwrap();
     let other = clinic.app.org().await;
 
@@ -151,8 +171,12 @@ async fn another_organizations_appointment_ids_answer_404() {
 #[tokio::test]
 async fn appointments_are_listed_in_a_window() {
     let clinic = Clinic::new("UTC").await;
-    clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
-    clinic.book(&booking("2030-01-09T10:00:00Z", 30), None).await;
+    clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
+    clinic
+        .book(&booking("2030-01-09T10:00:00Z", 30), None)
+        .await;
 
     let answer = clinic
         .app

@@ -22,7 +22,12 @@ async fn fifty_concurrent_requests_for_one_slot_book_it_once() {
         .iter()
         .filter(|a| a.status == StatusCode::CONFLICT)
         .collect();
-    assert_eq!(booked.len(), 1, "{:?}", answers.iter().map(|a| &a.text).collect::<Vec<_>>());
+    assert_eq!(
+        booked.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
     assert_eq!(taken.len(), 49);
     for answer in &taken {
         assert_eq!(answer.error()["code"], "slot_taken", "{}", answer.text);
@@ -30,21 +35,33 @@ async fn fifty_concurrent_requests_for_one_slot_book_it_once() {
     // The nearest free slots are offered, the taken one not among them.
     let nearest = taken[0].body["nearest_slots"].as_array().unwrap();
     assert!(!nearest.is_empty(), "{}", taken[0].text);
-    assert!(nearest.iter().all(|s| s["start"] != "2030-01-08T10:00:00+00:00"));
+    assert!(
+        nearest
+            .iter()
+            .all(|s| s["start"] != "2030-01-08T10:00:00+00:00")
+    );
     assert_eq!(clinic.events().await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_overlapping_slot_and_a_busy_google_event_are_both_taken() {
     let clinic = Clinic::new("UTC").await;
-    clinic.book(&booking("2030-01-08T10:00:00Z", 60), None).await;
+    clinic
+        .book(&booking("2030-01-08T10:00:00Z", 60), None)
+        .await;
     clinic
         .busy("2030-01-08T14:00:00Z", "2030-01-08T15:00:00Z")
         .await;
 
-    let overlapping = clinic.book(&booking("2030-01-08T10:30:00Z", 30), None).await;
-    let busy = clinic.book(&booking("2030-01-08T14:30:00Z", 30), None).await;
-    let free = clinic.book(&booking("2030-01-08T11:00:00Z", 30), None).await;
+    let overlapping = clinic
+        .book(&booking("2030-01-08T10:30:00Z", 30), None)
+        .await;
+    let busy = clinic
+        .book(&booking("2030-01-08T14:30:00Z", 30), None)
+        .await;
+    let free = clinic
+        .book(&booking("2030-01-08T11:00:00Z", 30), None)
+        .await;
 
     overlapping.assert_status(StatusCode::CONFLICT);
     assert_eq!(overlapping.error()["code"], "slot_taken");
@@ -60,7 +77,9 @@ async fn an_insert_whose_answer_is_lost_after_the_write_leaves_exactly_one_event
         .fault(json!({"endpoint": "events.insert", "fault": "500", "process": true, "count": 1}))
         .await;
 
-    let answer = clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
+    let answer = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
 
     answer.assert_status(StatusCode::CREATED);
     assert_eq!(answer.body["status"], "booked");
@@ -81,7 +100,9 @@ async fn a_reset_before_the_write_and_a_503_are_retried_into_one_event() {
         .fault(json!({"endpoint": "events.list", "fault": "503", "count": 1}))
         .await;
 
-    let answer = clinic.book(&booking("2030-01-08T10:00:00Z", 30), None).await;
+    let answer = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
 
     answer.assert_status(StatusCode::CREATED);
     let events = clinic.events().await;
@@ -93,8 +114,12 @@ async fn a_revoked_grant_marks_the_connection_and_books_nothing() {
     let clinic = Clinic::new("UTC").await;
     clinic.revoke().await;
 
-    let answer = clinic.book(&booking("2030-01-08T10:00:00Z", 30), Some("k1")).await;
-    let again = clinic.book(&booking("2030-01-08T10:00:00Z", 30), Some("k1")).await;
+    let answer = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), Some("k1"))
+        .await;
+    let again = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), Some("k1"))
+        .await;
 
     answer.assert_status(StatusCode::CONFLICT);
     assert_eq!(answer.error()["code"], "calendar_needs_reconnect");

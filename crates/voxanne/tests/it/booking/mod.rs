@@ -26,7 +26,11 @@ pub struct Clinic {
 /// Every day of the week, 08:00 to 18:00.
 pub fn open_all_week(spans: Value) -> Value {
     let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    Value::Object(days.iter().map(|d| ((*d).to_owned(), spans.clone())).collect())
+    Value::Object(
+        days.iter()
+            .map(|d| ((*d).to_owned(), spans.clone()))
+            .collect(),
+    )
 }
 
 impl Clinic {
@@ -161,7 +165,11 @@ impl Clinic {
             .send()
             .await
             .unwrap();
-        assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
+        assert!(
+            answer.status().is_success(),
+            "{}",
+            answer.text().await.unwrap()
+        );
     }
 
     async fn token(&self) -> String {
@@ -186,7 +194,11 @@ impl Clinic {
             .send()
             .await
             .unwrap();
-        assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
+        assert!(
+            answer.status().is_success(),
+            "{}",
+            answer.text().await.unwrap()
+        );
     }
 
     /// Revokes the clinic's grant at the stand-in, as the account owner would.
@@ -205,10 +217,7 @@ impl Clinic {
 
 /// Connects a fresh Google user's calendar to `org` through the consent flow.
 pub async fn connect(app: &TestApp, org: &OrgId) -> String {
-    let email = format!(
-        "desk-{}@clinic.example",
-        &OrgId::generate().as_str()[4..14]
-    );
+    let email = format!("desk-{}@clinic.example", &OrgId::generate().as_str()[4..14]);
     voxanne::google_connection::demo::create_sandbox_user(app.sandbox.url(), &email)
         .await
         .unwrap();
