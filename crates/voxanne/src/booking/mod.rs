@@ -229,11 +229,81 @@ pub async fn list(
     Ok(found.into_iter().map(|a| view(a, false)).collect())
 }
 
+/// When an appointment is, as a text alert says it, in the clinic's zone: the weekday within
+/// the coming six days (`Tue 3:00 PM`), the date after (`Dec 8 3:00 PM`).
+pub fn when_words(view: &AppointmentView, now: DateTime<Utc>) -> String {
+    let start = view.start();
+    let soon = start.with_timezone(&Utc) - now < chrono::TimeDelta::days(6);
+    if soon && start.with_timezone(&Utc) >= now {
+        start.format("%a %-I:%M %p").to_string()
+    } else {
+        start.format("%b %-d %-I:%M %p").to_string()
+    }
+}
+
+/// How the hot-lead alert says when the lead is booked, for the caller's appointment `id`.
+pub async fn booked_words(
+    services: &Services,
+    caller: &Caller,
+    id: &str,
+) -> Result<String, BookingError> {
+    let found = get(services, caller, id).await?;
+    Ok(when_words(&found, Utc::now()))
+}
+
 fn view(appointment: Appointment, replayed: bool) -> AppointmentView {
     let zone = zone_of(&appointment.timezone);
     AppointmentView {
         appointment,
         zone,
         replayed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AppointmentStatus;
+
+    fn at(start: &str) -> AppointmentView {
+        let start = DateTime::parse_from_rfc3339(start)
+            .unwrap()
+            .timestamp_millis();
+        view(
+            Appointment {
+                id: AppointmentId::generate(),
+                org_id: crate::ids::OrgId::generate(),
+                credential_id: CredentialId::generate(),
+                calendar_id: CALENDAR_ID.into(),
+                status: AppointmentStatus::Booked,
+                start_at: start,
+                end_at: start + 1_800_000,
+                timezone: "America/New_York".into(),
+                lead_name: "Maria".into(),
+                lead_phone: "+14155552671".into(),
+                lead_reason: None,
+                notes: None,
+                google_event_id: None,
+                html_link: None,
+                failure_code: None,
+                failure_reason: None,
+                fingerprint: None,
+                fence: 1,
+                created_at: 0,
+            },
+            false,
+        )
+    }
+
+    #[test]
+    fn an_alert_names_the_weekday_this_week_and_the_date_after() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(when_words(&at("2026-12-08T20:00:00Z"), now), "Tue 3:00 PM");
+        assert_eq!(
+            when_words(&at("2026-12-21T14:30:00Z"), now),
+            "Dec 21 9:30 AM"
+        );
     }
 }

@@ -130,6 +130,7 @@ async fn post_hot_lead(
     let request = HotLeadRequest {
         lead: input.lead.into(),
         to: input.to,
+        appointment_id: input.appointment_id,
     };
     let answer = |records: &[MessageRecord]| answer::first_answer(&hot_lead_out(records));
     let idempotency = key.map(|key| Idempotency {

@@ -193,3 +193,43 @@ async fn appointments_are_listed_in_a_window() {
     assert_eq!(listed.len(), 1, "{}", answer.text);
     assert_eq!(listed[0]["start"], "2030-01-08T10:00:00+00:00");
 }
+
+#[tokio::test]
+async fn a_hot_lead_with_its_appointment_says_when_it_is_booked_in_one_segment() {
+    let clinic = Clinic::new("America/New_York").await;
+    clinic.app.credential(&clinic.org).await;
+    let booked = clinic
+        .book(&booking("2030-01-08T15:00:00-05:00", 30), None)
+        .await;
+    let id = booked.body["id"].as_str().unwrap();
+    let lead =
+        json!({"name": "Maria Lopez", "phone": "+14155552671", "reason": "New patient cleaning"});
+    let to = crate::support::app::random_number();
+
+    let alert = clinic
+        .app
+        .call(
+            reqwest::Method::POST,
+            "/api/messages/hot-lead",
+            Some(&clinic.org.key),
+            Some(&json!({"lead": lead, "to": [to], "appointment_id": id})),
+        )
+        .await;
+    let unknown = clinic
+        .app
+        .call(
+            reqwest::Method::POST,
+            "/api/messages/hot-lead",
+            Some(&clinic.org.key),
+            Some(&json!({"lead": lead, "to": [to], "appointment_id": "appt_0000000000000000000000000a"})),
+        )
+        .await;
+
+    alert.assert_status(StatusCode::ACCEPTED);
+    let message = &alert.body["messages"][0];
+    let body = message["body"].as_str().unwrap();
+    assert!(body.contains("\nBooked Jan 8 3:00 PM"), "{body}");
+    assert_eq!(message["segments"], 1);
+    unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.error_field(), Some("appointment_id"));
+}
