@@ -2,6 +2,7 @@
 //! reproduced on any machine with one line. Each benchmark starts what it measures in-process on loopback
 //! and prints plain figures; nothing here is a test (no thresholds fail a build).
 
+pub mod booking;
 pub mod delivery;
 pub mod load;
 pub mod sandbox;

@@ -11,7 +11,7 @@ use super::reconcile::{Settled, write_event};
 use super::slots::nearest_free;
 use super::{
     AppointmentView, BookingError, CALENDAR_ID, LEASE, REQUEST_DEADLINE, access_token,
-    calendar_credential, calls, connections, input, millis, now_ms, view, zone_of,
+    calendar_credential, calls, connections, failure_code, input, millis, now_ms, view, zone_of,
 };
 use crate::field::FieldError;
 use crate::ids::AppointmentId;
@@ -241,15 +241,6 @@ pub async fn book(
         .get_appointment(caller.org(), &appointment.id)
         .await?;
     Ok(view(stored, false))
-}
-
-/// The code an appointment that failed for `err` keeps, so a repeat of its key answers alike.
-pub(super) fn failure_code(err: &BookingError) -> &'static str {
-    match err {
-        BookingError::NeedsReconnect { .. } => "calendar_needs_reconnect",
-        BookingError::SlotTaken { .. } => "slot_taken",
-        _ => "calendar_error",
-    }
 }
 
 /// The first request's appointment, once it settled (or at the deadline, as it is).

@@ -251,6 +251,15 @@ pub async fn booked_words(
     Ok(when_words(&found, Utc::now()))
 }
 
+/// The code an appointment that failed for `err` keeps, so a repeat of its key answers alike.
+pub(crate) fn failure_code(err: &BookingError) -> &'static str {
+    match err {
+        BookingError::NeedsReconnect { .. } => "calendar_needs_reconnect",
+        BookingError::SlotTaken { .. } => "slot_taken",
+        _ => "calendar_error",
+    }
+}
+
 fn view(appointment: Appointment, replayed: bool) -> AppointmentView {
     let zone = zone_of(&appointment.timezone);
     AppointmentView {

@@ -9,8 +9,7 @@ use secrecy::SecretString;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::book::failure_code;
-use super::{BookingError, LEASE, REQUEST_DEADLINE, calls, millis, now_ms};
+use super::{BookingError, LEASE, REQUEST_DEADLINE, calls, failure_code, millis, now_ms};
 use crate::google::{self, Backoff};
 use crate::google_connection::{AccessError, GoogleConnections};
 use crate::services::Services;

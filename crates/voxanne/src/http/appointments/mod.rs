@@ -56,7 +56,7 @@ pub fn router() -> Router<AppState> {
 
 /// The free slots of a length between two times, inside the opening hours.
 #[utoipa::path(
-    get, path = "/api/calendar/availability", tag = "calendar", params(AvailabilityQueryIn),
+    get, path = "/api/calendar/availability", operation_id = "calendar_availability", tag = "calendar", params(AvailabilityQueryIn),
     responses(
         (status = 200, description = "The free slots, in the clinic's time zone", body = AvailabilityOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
@@ -91,7 +91,7 @@ async fn availability(
 
 /// Book an appointment into the clinic's Google Calendar, exactly once.
 #[utoipa::path(
-    post, path = "/api/calendar/appointments", tag = "calendar", request_body = AppointmentIn,
+    post, path = "/api/calendar/appointments", operation_id = "book_appointment", tag = "calendar", request_body = AppointmentIn,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "Repeat the same request with the same key within 24 h to get the same appointment without booking again.")),
     responses(
@@ -144,7 +144,7 @@ async fn book(
 
 /// The organization's appointments starting in a window, earliest first.
 #[utoipa::path(
-    get, path = "/api/calendar/appointments", tag = "calendar", params(AppointmentListQuery),
+    get, path = "/api/calendar/appointments", operation_id = "list_appointments", tag = "calendar", params(AppointmentListQuery),
     responses(
         (status = 200, description = "The appointments", body = AppointmentListOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
@@ -175,7 +175,7 @@ async fn list(
 
 /// One appointment.
 #[utoipa::path(
-    get, path = "/api/calendar/appointments/{id}", tag = "calendar",
+    get, path = "/api/calendar/appointments/{id}", operation_id = "get_appointment", tag = "calendar",
     params(("id" = String, Path, description = "The appointment's id (`appt_…`)")),
     responses(
         (status = 200, description = "The appointment", body = AppointmentOut),
@@ -199,7 +199,7 @@ async fn get_one(
 
 /// Cancel an appointment: its Google event is deleted, the appointment kept as `canceled`.
 #[utoipa::path(
-    delete, path = "/api/calendar/appointments/{id}", tag = "calendar",
+    delete, path = "/api/calendar/appointments/{id}", operation_id = "cancel_appointment", tag = "calendar",
     params(("id" = String, Path, description = "The appointment's id (`appt_…`)")),
     responses(
         (status = 200, description = "Canceled (`status: canceled`)", body = AppointmentOut),

@@ -124,11 +124,12 @@ pub struct AppointmentListQuery {
     pub limit: Option<u32>,
 }
 
-/// 409 `slot_taken`: the error and the nearest free slots.
+/// A 409: the error and, for `slot_taken`, the nearest free slots.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlotTakenOut {
     pub error: crate::http::error::ErrorDetail,
-    /// Up to three free slots nearest to the one asked for, in time order.
+    /// With `slot_taken`: up to three free slots nearest to the one asked for, in time order.
+    #[schema(required = false)]
     pub nearest_slots: Vec<SlotOut>,
 }
 
