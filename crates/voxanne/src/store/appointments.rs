@@ -375,8 +375,9 @@ impl Store {
     }
 
     /// Leases up to `limit` unsettled appointments (`booking`, `canceling`) whose lease ran out
-    /// or whose holder is no longer alive (no heartbeat in `dispatch_workers` since
-    /// `alive_since`), for the reconciler. Each comes back with its new fence.
+    /// or whose holder is another process no longer alive (no heartbeat in `dispatch_workers`
+    /// since `alive_since`), for the reconciler. Each comes back with its new fence. A request of
+    /// this very process keeps its lease until it runs out, heartbeat or not.
     #[instrument(skip_all)]
     pub async fn claim_unsettled(
         &self,
@@ -388,7 +389,8 @@ impl Store {
         macro_rules! free {
             () => {
                 "status IN ('booking', 'canceling') AND (lease_until <= $1 OR lease_owner IS NULL \
-                 OR lease_owner NOT IN (SELECT id FROM dispatch_workers WHERE heartbeat_at >= $2))"
+                 OR (lease_owner <> $3 AND lease_owner NOT IN \
+                     (SELECT id FROM dispatch_workers WHERE heartbeat_at >= $2)))"
             };
         }
         let update = concat!(

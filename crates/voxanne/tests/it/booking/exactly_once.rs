@@ -150,3 +150,21 @@ async fn a_revoked_grant_marks_the_connection_and_books_nothing() {
         .collect();
     assert!(statuses.iter().all(|s| s == "failed"), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn google_rate_limits_are_waited_out_inside_the_request() {
+    let clinic = Clinic::new("UTC").await;
+    clinic
+        .fault(json!({"endpoint": "freebusy", "fault": "429", "count": 1}))
+        .await;
+    clinic
+        .fault(json!({"endpoint": "events.insert", "fault": "rateLimitExceeded", "count": 2}))
+        .await;
+
+    let answer = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
+
+    answer.assert_status(StatusCode::CREATED);
+    assert_eq!(clinic.events().await.len(), 1);
+}
