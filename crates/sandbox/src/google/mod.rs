@@ -13,6 +13,7 @@ mod control;
 mod errors;
 mod events;
 mod freebusy;
+mod listing;
 mod scope;
 mod state;
 mod times;
@@ -47,7 +48,7 @@ pub fn router() -> Router {
         )
         .route(
             "/calendar/v3/calendars/{calendar_id}/events",
-            get(events::list)
+            get(listing::list)
                 .post(events::insert)
                 .fallback(unknown::api_method),
         )

@@ -38,7 +38,7 @@ const KNOWN: &[(&str, &str)] = &[
     (FREEBUSY, "View your availability in your calendars"),
     (
         EVENTS_FREEBUSY,
-        "See the availability on Google Calendars you have access to",
+        "See the availability on Google calendars you have access to",
     ),
     ("openid", "Associate you with your personal info on Google"),
     ("email", "See your primary Google Account email address"),
@@ -76,8 +76,9 @@ pub const EVENTS_READ: &[&str] = &[CALENDAR, CALENDAR_READONLY, EVENTS, EVENTS_R
 /// Scopes accepted by `events.insert`, `events.patch` and `events.delete`.
 pub const EVENTS_WRITE: &[&str] = &[CALENDAR, EVENTS];
 
-/// Scopes accepted by `freebusy.query` (not `calendar.events`: a token with only the events scope
-/// gets 403 and must compute busy time from `events.list`).
+/// Scopes accepted by `freebusy.query`, as Google's discovery document for calendar v3 lists them
+/// (not `calendar.events`: a token with only the events scope gets 403 and must compute busy time
+/// from `events.list`).
 pub const FREEBUSY_QUERY: &[&str] = &[CALENDAR, CALENDAR_READONLY, EVENTS_FREEBUSY, FREEBUSY];
 
 /// Whether a token holding `granted` may call a method that accepts any of `accepted`.

@@ -2,6 +2,9 @@
 //! revoke and Calendar endpoints called like an OAuth client would.
 
 mod calendar;
+mod events;
+mod freebusy;
+mod method_faults;
 mod support;
 
 use reqwest::StatusCode;

@@ -13,6 +13,8 @@ use url::Url;
 
 pub const EVENTS: &str = "https://www.googleapis.com/auth/calendar.events";
 pub const CALENDARLIST_RO: &str = "https://www.googleapis.com/auth/calendar.calendarlist.readonly";
+pub const EVENTS_FREEBUSY: &str = "https://www.googleapis.com/auth/calendar.events.freebusy";
+pub const FREEBUSY: &str = "https://www.googleapis.com/auth/calendar.freebusy";
 pub const REDIRECT: &str = "http://127.0.0.1:9/oauth/google/callback";
 /// The one Google user of `Stand::with_user`.
 pub const USER: &str = "clinic@example.com";
@@ -55,6 +57,25 @@ impl Pkce {
 }
 
 impl Stand {
+    /// A stand-in already served at `url` (e.g. a whole `sandbox::Sandbox`).
+    pub async fn on(url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            url: url.to_owned(),
+            http,
+        }
+    }
+
+    /// Registers an OAuth client and the user `USER`, and returns an access token for `scopes`.
+    pub async fn user_token(&self, scopes: &[&str]) -> String {
+        let client = self.client().await;
+        self.user(USER).await;
+        access(&self.tokens(&client, scopes).await).to_owned()
+    }
+
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -289,6 +310,65 @@ impl Stand {
     pub async fn refresh_grant(&self, client: &OAuthClient, tokens: &Value) -> (StatusCode, Value) {
         self.refresh(client, tokens["refresh_token"].as_str().unwrap())
             .await
+    }
+
+    /// The stand-in with one OAuth client, the user `USER` (primary calendar in New York, a
+    /// calendar "Berlin office" in Berlin, a "Holidays" calendar it may only read) and a grant of
+    /// `scopes`: returns the access token too.
+    pub async fn with_calendars(scopes: &[&str]) -> (Self, String) {
+        let stand = Self::start().await;
+        let client = stand.client().await;
+        let user = json!({
+            "email": USER,
+            "time_zone": "America/New_York",
+            "calendars": [
+                {"summary": "Berlin office", "time_zone": "Europe/Berlin"},
+                {"summary": "Holidays", "access_role": "reader"},
+            ],
+        });
+        let (status, body) = stand.post("/sandbox/google/users", user).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let tokens = stand.tokens(&client, scopes).await;
+        (stand, access(&tokens).to_owned())
+    }
+
+    /// A Calendar API call (`path` under `/calendar/v3`) with a Bearer token and a JSON body;
+    /// the status and the JSON answer (`Null` when there is none).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        access_token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}/calendar/v3{path}", self.url))
+            .bearer_auth(access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The id of `USER`'s calendar named `summary`, from the calendar list (needs a list scope).
+    pub async fn calendar_id(&self, access_token: &str, summary: &str) -> String {
+        let (status, list) = self
+            .calendar_get("/users/me/calendarList", access_token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["summary"] == summary)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn calendar_get(&self, path: &str, access_token: &str) -> (StatusCode, Value) {
