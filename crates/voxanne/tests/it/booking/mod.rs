@@ -6,6 +6,7 @@ mod availability;
 mod book;
 mod exactly_once;
 mod processes;
+mod settings_page;
 
 use reqwest::Method;
 use serde_json::{Value, json};
