@@ -168,3 +168,29 @@ async fn google_rate_limits_are_waited_out_inside_the_request() {
     answer.assert_status(StatusCode::CREATED);
     assert_eq!(clinic.events().await.len(), 1);
 }
+
+#[tokio::test]
+async fn short_lived_access_tokens_are_refreshed_transparently() {
+    let app = crate::support::app::TestApp::spawn_with_google().await;
+    // Every token Google issues now is near its end by Voxanne's margin: each use refreshes.
+    let answer = app
+        .client
+        .put(format!("{}/sandbox/google/settings", app.sandbox.url()))
+        .json(&json!({"access_token_ttl_secs": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let clinic = Clinic::in_app(app, "UTC").await;
+
+    let first = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
+    let second = clinic
+        .book(&booking("2030-01-08T11:00:00Z", 30), None)
+        .await;
+
+    first.assert_status(StatusCode::CREATED);
+    second.assert_status(StatusCode::CREATED);
+    assert_eq!(clinic.events().await.len(), 2);
+}
