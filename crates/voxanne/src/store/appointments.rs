@@ -11,7 +11,7 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::backend::{BeginWrite, on_pool};
 use super::text_enum::text_enum;
-use super::{Store, StoreError, org_existed};
+use super::{Store, StoreError};
 use crate::ids::{AppointmentId, CredentialId, OrgId};
 
 text_enum!(
@@ -202,13 +202,16 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(Held::SlotTaken);
             }
-            let inserted = sqlx::query(
+            // One statement inserts and reads back: the lock above is held for as few round
+            // trips as possible, since every booking of the clinic waits for it.
+            let held: Option<Appointment> = sqlx::query_as(concat!(
                 "INSERT INTO appointments (id, org_id, credential_id, calendar_id, status, start_at, \
                    end_at, hold_from, hold_until, timezone, lead_name, lead_phone, lead_reason, notes, \
                    idem_key, fingerprint, lease_owner, lease_until, fence, created_at, updated_at) \
                  SELECT $1, id, $2, $3, 'booking', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                   $15, $16, 1, $17, $17 FROM organizations WHERE id = $18",
-            )
+                   $15, $16, 1, $17, $17 FROM organizations WHERE id = $18 RETURNING ",
+                columns!()
+            ))
             .bind(&new.id)
             .bind(&new.credential_id)
             .bind(&new.calendar_id)
@@ -227,15 +230,11 @@ impl Store {
             .bind(lease.until)
             .bind(now)
             .bind(org)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            org_existed(inserted)?;
-            let select = concat!("SELECT ", columns!(), " FROM appointments WHERE id = $1");
-            let held: Appointment = sqlx::query_as(select)
-                .bind(&new.id)
-                .fetch_one(&mut *tx)
-                .await?;
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(held) = held else {
+                return Err(StoreError::NotFound { what: "organization" });
+            };
             tx.commit().await?;
             Ok(Held::Created(held))
         })
