@@ -39,6 +39,20 @@ pub struct Running {
     pub data_dir: PathBuf,
     pub credential_id: String,
     pub calendar_credential_id: String,
+    /// The sample appointment booked into the demo calendar.
+    pub appointment: SampleAppointment,
+}
+
+/// The appointment the demo books, and a free slot left for the printed booking `curl`.
+#[derive(Debug, Clone)]
+pub struct SampleAppointment {
+    pub id: String,
+    pub start: String,
+    /// Another free slot, for the printed booking example.
+    pub next_free: String,
+    /// The availability window the printed example asks about (RFC 3339, UTC).
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +130,7 @@ pub async fn start(
     let org_settings = OrgSettings {
         alert_recipients: vec![STAFF_PHONE.to_owned()],
         timezone: "America/Los_Angeles".to_owned(),
+        ..OrgSettings::default()
     };
     store.update_settings(&org.id, &org_settings).await?;
 
@@ -127,6 +142,7 @@ pub async fn start(
     let google = google.context("Google is configured for the demo, so it must be ready")?;
     let calendar = google_demo::connect_calendar(&google, &org.id, CALENDAR_EMAIL).await?;
     sample_activity(&service_url, &api_key.secret().clone()).await?;
+    let appointment = sample_appointment(&service_url, &api_key.secret().clone()).await?;
     Ok((
         Running {
             service_url,
@@ -137,10 +153,68 @@ pub async fn start(
             data_dir,
             credential_id,
             calendar_credential_id: calendar.id.to_string(),
+            appointment,
         },
         sandbox,
         serving,
     ))
+}
+
+/// Books a sample appointment the way the receptionist backend does: the clinic's free slots
+/// of the coming week, then the first one booked (with an `Idempotency-Key`).
+async fn sample_appointment(
+    service_url: &str,
+    api_key: &SecretString,
+) -> anyhow::Result<SampleAppointment> {
+    let http = reqwest::Client::new();
+    let now = chrono::Utc::now();
+    let from = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let to = (now + chrono::TimeDelta::days(7))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    // Reason: the demo's own API key, sent to the demo's own service.
+    let free: serde_json::Value = http
+        .get(format!("{service_url}/api/calendar/availability"))
+        .query(&[("from", &from), ("to", &to)])
+        .bearer_auth(api_key.expose_secret())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let slots = free["slots"]
+        .as_array()
+        .context("availability has no slots")?;
+    let (Some(first), Some(second)) = (slots.first(), slots.get(1)) else {
+        bail!("the demo calendar has fewer than two free slots this week: {free}");
+    };
+    let start = first["start"].as_str().context("a slot without start")?;
+    let booked = http
+        .post(format!("{service_url}/api/calendar/appointments"))
+        .bearer_auth(api_key.expose_secret())
+        .header("Idempotency-Key", "demo-appointment-1")
+        .json(&json!({
+            "start": start,
+            "duration_minutes": 30,
+            "lead": {"name": "Maria Lopez", "phone": "+14155550177", "reason": "Knee consult"},
+        }))
+        .send()
+        .await?;
+    let status = booked.status();
+    let body: serde_json::Value = booked.json().await?;
+    if status != reqwest::StatusCode::CREATED {
+        bail!("booking the demo appointment answered {status}: {body}");
+    }
+    Ok(SampleAppointment {
+        id: body["id"]
+            .as_str()
+            .context("an appointment without id")?
+            .to_owned(),
+        start: start.to_owned(),
+        next_free: second["start"].as_str().unwrap_or(start).to_owned(),
+        from,
+        to,
+    })
 }
 
 /// Creates the clinic's (sandbox) Twilio account and buys its SMS number.

@@ -27,7 +27,19 @@ pub const MAX_SEPTETS: usize = 160;
 
 /// Renders the alert; always GSM-7 (basic set only) and at most [`MAX_SEPTETS`] long.
 pub fn render(lead: &Lead, clinic_name: &str) -> String {
+    render_booked(lead, clinic_name, None)
+}
+
+/// Renders the alert of a lead already booked: `booked` (e.g. `Tue 3:00 PM`, at most 24
+/// characters) takes the place of the preferred time, which no longer matters, and is never
+/// shortened; the alert still fits one GSM-7 segment.
+pub fn render_booked(lead: &Lead, clinic_name: &str, booked: Option<&str>) -> String {
+    let booked = booked
+        .map(clean)
+        .filter(|b| !b.is_empty())
+        .map(|b| shorten(&b, 24));
     let mut fields = Fields {
+        booked,
         clinic: or_placeholder(clean(clinic_name), "your clinic"),
         name: or_placeholder(clean(&lead.name), "Caller"),
         reason: or_placeholder(clean(&lead.reason), "not given"),
@@ -43,6 +55,9 @@ pub fn render(lead: &Lead, clinic_name: &str) -> String {
     fields.name = shorten(&fields.name, 40);
     fields.time = fields.time.map(|t| shorten(&t, 30));
     fields.call_id = fields.call_id.map(|c| shorten(&c, 24));
+    if fields.booked.is_some() {
+        fields.time = None;
+    }
     // Then shrink in order of least harm until it fits; the phone number is never touched.
     let steps: [fn(&mut Fields, usize); 7] = [
         |f, over| f.reason = shrink(&f.reason, over, 24),
@@ -66,6 +81,7 @@ pub fn render(lead: &Lead, clinic_name: &str) -> String {
 }
 
 struct Fields {
+    booked: Option<String>,
     clinic: String,
     name: String,
     reason: String,
@@ -79,7 +95,10 @@ impl Fields {
             "Hot lead for {}: {}, {}\nWants: {}",
             self.clinic, self.name, phone, self.reason
         );
-        if let Some(time) = &self.time {
+        if let Some(booked) = &self.booked {
+            text.push_str("\nBooked ");
+            text.push_str(booked);
+        } else if let Some(time) = &self.time {
             text.push_str("\nBest time: ");
             text.push_str(time);
         }

@@ -134,3 +134,16 @@ proptest! {
         prop_assert!(text.contains(&reason));
     }
 }
+
+#[test]
+fn a_booked_lead_says_when_in_place_of_the_preferred_time_within_one_segment() {
+    let long = "x".repeat(300);
+    let lead = lead(&long, &long, Some("mornings"), Some(&long));
+
+    let text = render_booked(&lead, &long, Some("Tue 3:00 PM"));
+
+    assert!(text.contains("\nBooked Tue 3:00 PM"), "{text}");
+    assert!(!text.contains("Best time"), "{text}");
+    assert!(text.chars().count() <= MAX_SEPTETS, "{text}");
+    assert!(text.chars().all(crate::sms::is_gsm7_basic), "{text}");
+}

@@ -95,6 +95,10 @@ prefixed_id!(
     /// An outbound message.
     MessageId, "message", "msg_"
 );
+prefixed_id!(
+    /// A calendar appointment booked through Voxanne.
+    AppointmentId, "appointment", "appt_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,17 @@
-//! The organization's settings: who gets hot-lead alerts and the clinic's time zone. Read and
-//! replaced whole, each field checked and named when wrong.
+//! The organization's settings: who gets hot-lead alerts, the clinic's time zone, and when
+//! appointments can be booked. Each field is checked and named when wrong; the booking fields a
+//! request leaves out keep their current value.
+
+use std::collections::BTreeMap;
 
 use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
+use crate::opening_hours::OpeningHours;
 use crate::phone::PhoneNumber;
 use crate::services::Services;
-use crate::store::{MAX_ALERT_RECIPIENTS, OrgSettings, StoreError};
+use crate::store::{
+    BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES, StoreError,
+};
 use crate::tenant::Caller;
 
 /// The settings as given.
@@ -15,6 +21,17 @@ pub struct SettingsInput {
     pub alert_recipients: Vec<String>,
     /// An IANA time zone name, e.g. `America/New_York`.
     pub timezone: String,
+    /// The booking fields; each one left out keeps its current value.
+    pub booking: BookingInput,
+}
+
+/// The booking settings as given; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct BookingInput {
+    /// Per weekday (`mon` … `sun`), pairs of `HH:MM`; a day left out is closed.
+    pub opening_hours: Option<BTreeMap<String, Vec<Vec<String>>>>,
+    pub slot_minutes: Option<u32>,
+    pub buffer_minutes: Option<u32>,
 }
 
 /// Why the settings were not changed.
@@ -32,8 +49,53 @@ impl From<FieldError> for SettingsError {
     }
 }
 
+/// The booking settings `input` asks for, starting from `current`.
+fn booking_validated(
+    input: BookingInput,
+    current: BookingSettings,
+) -> Result<BookingSettings, FieldError> {
+    let mut booking = current;
+    if let Some(days) = &input.opening_hours {
+        booking.opening_hours =
+            OpeningHours::parse(days.iter().map(|(k, v)| (k.as_str(), v.as_slice()))).map_err(
+                |err| {
+                    FieldError::new(
+                        "invalid_opening_hours",
+                        format!("opening_hours.{}", err.at),
+                        format!("`opening_hours.{}`: {}.", err.at, err.message),
+                    )
+                    .with_hint(r#"Write e.g. {"mon": [["09:00","12:30"],["13:30","17:00"]]}; a day left out is closed."#)
+                },
+            )?;
+    }
+    if let Some(slot) = input.slot_minutes {
+        if !SLOT_MINUTES.contains(&slot) {
+            return Err(FieldError::new(
+                "invalid_slot_minutes",
+                "slot_minutes",
+                "`slot_minutes` must be between 5 and 480.",
+            )
+            .with_hint("Slots start every `slot_minutes` from each opening; 15 or 30 are usual."));
+        }
+        booking.slot_minutes = slot;
+    }
+    if let Some(buffer) = input.buffer_minutes {
+        if !BUFFER_MINUTES.contains(&buffer) {
+            return Err(FieldError::new(
+                "invalid_buffer_minutes",
+                "buffer_minutes",
+                "`buffer_minutes` must be between 0 and 240.",
+            )
+            .with_hint("The buffer is free time kept before and after each appointment."));
+        }
+        booking.buffer_minutes = buffer;
+    }
+    Ok(booking)
+}
+
 /// Checks every field; numbers are normalized and duplicates dropped (first one kept).
-fn validated(input: SettingsInput) -> Result<OrgSettings, FieldError> {
+fn validated(input: SettingsInput, current: OrgSettings) -> Result<OrgSettings, FieldError> {
+    let booking = booking_validated(input.booking, current.booking)?;
     if input.alert_recipients.len() > MAX_ALERT_RECIPIENTS {
         return Err(FieldError::new(
             "too_many_recipients",
@@ -62,6 +124,7 @@ fn validated(input: SettingsInput) -> Result<OrgSettings, FieldError> {
     Ok(OrgSettings {
         alert_recipients: recipients,
         timezone,
+        booking,
     })
 }
 
@@ -76,7 +139,8 @@ pub async fn replace(
     caller: &Caller,
     input: SettingsInput,
 ) -> Result<OrgSettings, SettingsError> {
-    let settings = validated(input)?;
+    let current = services.store.get_settings(caller.org()).await?;
+    let settings = validated(input, current)?;
     let saved = services
         .store
         .update_settings(caller.org(), &settings)

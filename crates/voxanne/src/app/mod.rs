@@ -122,12 +122,15 @@ pub async fn serve(
     // The dispatcher runs as long as the server: it sends what the API queues.
     let dispatcher = state.services.delivery.start();
     let reverifier = crate::reverify::start(state.services.clone(), state.reverify);
+    // Appointments a crash or a lost answer left unsettled are settled in the background.
+    let bookings = crate::booking::reconcile::start(state.services.clone());
     // With the peer address, for the audit log's source IP and per-address sign-in limits.
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    bookings.stop().await;
     dispatcher.stop().await;
     reverifier.stop().await;
     result

@@ -4,6 +4,7 @@
 
 pub mod dashboard;
 mod children;
+pub mod booking;
 pub mod delivery;
 pub mod load;
 pub mod naive;

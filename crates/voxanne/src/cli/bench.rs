@@ -80,6 +80,23 @@ enum What {
         #[arg(long, default_value_t = 1)]
         runs: usize,
     },
+    /// Availability over 7 days with existing events (p50/p99), then bookings per second from
+    /// concurrent clients, into the Google stand-in; SQLite or `--database-url`.
+    Booking {
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Existing events in the calendar's coming week.
+        #[arg(long, default_value_t = 200)]
+        events: usize,
+        /// Availability requests measured (one at a time).
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Bookings made in the throughput phase.
+        #[arg(long, default_value_t = 1_000)]
+        bookings: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// Cost of opening a stored credential and of authenticating an API key (SQLite).
     Vault {
         #[arg(long, default_value_t = 2_000)]
@@ -224,6 +241,51 @@ pub async fn run(args: Args) -> ExitCode {
                 print_vs_naive(&format!("median of {}", figures.len()), &median, args.json);
             }
             ExitCode::SUCCESS
+        }
+        What::Booking {
+            database_url,
+            events,
+            queries,
+            bookings,
+            concurrency,
+        } => {
+            let plan = bench::booking::Plan {
+                database_url,
+                events,
+                queries,
+                bookings,
+                concurrency,
+            };
+            match bench::booking::run(plan).await {
+                Ok(f) => {
+                    if args.json {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "benchmark": "booking", "result": f })
+                        );
+                    } else {
+                        println!(
+                            "booking ({}): availability over 7 days with {} events: p50 {}, p99 {} \
+                             ({} requests, {} free slots); bookings at {} clients: {:.0}/s, p50 {}, \
+                             p99 {} ({} booked, {} refused)",
+                            f.backend,
+                            f.events,
+                            human_us(f.availability.p50_us),
+                            human_us(f.availability.p99_us),
+                            f.availability.count,
+                            f.slots_found,
+                            f.concurrency,
+                            f.bookings_per_second,
+                            human_us(f.booking.p50_us),
+                            human_us(f.booking.p99_us),
+                            f.booked,
+                            f.refused
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail("booking", err),
+            }
         }
         What::Vault { iterations } => match bench::vault::run(iterations).await {
             Ok(f) => {

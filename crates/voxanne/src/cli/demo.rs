@@ -70,7 +70,16 @@ fn print_banner(r: &demo::Running) {
          curl -sS -X POST {service}/api/messages/hot-lead \\\n  \
            -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n  \
            -H 'Idempotency-Key: demo-1' \\\n  \
-           -d '{{\"lead\":{{\"name\":\"Maria Lopez\",\"phone\":\"+14155550177\",\"reason\":\"Knee pain, wants a consult\",\"preferred_time\":\"today 3pm\"}}}}'\n",
+           -d '{{\"lead\":{{\"name\":\"Maria Lopez\",\"phone\":\"+14155550177\",\"reason\":\"Knee pain, wants a consult\",\"preferred_time\":\"today 3pm\"}}}}'\n\n\
+         A sample appointment is booked into the demo calendar: {appt} at {appt_start}.\n\
+         The clinic's free slots this week:\n\n\
+         curl -sS -G {service}/api/calendar/availability -H 'Authorization: Bearer {key}' \\\n  \
+           --data-urlencode 'from={from}' --data-urlencode 'to={to}'\n\n\
+         Book one:\n\n\
+         curl -sS -X POST {service}/api/calendar/appointments \\\n  \
+           -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n  \
+           -H 'Idempotency-Key: demo-booking-1' \\\n  \
+           -d '{{\"start\":\"{next}\",\"duration_minutes\":30,\"lead\":{{\"name\":\"Sam Lee\",\"phone\":\"+14155550178\",\"reason\":\"Cleaning\"}}}}'\n",
         service = r.service_url,
         sandbox = r.sandbox_url,
         email = r.admin_email,
@@ -80,5 +89,10 @@ fn print_banner(r: &demo::Running) {
         calendar_email = demo::CALENDAR_EMAIL,
         dir = r.data_dir.display(),
         staff = demo::STAFF_PHONE,
+        appt = r.appointment.id,
+        appt_start = r.appointment.start,
+        from = r.appointment.from,
+        to = r.appointment.to,
+        next = r.appointment.next_free,
     );
 }

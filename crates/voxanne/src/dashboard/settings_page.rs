@@ -1,5 +1,7 @@
-//! `/dashboard/settings`: who gets hot-lead alerts and the clinic's time zone, checked by the
-//! same rules as the JSON API (the settings use case).
+//! `/dashboard/settings`: who gets hot-lead alerts, the clinic's time zone and when
+//! appointments can be booked, checked by the same rules as the JSON API (the settings use case).
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -12,7 +14,9 @@ use super::csrf::Posted;
 use super::form::words;
 use super::render::{self, Nav, Section};
 use super::session::Admin;
-use crate::org_settings::{self, SettingsError, SettingsInput};
+use crate::field::FieldError;
+use crate::org_settings::{self, BookingInput, SettingsError, SettingsInput};
+use crate::store::BookingSettings;
 
 #[derive(Template)]
 #[template(path = "dashboard/settings.html")]
@@ -23,7 +27,66 @@ struct SettingsPage {
     timezone: String,
     recipients_error: Option<String>,
     timezone_error: Option<String>,
+    hours: String,
+    slot_minutes: String,
+    buffer_minutes: String,
+    hours_error: Option<String>,
+    slot_error: Option<String>,
+    buffer_error: Option<String>,
     error: Option<String>,
+}
+
+/// The week as the page writes it: one line per day, `mon 09:00-12:30, 13:30-17:00` or
+/// `sat closed`.
+fn hours_text(booking: &BookingSettings) -> String {
+    booking
+        .opening_hours
+        .to_pairs()
+        .into_iter()
+        .map(|(day, spans)| {
+            if spans.is_empty() {
+                format!("{day} closed")
+            } else {
+                let spans: Vec<String> = spans.iter().map(|[a, b]| format!("{a}-{b}")).collect();
+                format!("{day} {}", spans.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The lines of [`hours_text`] as the settings use case takes them; it checks every day and
+/// span (a line it cannot read becomes a span it refuses, naming the day).
+fn hours_input(text: &str) -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut days = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (day, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let spans = if rest.eq_ignore_ascii_case("closed") || rest.is_empty() {
+            Vec::new()
+        } else {
+            rest.split(',')
+                .map(|span| span.split('-').map(|t| t.trim().to_owned()).collect())
+                .collect()
+        };
+        days.insert(day.to_lowercase(), spans);
+    }
+    days
+}
+
+/// A minutes field: empty keeps the current value.
+fn minutes(field: &'static str, raw: &str) -> Result<Option<u32>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse().map(Some).map_err(|_| {
+        FieldError::new(
+            "invalid_minutes",
+            field,
+            format!("`{raw}` is not a number of minutes."),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -48,6 +111,12 @@ pub async fn show(
         timezone: settings.timezone,
         recipients_error: None,
         timezone_error: None,
+        hours: hours_text(&settings.booking),
+        slot_minutes: settings.booking.slot_minutes.to_string(),
+        buffer_minutes: settings.booking.buffer_minutes.to_string(),
+        hours_error: None,
+        slot_error: None,
+        buffer_error: None,
         error: None,
     };
     render::page(StatusCode::OK, &page)
@@ -59,21 +128,26 @@ pub struct SettingsForm {
     alert_recipients: String,
     #[serde(default)]
     timezone: String,
+    #[serde(default)]
+    opening_hours: String,
+    #[serde(default)]
+    slot_minutes: String,
+    #[serde(default)]
+    buffer_minutes: String,
 }
 
 pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) -> Response {
     let Posted { admin, form } = posted;
-    let input = SettingsInput {
-        alert_recipients: form
-            .alert_recipients
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        timezone: form.timezone.clone(),
+    let numbers = minutes("slot_minutes", &form.slot_minutes)
+        .and_then(|slot| Ok((slot, minutes("buffer_minutes", &form.buffer_minutes)?)));
+    let result = match numbers {
+        Ok((slot_minutes, buffer_minutes)) => {
+            let input = settings_input(&form, slot_minutes, buffer_minutes);
+            org_settings::replace(&state.services, &admin.caller, input).await
+        }
+        Err(field) => Err(SettingsError::Invalid(field)),
     };
-    let field = match org_settings::replace(&state.services, &admin.caller, input).await {
+    let field = match result {
         Ok(_) => return Redirect::to("/dashboard/settings?saved=1").into_response(),
         Err(SettingsError::Invalid(field)) => field,
         Err(err) => return render::internal_error(&err),
@@ -85,12 +159,63 @@ pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) 
         timezone: form.timezone,
         recipients_error: None,
         timezone_error: None,
+        hours: form.opening_hours,
+        slot_minutes: form.slot_minutes,
+        buffer_minutes: form.buffer_minutes,
+        hours_error: None,
+        slot_error: None,
+        buffer_error: None,
         error: None,
     };
-    match field.field.split('[').next().unwrap_or_default() {
+    match field.field.split(['[', '.']).next().unwrap_or_default() {
         "alert_recipients" => page.recipients_error = Some(words(&field)),
         "timezone" => page.timezone_error = Some(words(&field)),
+        "opening_hours" => page.hours_error = Some(words(&field)),
+        "slot_minutes" => page.slot_error = Some(words(&field)),
+        "buffer_minutes" => page.buffer_error = Some(words(&field)),
         _ => page.error = Some(words(&field)),
     }
     render::page(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+fn settings_input(
+    form: &SettingsForm,
+    slot_minutes: Option<u32>,
+    buffer_minutes: Option<u32>,
+) -> SettingsInput {
+    SettingsInput {
+        alert_recipients: form
+            .alert_recipients
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        timezone: form.timezone.clone(),
+        booking: BookingInput {
+            // A form without the field (an older page) keeps the current hours.
+            opening_hours: (!form.opening_hours.trim().is_empty())
+                .then(|| hours_input(&form.opening_hours)),
+            slot_minutes,
+            buffer_minutes,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_week_round_trips_through_the_pages_text() {
+        let text = hours_text(&BookingSettings::default());
+        assert!(text.starts_with("mon 09:00-17:00\n"), "{text}");
+        assert!(text.ends_with("sun closed"), "{text}");
+        let days = hours_input("Mon 09:00-12:30, 13:30-17:00\nsat closed\n");
+        assert_eq!(
+            days["mon"],
+            [vec!["09:00", "12:30"], vec!["13:30", "17:00"]]
+        );
+        assert!(days["sat"].is_empty());
+    }
 }

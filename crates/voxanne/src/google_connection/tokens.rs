@@ -89,6 +89,18 @@ impl GoogleConnections {
         self.fresh_token(org, cred, &secrets).await
     }
 
+    /// A new access token for `cred`, refreshed now whatever the stored one's expiry: after the
+    /// Calendar API answered 401 to a token that should still be good (e.g. the grant was
+    /// revoked, which `invalid_grant` on this refresh confirms and records).
+    pub async fn refreshed_access_token(
+        &self,
+        org: &OrgId,
+        cred: &CredentialId,
+    ) -> Result<SecretString, AccessError> {
+        let secrets = self.open(org, cred).await?;
+        self.refresh(org, cred, &secrets).await
+    }
+
     /// The stored access token when it has five minutes left, else a refreshed one.
     pub(super) async fn fresh_token(
         &self,

@@ -7,6 +7,7 @@
 //! only the Bearer API key can produce here, and the use cases read the organization from it. The
 //! path and the body never name the organization. Each endpoint module ends with `fn router()`.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
@@ -38,7 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(org_settings::router())
         .merge(audit::router())
         .merge(google_oauth::router())
-        .merge(messages::router());
+        .merge(messages::router())
+        .merge(appointments::router());
     // A new endpoint module ends with `fn router()`, is merged above, and adds its paths to the
     // OpenAPI document in `openapi::document()`.
     let limit = state.body_limit();

@@ -58,6 +58,7 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::messages::MessagesApi::openapi());
+    doc.merge(super::appointments::AppointmentsApi::openapi());
     doc
 }
 

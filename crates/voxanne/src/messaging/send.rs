@@ -55,6 +55,8 @@ pub struct LeadInput {
 pub struct HotLeadRequest {
     pub lead: LeadInput,
     pub to: Option<Vec<String>>,
+    /// The lead's appointment (`appt_…`): the alert then says when they are booked.
+    pub appointment_id: Option<String>,
 }
 
 /// How a repeated request is recognised and what it is answered: the front door's own answer to
@@ -356,6 +358,28 @@ struct HotLeadFingerprint<'a> {
     preferred_time: Option<&'a str>,
     call_id: Option<&'a str>,
     to: Option<Vec<&'a str>>,
+    // Left out when absent, so requests made before it existed keep their fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appointment_id: Option<&'a str>,
+}
+
+/// When the lead's appointment is, for the alert; an id of no appointment of this organization
+/// is refused naming the field.
+async fn booked_words(services: &Services, caller: &Caller, id: &str) -> Result<String, SendError> {
+    match crate::booking::booked_words(services, caller, id).await {
+        Ok(words) => Ok(words),
+        Err(crate::booking::BookingError::NotFound) => Err(FieldError::new(
+            "unknown_appointment",
+            "appointment_id",
+            "`appointment_id` names no appointment of this organization.",
+        )
+        .with_hint("Pass the `id` that POST /api/calendar/appointments answered, or leave it out.")
+        .into()),
+        Err(crate::booking::BookingError::Store(err)) => {
+            Err(storage(err, "reading the appointment"))
+        }
+        Err(err) => Err(unexpected(err, "reading the appointment")),
+    }
 }
 
 fn lead_of(input: &LeadInput) -> Result<Lead, SendError> {
@@ -427,6 +451,7 @@ pub async fn send_hot_lead(
             to: explicit
                 .as_ref()
                 .map(|list| list.iter().map(PhoneNumber::as_str).collect()),
+            appointment_id: request.appointment_id.as_deref().map(str::trim),
         },
     )?;
     let store = &services.store;
@@ -450,7 +475,11 @@ pub async fn send_hot_lead(
         .await
         .map_err(|err| storage(err, "reading the organization"))?
         .name;
-    let text = hot_lead::render(&lead, &clinic);
+    let booked = match request.appointment_id.as_deref() {
+        Some(id) => Some(booked_words(services, caller, id).await?),
+        None => None,
+    };
+    let text = hot_lead::render_booked(&lead, &clinic, booked.as_deref());
     let now = now_ms();
     // Keep the caller's order, without sending one person the alert twice.
     let mut seen = HashSet::new();

@@ -7,7 +7,7 @@ use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 
-use crate::ids::{ApiKeyId, CredentialId, MessageId, OrgId, UserId};
+use crate::ids::{ApiKeyId, AppointmentId, CredentialId, MessageId, OrgId, UserId};
 
 macro_rules! id_column {
     ($($name:ident),+ $(,)?) => {$(
@@ -47,4 +47,11 @@ macro_rules! id_column {
     )+};
 }
 
-id_column!(OrgId, CredentialId, ApiKeyId, UserId, MessageId);
+id_column!(
+    OrgId,
+    CredentialId,
+    ApiKeyId,
+    UserId,
+    MessageId,
+    AppointmentId
+);

@@ -6,6 +6,7 @@
 //! (see [`backend`]), chosen once from the URL scheme.
 
 mod api_keys;
+mod appointments;
 mod audit;
 pub mod backend;
 mod credentials;
@@ -25,6 +26,7 @@ mod users;
 use std::fmt;
 use std::sync::Arc;
 
+pub use appointments::{Appointment, AppointmentStatus, BookingKey, Held, Lease, NewAppointment};
 pub use audit::{ActorKind, AuditAction, AuditRecord, NewAuditRecord};
 pub use backend::Backend;
 use backend::Db;
@@ -38,7 +40,9 @@ pub use model::{
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use reverify::{ClaimedRecheck, Recheck, RecheckOutcome};
 pub use sessions::{NewSession, SessionRecord};
-pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
+pub use settings::{
+    BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES,
+};
 pub use users::UserRemoval;
 
 use crate::ids::CredentialId;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use crate::opening_hours::OpeningHours;
 use crate::phone::PhoneNumber;
 
 /// Settings a clinic can change.
@@ -13,6 +14,9 @@ pub struct OrgSettings {
     pub alert_recipients: Vec<String>,
     /// The clinic's IANA time zone, e.g. `America/New_York`.
     pub timezone: String,
+    /// When and how appointments are booked (kept in the same JSON object, as flat fields).
+    #[serde(flatten)]
+    pub booking: BookingSettings,
 }
 
 impl Default for OrgSettings {
@@ -20,6 +24,34 @@ impl Default for OrgSettings {
         Self {
             alert_recipients: Vec::new(),
             timezone: "UTC".to_owned(),
+            booking: BookingSettings::default(),
+        }
+    }
+}
+
+/// The booking settings: opening hours per weekday, the slot grid and the buffer kept around
+/// every appointment and busy time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BookingSettings {
+    pub opening_hours: OpeningHours,
+    /// Slots start every this many minutes from the start of each opening span.
+    pub slot_minutes: u32,
+    /// Free minutes kept before and after each appointment and busy time.
+    pub buffer_minutes: u32,
+}
+
+/// Slot lengths accepted, in minutes (5 minutes to 8 hours).
+pub const SLOT_MINUTES: std::ops::RangeInclusive<u32> = 5..=480;
+/// Buffers accepted, in minutes (none to 4 hours).
+pub const BUFFER_MINUTES: std::ops::RangeInclusive<u32> = 0..=240;
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        Self {
+            opening_hours: OpeningHours::default(),
+            slot_minutes: 30,
+            buffer_minutes: 0,
         }
     }
 }
@@ -56,6 +88,18 @@ impl OrgSettings {
                 ),
             ));
         }
+        if !SLOT_MINUTES.contains(&self.booking.slot_minutes) {
+            return Err(StoreError::invalid(
+                "slot_minutes",
+                "slots are 5 to 480 minutes long",
+            ));
+        }
+        if !BUFFER_MINUTES.contains(&self.booking.buffer_minutes) {
+            return Err(StoreError::invalid(
+                "buffer_minutes",
+                "the buffer is 0 to 240 minutes",
+            ));
+        }
         Ok(())
     }
 }
@@ -82,6 +126,17 @@ mod tests {
         };
         let err = settings.validate().unwrap_err();
         assert!(err.to_string().contains("timezone"), "{err}");
+    }
+
+    #[test]
+    fn settings_stored_before_booking_existed_read_with_booking_defaults() {
+        let old: OrgSettings =
+            serde_json::from_str(r#"{"alert_recipients":[],"timezone":"Europe/Berlin"}"#).unwrap();
+        assert_eq!(old.timezone, "Europe/Berlin");
+        assert_eq!(old.booking, BookingSettings::default());
+        let json = serde_json::to_value(&old).unwrap();
+        assert_eq!(json["slot_minutes"], 30);
+        assert_eq!(json["opening_hours"]["mon"][0][0], "09:00");
     }
 
     #[test]

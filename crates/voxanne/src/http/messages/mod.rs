@@ -4,7 +4,7 @@
 //! Every `/api/messages` route takes the organization from the Bearer API key; another
 //! organization's message answers 404, exactly like a missing one.
 
-mod answer;
+pub(crate) mod answer;
 pub mod wire;
 
 use axum::Router;
@@ -130,6 +130,7 @@ async fn post_hot_lead(
     let request = HotLeadRequest {
         lead: input.lead.into(),
         to: input.to,
+        appointment_id: input.appointment_id,
     };
     let answer = |records: &[MessageRecord]| answer::first_answer(&hot_lead_out(records));
     let idempotency = key.map(|key| Idempotency {

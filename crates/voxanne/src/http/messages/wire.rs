@@ -35,6 +35,10 @@ pub struct HotLeadIn {
     #[serde(default)]
     #[schema(min_items = 1, max_items = 20)]
     pub to: Option<Vec<String>>,
+    /// The lead's appointment (`appt_…`, from `POST /api/calendar/appointments`): the alert
+    /// then says when they are booked ("Booked Tue 3:00 PM", in the clinic's time zone).
+    #[serde(default)]
+    pub appointment_id: Option<String>,
 }
 
 /// What the receptionist learned about the caller.

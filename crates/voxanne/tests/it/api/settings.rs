@@ -9,10 +9,8 @@ use crate::support::app::TestApp;
 async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_numbers() {
     let (app, org) = TestApp::with_org().await;
     let initial = app.get_settings(&org.key).await;
-    assert_eq!(
-        initial.body,
-        json!({"alert_recipients": [], "timezone": "UTC"})
-    );
+    assert_eq!(initial.body["alert_recipients"], json!([]));
+    assert_eq!(initial.body["timezone"], "UTC");
 
     let answer = app
         .put_settings(&org.key, &json!({"alert_recipients": ["+14155552671", " +14155552671", "+442071838750"], "timezone": "America/New_York"}))
@@ -20,8 +18,10 @@ async fn settings_start_empty_in_utc_and_a_put_normalizes_and_dedupes_the_number
 
     answer.assert_status(StatusCode::OK);
     let expected = json!({"alert_recipients": ["+14155552671", "+442071838750"], "timezone": "America/New_York"});
-    assert_eq!(answer.body, expected);
-    assert_eq!(app.get_settings(&org.key).await.body, expected);
+    // The booking fields (tested with booking) come along; these two are the ones put.
+    let put = |body: &serde_json::Value| json!({"alert_recipients": body["alert_recipients"], "timezone": body["timezone"]});
+    assert_eq!(put(&answer.body), expected);
+    assert_eq!(put(&app.get_settings(&org.key).await.body), expected);
 }
 
 #[tokio::test]

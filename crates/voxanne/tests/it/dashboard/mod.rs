@@ -3,7 +3,7 @@
 //! clinics' ids), by plain HTTP (`client`).
 
 mod browser;
-mod client;
+pub mod client;
 mod flow;
 mod pages;
 mod security;

@@ -51,6 +51,7 @@ async fn settings_are_validated_then_stored() {
     let wanted = OrgSettings {
         alert_recipients: vec!["+15555550102".into(), "+447700900123".into()],
         timezone: "America/New_York".into(),
+        ..OrgSettings::default()
     };
 
     t.store.update_settings(&org.id, &wanted).await.unwrap();
