@@ -41,6 +41,7 @@ pub mod org_settings;
 pub mod outbox;
 pub mod password;
 pub mod phone;
+pub mod quota;
 pub mod services;
 pub mod sms;
 pub mod store;

@@ -1,4 +1,5 @@
-//! `/api/organization/settings`: where hot-lead alerts go and the clinic's time zone.
+//! `/api/organization/settings`: where hot-lead alerts go, the clinic's time zone and its sending
+//! quota. A `PUT` changes the fields it names and keeps the others.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -10,6 +11,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::json::JsonBody;
 use crate::org_settings::{self, SettingsError, SettingsInput};
+use crate::quota::{self, QuotaError, QuotaInput, QuotaLimits};
 use crate::store::OrgSettings;
 use crate::tenant::Caller;
 
@@ -20,34 +22,46 @@ pub struct OrgSettingsOut {
     pub alert_recipients: Vec<String>,
     /// IANA time zone, e.g. `America/New_York`.
     pub timezone: String,
+    /// Texts this organization may queue in any 60 seconds (default 120).
+    pub texts_per_minute: u32,
+    /// Texts this organization may queue in any 24 hours (default 5000).
+    pub texts_per_day: u32,
 }
 
-/// `PUT /api/organization/settings`: the whole settings object.
+/// `PUT /api/organization/settings`: the fields to change; an absent field keeps its value.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsIn {
     /// Numbers (E.164, e.g. `+14155552671`) that receive hot-lead alerts; at most 20.
     #[schema(max_items = 20)]
-    pub alert_recipients: Vec<String>,
+    pub alert_recipients: Option<Vec<String>>,
     /// IANA time zone name, e.g. `America/New_York`, `Europe/Paris`, `UTC`.
     #[schema(example = "America/New_York")]
-    pub timezone: String,
+    pub timezone: Option<String>,
+    /// Texts this organization may queue in any 60 seconds; a send beyond it is refused with 429.
+    #[schema(minimum = 1, maximum = 10000)]
+    pub texts_per_minute: Option<i64>,
+    /// Texts this organization may queue in any 24 hours; a send beyond it is refused with 429.
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub texts_per_day: Option<i64>,
 }
 
-impl From<OrgSettings> for OrgSettingsOut {
-    fn from(settings: OrgSettings) -> Self {
+impl OrgSettingsOut {
+    fn new(settings: OrgSettings, quota: QuotaLimits) -> Self {
         Self {
             alert_recipients: settings.alert_recipients,
             timezone: settings.timezone,
+            texts_per_minute: quota.texts_per_minute,
+            texts_per_day: quota.texts_per_day,
         }
     }
 }
 
-impl From<OrgSettingsIn> for SettingsInput {
-    fn from(body: OrgSettingsIn) -> Self {
-        Self {
-            alert_recipients: body.alert_recipients,
-            timezone: body.timezone,
+impl From<QuotaError> for ApiError {
+    fn from(err: QuotaError) -> Self {
+        match err {
+            QuotaError::Invalid(field) => ApiError::Invalid(field),
+            QuotaError::Store(err) => ApiError::from(err),
         }
     }
 }
@@ -72,16 +86,16 @@ pub async fn get_settings(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
-    Ok(Json(
-        org_settings::get(&state.services, &caller).await?.into(),
-    ))
+    let settings = org_settings::get(&state.services, &caller).await?;
+    let quota = quota::limits(&state.services, &caller).await?;
+    Ok(Json(OrgSettingsOut::new(settings, quota)))
 }
 
-/// Replace the organization's settings.
+/// Change the organization's settings: the fields sent; the others keep their value.
 #[utoipa::path(put, path = "/api/organization/settings", tag = "organization",
     request_body = OrgSettingsIn, security(("api_key" = [])),
     responses(
-        (status = 200, description = "The stored settings (numbers normalized, duplicates removed)", body = OrgSettingsOut),
+        (status = 200, description = "All the settings as stored (numbers normalized, duplicates removed)", body = OrgSettingsOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
@@ -92,11 +106,26 @@ pub async fn put_settings(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<OrgSettingsIn>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
-    Ok(Json(
-        org_settings::replace(&state.services, &caller, body.into())
-            .await?
-            .into(),
-    ))
+    let services = &state.services;
+    // Every field is checked before anything is stored, so a bad one changes nothing.
+    let quota_patch = quota::validated(QuotaInput {
+        texts_per_minute: body.texts_per_minute,
+        texts_per_day: body.texts_per_day,
+    })?;
+    let mut settings = org_settings::get(services, &caller).await?;
+    if body.alert_recipients.is_some() || body.timezone.is_some() {
+        let input = SettingsInput {
+            alert_recipients: body.alert_recipients.unwrap_or(settings.alert_recipients),
+            timezone: body.timezone.unwrap_or(settings.timezone),
+        };
+        settings = org_settings::replace(services, &caller, input).await?;
+    }
+    let quota = if quota_patch == Default::default() {
+        quota::limits(services, &caller).await?
+    } else {
+        quota::update(services, &caller, quota_patch).await?
+    };
+    Ok(Json(OrgSettingsOut::new(settings, quota)))
 }
 
 pub fn router() -> Router<AppState> {

@@ -15,6 +15,7 @@ mod message_stats;
 mod model;
 mod oauth_states;
 mod orgs;
+mod quota;
 mod secrets;
 mod sessions;
 mod settings;
@@ -35,6 +36,7 @@ pub use model::{
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
+pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow, Reservation};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
 pub use users::UserRemoval;

@@ -107,6 +107,7 @@ impl From<SendError> for ApiError {
                 )
                 .with_hint("Use a new key for a new request; reuse a key only to retry the identical request."),
             ),
+            SendError::QuotaExceeded(exceeded) => ApiError::QuotaExceeded(exceeded),
             SendError::Unavailable(err) => {
                 tracing::warn!(error = format!("{err:#}"), "the database is not reachable");
                 ApiError::Unavailable {

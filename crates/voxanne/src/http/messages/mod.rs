@@ -74,7 +74,8 @@ pub fn router() -> Router<AppState> {
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid field, no usable credential, or a key reused with another body", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 429, description = "The API key's rate limit, or the organization's sending quota (`sending_quota_exceeded`, `field` names `texts_per_minute` or `texts_per_day`; a hot lead counts one text per recipient) is used up; nothing was queued",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry can succeed"))),
         (status = 503, description = "The database is not reachable; nothing was queued", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -115,7 +116,8 @@ fn sms_out(records: &[MessageRecord]) -> Option<MessageOut> {
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 422, description = "Invalid field, no recipients, no usable credential, or a key reused with another body", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
+        (status = 429, description = "The API key's rate limit, or the organization's sending quota (`sending_quota_exceeded`, `field` names `texts_per_minute` or `texts_per_day`; a hot lead counts one text per recipient) is used up; nothing was queued",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry can succeed"))),
         (status = 503, description = "The database is not reachable; nothing was queued", body = ErrorBody),
     ),
     security(("api_key" = []))
