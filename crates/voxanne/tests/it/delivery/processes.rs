@@ -69,6 +69,17 @@ impl Fleet {
         let account = sandbox.account_with_number(json!({}), &from).await;
         let sid = account.account_sid.clone();
         let org: OrgId = store.create_organization("Fleet Clinic").await.unwrap().id;
+        // These tests count texts, not the sending quota: the highest limits a clinic can set.
+        store
+            .set_quota_limits(
+                &org,
+                voxanne::store::QuotaLimitsPatch {
+                    texts_per_minute: Some(10_000),
+                    texts_per_day: Some(1_000_000),
+                },
+            )
+            .await
+            .unwrap();
         let token = SecretString::from(account.auth_token.clone());
         store
             .insert_credential(&org, twilio_credential_of("main", &sid, &from, token))
