@@ -21,6 +21,14 @@ pub enum ApiError {
     /// The request body, path or query is not acceptable: 422 naming the field.
     #[error("invalid field `{}`: {}", .0.field, .0.message)]
     Invalid(FieldError),
+    /// The request is well-formed, but what a field names does not exist (404) or the
+    /// organization's current state refuses it (409, e.g. no usable credential); `field` names it.
+    /// Kept apart from [`ApiError::Invalid`] so that a 422 always means the request itself is wrong.
+    #[error("{}: {}", .field.field, .field.message)]
+    Refused {
+        status: StatusCode,
+        field: FieldError,
+    },
     /// The body is not JSON at all (or not an object): 422, no single field to blame.
     #[error("malformed JSON body: {message}")]
     MalformedJson { message: String },
@@ -132,6 +140,7 @@ impl ApiError {
             ApiError::Invalid(_) | ApiError::MalformedJson { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::Refused { status, .. } => *status,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
@@ -160,7 +169,7 @@ impl ApiError {
             request_id: request_id.clone(),
         };
         match self {
-            ApiError::Invalid(field) => ErrorDetail {
+            ApiError::Invalid(field) | ApiError::Refused { field, .. } => ErrorDetail {
                 code: field.code.to_owned(),
                 message: field.message.clone(),
                 field: Some(field.field.clone()),

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod auth;
+mod contract;
 pub mod credentials;
 pub mod docs;
 pub mod error;

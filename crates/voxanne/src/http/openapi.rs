@@ -63,8 +63,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document);
 
-async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(&DOCUMENT)
+/// What `/api/openapi.json` serves: the generated document with the exact contract added.
+static EXACT: LazyLock<serde_json::Value> = LazyLock::new(|| super::contract::exact(&DOCUMENT));
+
+/// The served document, for tests and tools that check it.
+pub fn exact_document() -> &'static serde_json::Value {
+    &EXACT
+}
+
+async fn openapi_json() -> Json<&'static serde_json::Value> {
+    Json(&EXACT)
 }
 
 async fn docs_page() -> Response {

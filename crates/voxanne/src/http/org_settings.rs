@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, FieldError};
 use super::json::JsonBody;
 use crate::org_settings::{self, SettingsError, SettingsInput};
 use crate::quota::{self, QuotaError, QuotaInput, QuotaLimits};
@@ -39,11 +39,11 @@ pub struct OrgSettingsIn {
     #[schema(example = "America/New_York")]
     pub timezone: Option<String>,
     /// Texts this organization may queue in any 60 seconds; a send beyond it is refused with 429.
-    #[schema(minimum = 1, maximum = 10000)]
-    pub texts_per_minute: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub texts_per_minute: Option<serde_json::Number>,
     /// Texts this organization may queue in any 24 hours; a send beyond it is refused with 429.
-    #[schema(minimum = 1, maximum = 1000000)]
-    pub texts_per_day: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub texts_per_day: Option<serde_json::Number>,
 }
 
 impl OrgSettingsOut {
@@ -109,8 +109,8 @@ pub async fn put_settings(
     let services = &state.services;
     // Every field is checked before anything is stored, so a bad one changes nothing.
     let quota_patch = quota::validated(QuotaInput {
-        texts_per_minute: body.texts_per_minute,
-        texts_per_day: body.texts_per_day,
+        texts_per_minute: whole("texts_per_minute", body.texts_per_minute)?,
+        texts_per_day: whole("texts_per_day", body.texts_per_day)?,
     })?;
     let mut settings = org_settings::get(services, &caller).await?;
     if body.alert_recipients.is_some() || body.timezone.is_some() {
@@ -126,6 +126,31 @@ pub async fn put_settings(
         quota::update(services, &caller, quota_patch).await?
     };
     Ok(Json(OrgSettingsOut::new(settings, quota)))
+}
+
+/// A JSON number that is a whole number: JSON Schema's `integer` includes `250.0`, so it is
+/// accepted as 250. Beyond `i64` it saturates, and the range check refuses it.
+fn whole(field: &str, value: Option<serde_json::Number>) -> Result<Option<i64>, ApiError> {
+    let Some(number) = value else {
+        return Ok(None);
+    };
+    if let Some(int) = number.as_i64() {
+        return Ok(Some(int));
+    }
+    if number.as_u64().is_some() {
+        return Ok(Some(i64::MAX));
+    }
+    match number.as_f64() {
+        // Saturating: the range check names the field for anything this large.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(float) if float.fract() == 0.0 => Ok(Some(float as i64)),
+        _ => Err(FieldError::new(
+            "invalid_quota",
+            field,
+            format!("`{field}` must be a whole number; it is {number}"),
+        )
+        .into()),
+    }
 }
 
 pub fn router() -> Router<AppState> {
