@@ -14,6 +14,7 @@ mod store {
     pub use crate::support::store::{google_credential, twilio_credential};
 }
 
+mod callbacks;
 mod crash;
 mod fleet;
 mod load;
