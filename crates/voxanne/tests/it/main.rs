@@ -14,7 +14,6 @@ mod delivery;
 mod google;
 mod google_connect;
 mod hygiene;
-mod sentinels;
 mod store;
 mod support;
 mod vault;

@@ -18,5 +18,6 @@ mod callbacks;
 mod crash;
 mod fleet;
 mod load;
+mod sentinels;
 mod size;
 mod tenancy;
