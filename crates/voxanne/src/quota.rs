@@ -166,11 +166,11 @@ where
         }
     };
     let outcome = enqueue.await;
-    if !matches!(outcome, Ok(Enqueued::Created)) {
-        if let Err(err) = services.store.release_texts(org, ledger_id).await {
-            // The texts stay counted until they leave the window: too strict for a while, never lax.
-            tracing::warn!(org_id = %org, error = %err, "could not take back an unused quota count");
-        }
+    if !matches!(outcome, Ok(Enqueued::Created))
+        && let Err(err) = services.store.release_texts(org, ledger_id).await
+    {
+        // The texts stay counted until they leave the window: too strict for a while, never lax.
+        tracing::warn!(org_id = %org, error = %err, "could not take back an unused quota count");
     }
     Ok(outcome)
 }

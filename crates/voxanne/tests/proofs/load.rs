@@ -22,7 +22,7 @@ fn request(fleet: &Fleet, url: &str, i: usize, known: Option<&str>) -> reqwest::
             &json!({"lead": {"name": "Maria Lopez", "phone": "+14155550123", "reason": "Toothache"}, "to": [phone()]}),
         ),
         // 20% one message, 30% a page of the list, 15% the settings.
-        (7..=10, Some(id)) if i % fleet.orgs.len() == 0 => {
+        (7..=10, Some(id)) if i.is_multiple_of(fleet.orgs.len()) => {
             fleet.http.get(format!("{url}/api/messages/{id}"))
         }
         (7..=16, _) => fleet.http.get(format!("{url}/api/messages?limit=20")),

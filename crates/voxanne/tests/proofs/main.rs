@@ -4,6 +4,8 @@
 //! sizes, by hand: see the README's "Proofs"). Every line is also appended to
 //! `target/tmp/proofs.txt`, so CI can show the figures of a run whose output was captured.
 //! The database comes from `VOXANNE_TEST_DATABASE_URL`, as for the other tests.
+// Proofs, like tests, fail loudly: an unwrap that panics is a failed proof.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../it/support/mod.rs"]
 mod support;
