@@ -171,7 +171,11 @@ impl Fleet {
     /// Starts `voxanne serve` on `port` with `timings` (production defaults for the rest).
     pub fn serve_with(&self, port: u16, timings: &[(&str, &str)]) -> Server {
         let url = format!("http://127.0.0.1:{port}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
+        // `VOXANNE_PROOF_BIN` runs another build (e.g. `target/release/voxanne` for the load
+        // figure at full size); by default the binary this test was built with.
+        let bin = std::env::var("VOXANNE_PROOF_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_voxanne").to_owned());
+        let mut child = Command::new(bin)
             .args([
                 "serve",
                 "--listen",
