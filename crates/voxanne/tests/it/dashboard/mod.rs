@@ -6,6 +6,7 @@ mod browser;
 mod client;
 mod flow;
 mod pages;
+mod quota_settings;
 mod security;
 mod speed;
 mod tenancy;
