@@ -207,7 +207,6 @@ fn other_fields(doc: &mut Value) {
 mod tests {
     use proptest::prelude::*;
 
-    use super::*;
     use crate::phone::PhoneNumber;
 
     fn phone_regex() -> regex::Regex {
