@@ -22,4 +22,5 @@ mod fleet;
 mod load;
 mod sentinels;
 mod size;
+mod stale;
 mod tenancy;
