@@ -44,6 +44,7 @@ pub mod outbox;
 pub mod password;
 pub mod phone;
 pub mod reverify;
+pub mod quota;
 pub mod services;
 pub mod sms;
 pub mod store;

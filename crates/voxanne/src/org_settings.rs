@@ -17,12 +17,24 @@ use crate::tenant::Caller;
 /// The settings as given.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsInput {
-    /// Numbers (E.164) that receive hot-lead alerts; at most [`MAX_ALERT_RECIPIENTS`].
-    pub alert_recipients: Vec<String>,
-    /// An IANA time zone name, e.g. `America/New_York`.
-    pub timezone: String,
+    /// Numbers (E.164) that receive hot-lead alerts; at most [`MAX_ALERT_RECIPIENTS`]. `None`
+    /// keeps the current ones.
+    pub alert_recipients: Option<Vec<String>>,
+    /// An IANA time zone name, e.g. `America/New_York`. `None` keeps the current one.
+    pub timezone: Option<String>,
     /// The booking fields; each one left out keeps its current value.
     pub booking: BookingInput,
+}
+
+impl SettingsInput {
+    /// Whether no field is given (nothing would change).
+    pub fn names_nothing(&self) -> bool {
+        self.alert_recipients.is_none()
+            && self.timezone.is_none()
+            && self.booking.opening_hours.is_none()
+            && self.booking.slot_minutes.is_none()
+            && self.booking.buffer_minutes.is_none()
+    }
 }
 
 /// The booking settings as given; `None` keeps the current value.
@@ -96,7 +108,14 @@ fn booking_validated(
 /// Checks every field; numbers are normalized and duplicates dropped (first one kept).
 fn validated(input: SettingsInput, current: OrgSettings) -> Result<OrgSettings, FieldError> {
     let booking = booking_validated(input.booking, current.booking)?;
-    if input.alert_recipients.len() > MAX_ALERT_RECIPIENTS {
+    let Some(alert_recipients) = input.alert_recipients else {
+        return timezone_validated(input.timezone, current.timezone).map(|timezone| OrgSettings {
+            alert_recipients: current.alert_recipients,
+            timezone,
+            booking,
+        });
+    };
+    if alert_recipients.len() > MAX_ALERT_RECIPIENTS {
         return Err(FieldError::new(
             "too_many_recipients",
             "alert_recipients",
@@ -104,15 +123,27 @@ fn validated(input: SettingsInput, current: OrgSettings) -> Result<OrgSettings, 
         )
         .with_hint("Keep the staff who must hear about hot leads at once."));
     }
-    let mut recipients: Vec<String> = Vec::with_capacity(input.alert_recipients.len());
-    for (index, raw) in input.alert_recipients.iter().enumerate() {
+    let mut recipients: Vec<String> = Vec::with_capacity(alert_recipients.len());
+    for (index, raw) in alert_recipients.iter().enumerate() {
         let field = format!("alert_recipients[{index}]");
         let number = PhoneNumber::parse(&field, raw)?;
         if !recipients.iter().any(|seen| seen == number.as_str()) {
             recipients.push(number.as_str().to_owned());
         }
     }
-    let timezone = input.timezone.trim().to_owned();
+    Ok(OrgSettings {
+        alert_recipients: recipients,
+        timezone: timezone_validated(input.timezone, current.timezone)?,
+        booking,
+    })
+}
+
+/// The time zone as given (trimmed), or the current one when none is given.
+fn timezone_validated(given: Option<String>, current: String) -> Result<String, FieldError> {
+    let Some(given) = given else {
+        return Ok(current);
+    };
+    let timezone = given.trim().to_owned();
     if timezone.parse::<chrono_tz::Tz>().is_err() {
         return Err(FieldError::new(
             "invalid_timezone",
@@ -121,11 +152,7 @@ fn validated(input: SettingsInput, current: OrgSettings) -> Result<OrgSettings, 
         )
         .with_hint("Use a name such as America/New_York, Europe/Paris or UTC."));
     }
-    Ok(OrgSettings {
-        alert_recipients: recipients,
-        timezone,
-        booking,
-    })
+    Ok(timezone)
 }
 
 /// The organization's settings.
@@ -133,8 +160,8 @@ pub async fn get(services: &Services, caller: &Caller) -> Result<OrgSettings, Se
     Ok(services.store.get_settings(caller.org()).await?)
 }
 
-/// Replaces the organization's settings with `input`, once every field is good.
-pub async fn replace(
+/// Changes the settings `input` names (the others keep their values), once every field is good.
+pub async fn update(
     services: &Services,
     caller: &Caller,
     input: SettingsInput,

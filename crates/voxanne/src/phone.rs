@@ -221,6 +221,72 @@ fn check_digits(field: &str, shown: &str, digits: &str) -> Result<(), PhoneError
     }
 }
 
+/// The exact rule of [`PhoneNumber::parse`] as a regular expression (ECMAScript/Python syntax), for
+/// the API's OpenAPI document: the same country codes and national lengths, built from the same
+/// libphonenumber metadata, and the surrounding white space the parser trims.
+pub fn e164_pattern() -> String {
+    // Country codes grouped by the national-number lengths they take.
+    let mut groups: Vec<(Vec<usize>, Vec<u16>)> = Vec::new();
+    for code in 2..=999u16 {
+        if DATABASE.by_code(&code).is_none() {
+            continue;
+        }
+        let code_digits = code.to_string().len();
+        let possible = possible_lengths(code);
+        let total = |national: usize| (MIN_DIGITS..=MAX_DIGITS).contains(&(code_digits + national));
+        let lengths: Vec<usize> = if possible.is_empty() {
+            (1..=MAX_DIGITS).filter(|&n| total(n)).collect()
+        } else {
+            possible
+                .iter()
+                .map(|&n| usize::from(n))
+                .filter(|&n| total(n))
+                .collect()
+        };
+        if lengths.is_empty() {
+            continue;
+        }
+        match groups.iter_mut().find(|(known, _)| *known == lengths) {
+            Some((_, codes)) => codes.push(code),
+            None => groups.push((lengths, vec![code])),
+        }
+    }
+    let mut branches = vec!["1[2-9][0-9]{2}[2-9][0-9]{6}".to_owned()];
+    for (lengths, codes) in groups {
+        let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
+        branches.push(format!("(?:{}){}", codes.join("|"), digit_run(&lengths)));
+    }
+    // Rust's `str::trim` removes Unicode White_Space, listed here one by one.
+    let space =
+        "[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*";
+    format!("^{space}\\+(?:{}){space}$", branches.join("|"))
+}
+
+/// `[0-9]{n}` for each length (sorted), runs of consecutive lengths as `{a,b}`.
+fn digit_run(lengths: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &n in lengths {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let runs: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                format!("[0-9]{{{a}}}")
+            } else {
+                format!("[0-9]{{{a},{b}}}")
+            }
+        })
+        .collect();
+    match runs.as_slice() {
+        [one] => one.clone(),
+        _ => format!("(?:{})", runs.join("|")),
+    }
+}
+
 /// The country calling code libphonenumber knows at the start of `digits`, and the rest. Codes are
 /// prefix-free (ITU-T E.164), so at most one of the 1–3 digit prefixes matches.
 fn split_country_code(digits: &str) -> Option<(u16, &str)> {

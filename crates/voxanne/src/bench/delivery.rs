@@ -104,6 +104,16 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
     }));
 
     let org = store.create_organization("Bench Clinic").await?;
+    // The benchmark measures delivery, not the sending quota: the highest limits a clinic can set.
+    store
+        .set_quota_limits(
+            &org.id,
+            crate::store::QuotaLimitsPatch {
+                texts_per_minute: Some(10_000),
+                texts_per_day: Some(1_000_000),
+            },
+        )
+        .await?;
     let (_record, api_key) = store.create_api_key(&org.id).await?;
     let api_key = api_key.secret().clone();
     let credential = add_verified_credential(&service_url, &api_key, &account).await?;

@@ -97,7 +97,9 @@ pub async fn connect(
 ) -> Result<ConnectLink, CalendarError> {
     let login_hint = request.login_hint.as_deref().map(str::trim);
     if let Some(hint) = login_hint
-        && (hint.is_empty() || hint.len() > MAX_LOGIN_HINT || hint.chars().any(char::is_control))
+        && (hint.is_empty()
+            || hint.chars().count() > MAX_LOGIN_HINT
+            || hint.chars().any(char::is_control))
     {
         return Err(CalendarError::Invalid(
             FieldError::new(

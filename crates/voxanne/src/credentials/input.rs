@@ -252,7 +252,12 @@ pub fn credential_patch(
         }
         (None, Some(key_secret)) => {
             if display.auth_mode != Some(TwilioAuthMode::ApiKey) {
-                return Err(missing("api_key_sid", "This credential uses an Auth Token; send `api_key_sid` with the secret to switch it to an API key.").into());
+                // The request is well-formed (an API-key credential takes a secret alone); this
+                // credential's state refuses it.
+                return Err(CredentialError::Conflict(missing(
+                    "api_key_sid",
+                    "This credential uses an Auth Token; send `api_key_sid` with the secret to switch it to an API key.",
+                )));
             }
             secrets.push(secret(
                 "api_key_secret",

@@ -54,6 +54,9 @@ pub enum CredentialError {
     NotFound,
     #[error("an inactive credential cannot become the primary one")]
     InactivePrimary,
+    /// A well-formed change that this credential's current state refuses (409); `field` names it.
+    #[error("{}: {}", .0.field, .0.message)]
+    Conflict(FieldError),
     #[error("the credential's secrets cannot be decrypted with the configured master keys")]
     Undecryptable,
     #[error("Google Calendar is not configured on this server")]
@@ -82,6 +85,10 @@ impl From<StoreError> for CredentialError {
         match err {
             StoreError::NotFound { what: "credential" } => Self::NotFound,
             StoreError::Undecryptable { .. } => Self::Undecryptable,
+            // E.g. unmarking the only active credential as primary: a 409 naming the field.
+            StoreError::Conflict { field, message } => {
+                Self::Conflict(FieldError::new("conflict", field, message))
+            }
             other => Self::Store(other),
         }
     }

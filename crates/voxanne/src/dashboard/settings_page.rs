@@ -1,5 +1,6 @@
-//! `/dashboard/settings`: who gets hot-lead alerts, the clinic's time zone and when
-//! appointments can be booked, checked by the same rules as the JSON API (the settings use case).
+//! `/dashboard/settings`: who gets hot-lead alerts, the clinic's time zone, when appointments can
+//! be booked and its sending quota, checked by the same rules as the JSON API (the settings and
+//! quota use cases).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use super::render::{self, Nav, Section};
 use super::session::Admin;
 use crate::field::FieldError;
 use crate::org_settings::{self, BookingInput, SettingsError, SettingsInput};
+use crate::quota::{self, QuotaError, QuotaInput};
 use crate::store::BookingSettings;
 
 #[derive(Template)]
@@ -33,6 +35,9 @@ struct SettingsPage {
     hours_error: Option<String>,
     slot_error: Option<String>,
     buffer_error: Option<String>,
+    texts_per_minute: String,
+    texts_per_day: String,
+    quota_error: Option<String>,
     error: Option<String>,
 }
 
@@ -104,6 +109,10 @@ pub async fn show(
         Ok(settings) => settings,
         Err(err) => return render::internal_error(&err),
     };
+    let limits = match quota::limits(&state.services, &admin.caller).await {
+        Ok(limits) => limits,
+        Err(err) => return render::internal_error(&err),
+    };
     let page = SettingsPage {
         nav: Nav::new(&admin, Section::Settings),
         saved: query.saved == "1",
@@ -117,6 +126,9 @@ pub async fn show(
         hours_error: None,
         slot_error: None,
         buffer_error: None,
+        texts_per_minute: limits.texts_per_minute.to_string(),
+        texts_per_day: limits.texts_per_day.to_string(),
+        quota_error: None,
         error: None,
     };
     render::page(StatusCode::OK, &page)
@@ -134,23 +146,49 @@ pub struct SettingsForm {
     slot_minutes: String,
     #[serde(default)]
     buffer_minutes: String,
+    #[serde(default)]
+    texts_per_minute: String,
+    #[serde(default)]
+    texts_per_day: String,
 }
+/// A limit as typed: blank keeps the stored one; anything but a whole number names the field.
+fn typed_limit(field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.replace([',', '_'], "")
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            FieldError::new(
+                "invalid_quota",
+                field,
+                format!("`{raw}` is not a whole number of texts."),
+            )
+        })
+}
+
 
 pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) -> Response {
     let Posted { admin, form } = posted;
-    let numbers = minutes("slot_minutes", &form.slot_minutes)
-        .and_then(|slot| Ok((slot, minutes("buffer_minutes", &form.buffer_minutes)?)));
-    let result = match numbers {
-        Ok((slot_minutes, buffer_minutes)) => {
-            let input = settings_input(&form, slot_minutes, buffer_minutes);
-            org_settings::replace(&state.services, &admin.caller, input).await
+    let saved = match checked(&form) {
+        Err(field) => Err(field),
+        Ok((input, quota_patch)) => {
+            match org_settings::update(&state.services, &admin.caller, input).await {
+                Err(SettingsError::Invalid(field)) => Err(field),
+                Err(err) => return render::internal_error(&err),
+                Ok(_) => match quota::update(&state.services, &admin.caller, quota_patch).await {
+                    Ok(_) => Ok(()),
+                    Err(QuotaError::Invalid(field)) => Err(field),
+                    Err(err) => return render::internal_error(&err),
+                },
+            }
         }
-        Err(field) => Err(SettingsError::Invalid(field)),
     };
-    let field = match result {
-        Ok(_) => return Redirect::to("/dashboard/settings?saved=1").into_response(),
-        Err(SettingsError::Invalid(field)) => field,
-        Err(err) => return render::internal_error(&err),
+    let field = match saved {
+        Ok(()) => return Redirect::to("/dashboard/settings?saved=1").into_response(),
+        Err(field) => field,
     };
     let mut page = SettingsPage {
         nav: Nav::new(&admin, Section::Settings),
@@ -165,6 +203,9 @@ pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) 
         hours_error: None,
         slot_error: None,
         buffer_error: None,
+        texts_per_minute: form.texts_per_minute,
+        texts_per_day: form.texts_per_day,
+        quota_error: None,
         error: None,
     };
     match field.field.split(['[', '.']).next().unwrap_or_default() {
@@ -173,25 +214,31 @@ pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) 
         "opening_hours" => page.hours_error = Some(words(&field)),
         "slot_minutes" => page.slot_error = Some(words(&field)),
         "buffer_minutes" => page.buffer_error = Some(words(&field)),
+        "texts_per_minute" | "texts_per_day" => page.quota_error = Some(words(&field)),
         _ => page.error = Some(words(&field)),
     }
     render::page(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
-fn settings_input(
-    form: &SettingsForm,
-    slot_minutes: Option<u32>,
-    buffer_minutes: Option<u32>,
-) -> SettingsInput {
-    SettingsInput {
-        alert_recipients: form
-            .alert_recipients
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        timezone: form.timezone.clone(),
+/// Every typed field read and the quota checked, before anything is stored: a bad value
+/// changes nothing.
+fn checked(form: &SettingsForm) -> Result<(SettingsInput, crate::store::QuotaLimitsPatch), FieldError> {
+    let slot_minutes = minutes("slot_minutes", &form.slot_minutes)?;
+    let buffer_minutes = minutes("buffer_minutes", &form.buffer_minutes)?;
+    let quota_patch = quota::validated(QuotaInput {
+        texts_per_minute: typed_limit("texts_per_minute", &form.texts_per_minute)?,
+        texts_per_day: typed_limit("texts_per_day", &form.texts_per_day)?,
+    })?;
+    let input = SettingsInput {
+        alert_recipients: Some(
+            form.alert_recipients
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        timezone: Some(form.timezone.clone()),
         booking: BookingInput {
             // A form without the field (an older page) keeps the current hours.
             opening_hours: (!form.opening_hours.trim().is_empty())
@@ -199,7 +246,8 @@ fn settings_input(
             slot_minutes,
             buffer_minutes,
         },
-    }
+    };
+    Ok((input, quota_patch))
 }
 
 #[cfg(test)]

@@ -239,7 +239,7 @@ pub(super) fn changed_or_error(
     err: CredentialError,
 ) -> Response {
     let words = match err {
-        CredentialError::Invalid(field) => form::words(&field),
+        CredentialError::Invalid(field) | CredentialError::Conflict(field) => form::words(&field),
         CredentialError::InactivePrimary => {
             "A disabled account cannot be the primary one: enable it first.".to_owned()
         }

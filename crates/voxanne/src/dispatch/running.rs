@@ -54,16 +54,32 @@ impl Dispatcher {
                 .free_dead_claims(now.saturating_sub(millis(config.silent_after)), now)
                 .await
             {
-                Ok(0) => {}
-                Ok(freed) => {
+                Ok(None) => {}
+                Ok(Some(freed)) => {
                     tracing::warn!(freed, "claims of a silent dispatcher were freed");
                     self.wake();
+                    // Twilio's callbacks for what the silent process sent went to it and are lost:
+                    // catch up on every unfinished message now, as a start does (apart, so the
+                    // heartbeat keeps its beat however long that takes).
+                    tokio::spawn(self.clone().catch_up_after_silence(now));
                 }
                 Err(err) => tracing::warn!(error = %err, "freeing silent workers' claims failed"),
             }
             tokio::select! {
                 () = tokio::time::sleep(config.heartbeat_interval) => {}
                 _ = stopped.changed() => {}
+            }
+        }
+    }
+
+    async fn catch_up_after_silence(self, silent_at: i64) {
+        match self.catch_up(silent_at).await {
+            Ok(0) => {}
+            Ok(advanced) => {
+                tracing::info!(advanced, "statuses caught up after a silent dispatcher")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "catching up after a silent dispatcher failed")
             }
         }
     }

@@ -21,6 +21,14 @@ pub enum ApiError {
     /// The request body, path or query is not acceptable: 422 naming the field.
     #[error("invalid field `{}`: {}", .0.field, .0.message)]
     Invalid(FieldError),
+    /// The request is well-formed, but what a field names does not exist (404) or the
+    /// organization's current state refuses it (409, e.g. no usable credential); `field` names it.
+    /// Kept apart from [`ApiError::Invalid`] so that a 422 always means the request itself is wrong.
+    #[error("{}: {}", .field.field, .field.message)]
+    Refused {
+        status: StatusCode,
+        field: FieldError,
+    },
     /// The body is not JSON at all (or not an object): 422, no single field to blame.
     #[error("malformed JSON body: {message}")]
     MalformedJson { message: String },
@@ -48,6 +56,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("rate limit exceeded; retry after {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
+    /// The organization's sending quota refuses the texts: 429 naming the quota, with `Retry-After`.
+    #[error(transparent)]
+    QuotaExceeded(crate::quota::QuotaExceeded),
     /// A request that is well-formed but conflicts with the stored state.
     #[error("{message}")]
     Conflict {
@@ -129,13 +140,16 @@ impl ApiError {
             ApiError::Invalid(_) | ApiError::MalformedJson { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::Refused { status, .. } => *status,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::QuotaExceeded(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Twilio { status, .. } => *status,
             ApiError::Unavailable { .. } | ApiError::NotConfigured { .. } => {
@@ -155,7 +169,7 @@ impl ApiError {
             request_id: request_id.clone(),
         };
         match self {
-            ApiError::Invalid(field) => ErrorDetail {
+            ApiError::Invalid(field) | ApiError::Refused { field, .. } => ErrorDetail {
                 code: field.code.to_owned(),
                 message: field.message.clone(),
                 field: Some(field.field.clone()),
@@ -210,6 +224,7 @@ impl ApiError {
                     "Wait {retry_after_secs} s (see the Retry-After header) and retry."
                 )),
             ),
+            ApiError::QuotaExceeded(exceeded) => quota_detail(exceeded, request_id),
             ApiError::Conflict {
                 code,
                 message,
@@ -259,6 +274,7 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::QuotaExceeded(exceeded) => Some(exceeded.retry_after_secs),
             _ => None,
         };
         let unauthorized = matches!(self, ApiError::Unauthorized { .. });
@@ -311,6 +327,38 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::Unexpected(anyhow::Error::new(other)),
         }
+    }
+}
+
+/// A quota refusal: `field` names the organization setting that refused (`texts_per_minute` or
+/// `texts_per_day`), so a program can tell the two apart without reading the message.
+fn quota_detail(exceeded: &crate::quota::QuotaExceeded, request_id: String) -> ErrorDetail {
+    let setting = exceeded.window_setting();
+    let window = match exceeded.window {
+        crate::quota::QuotaWindow::Minute => "minute",
+        crate::quota::QuotaWindow::Day => "24 hours",
+    };
+    let hint = if exceeded.never_fits() {
+        format!(
+            "This request alone has {} texts, more than `{setting}` allows; send fewer at once, or raise `{setting}` with PUT /api/organization/settings.",
+            exceeded.requested
+        )
+    } else {
+        format!(
+            "Retry in {} s (see the Retry-After header), or raise `{setting}` with PUT /api/organization/settings.",
+            exceeded.retry_after_secs
+        )
+    };
+    ErrorDetail {
+        code: "sending_quota_exceeded".to_owned(),
+        message: format!(
+            "This organization's sending quota `{setting}` ({} texts per {window}) is used up: {} queued in the last {window}, this request needs {} more. Nothing was queued.",
+            exceeded.limit, exceeded.used, exceeded.requested
+        ),
+        field: Some(setting.to_owned()),
+        hint: Some(hint),
+        twilio_code: None,
+        request_id,
     }
 }
 

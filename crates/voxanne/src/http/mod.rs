@@ -10,6 +10,7 @@
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+mod contract;
 pub mod credentials;
 pub mod docs;
 pub mod error;

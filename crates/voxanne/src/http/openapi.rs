@@ -64,8 +64,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(document);
 
-async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(&DOCUMENT)
+/// What `/api/openapi.json` serves: the generated document with the exact contract added.
+static EXACT: LazyLock<serde_json::Value> = LazyLock::new(|| super::contract::exact(&DOCUMENT));
+
+/// The served document, for tests and tools that check it.
+pub fn exact_document() -> &'static serde_json::Value {
+    &EXACT
+}
+
+async fn openapi_json() -> Json<&'static serde_json::Value> {
+    Json(&EXACT)
 }
 
 async fn docs_page() -> Response {
@@ -79,4 +87,27 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi_json))
         .route("/docs", get(docs_page))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_document_names_the_exact_rules() {
+        let doc = exact_document();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["MessageIn"]["properties"]["to"]["pattern"],
+            json!(crate::phone::e164_pattern())
+        );
+        assert!(schemas["CreateTwilioCredentialIn"]["allOf"][0]["oneOf"].is_array());
+        // The coarse shape as it reads in JSON text (its backslash escaped): in the generated
+        // document, and nowhere in the served one.
+        let coarse = r"^\\+[1-9][0-9]{7,14}$";
+        assert!(serde_json::to_string(&document()).unwrap().contains(coarse));
+        assert!(!doc.to_string().contains(coarse));
+    }
 }

@@ -1,5 +1,6 @@
-//! `/api/organization/settings`: where hot-lead alerts go, the clinic's time zone, and when
-//! appointments can be booked.
+//! `/api/organization/settings`: where hot-lead alerts go, the clinic's time zone, when
+//! appointments can be booked, and its sending quota. A `PUT` changes the fields it names and
+//! keeps the others.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, FieldError};
 use super::json::JsonBody;
 use crate::org_settings::{self, BookingInput, SettingsError, SettingsInput};
+use crate::quota::{self, QuotaError, QuotaInput, QuotaLimits};
 use crate::store::OrgSettings;
 use crate::tenant::Caller;
 
@@ -31,6 +33,10 @@ pub struct OrgSettingsOut {
     pub slot_minutes: u32,
     /// Free minutes kept before and after every appointment and busy time.
     pub buffer_minutes: u32,
+    /// Texts this organization may queue in any 60 seconds (default 120).
+    pub texts_per_minute: u32,
+    /// Texts this organization may queue in any 24 hours (default 5000).
+    pub texts_per_day: u32,
 }
 
 /// Opening hours per weekday, e.g. `{"mon": [["09:00","12:30"],["13:30","17:00"]]}`.
@@ -58,32 +64,38 @@ pub struct OpeningHoursSchema {
 #[schema(value_type = Vec<String>, min_items = 2, max_items = 2)]
 pub struct SpanSchema(pub [String; 2]);
 
-/// `PUT /api/organization/settings`: the whole settings object.
+/// `PUT /api/organization/settings`: the fields to change; an absent field keeps its value.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsIn {
     /// Numbers (E.164, e.g. `+14155552671`) that receive hot-lead alerts; at most 20.
     #[schema(max_items = 20)]
-    pub alert_recipients: Vec<String>,
+    pub alert_recipients: Option<Vec<String>>,
     /// IANA time zone name, e.g. `America/New_York`, `Europe/Paris`, `UTC`.
     #[schema(example = "America/New_York")]
-    pub timezone: String,
-    /// Opening hours per weekday; left out, they stay as they are.
+    pub timezone: Option<String>,
+    /// Opening hours per weekday.
     #[serde(default)]
     #[schema(value_type = Option<OpeningHoursSchema>)]
     pub opening_hours: Option<BTreeMap<String, Vec<Vec<String>>>>,
-    /// 5 to 480; left out, it stays as it is.
+    /// 5 to 480.
     #[serde(default)]
     #[schema(minimum = 5, maximum = 480)]
     pub slot_minutes: Option<u32>,
-    /// 0 to 240; left out, it stays as it is.
+    /// 0 to 240.
     #[serde(default)]
     #[schema(minimum = 0, maximum = 240)]
     pub buffer_minutes: Option<u32>,
+    /// Texts this organization may queue in any 60 seconds; a send beyond it is refused with 429.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub texts_per_minute: Option<serde_json::Number>,
+    /// Texts this organization may queue in any 24 hours; a send beyond it is refused with 429.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
+    pub texts_per_day: Option<serde_json::Number>,
 }
 
-impl From<OrgSettings> for OrgSettingsOut {
-    fn from(settings: OrgSettings) -> Self {
+impl OrgSettingsOut {
+    fn new(settings: OrgSettings, quota: QuotaLimits) -> Self {
         Self {
             alert_recipients: settings.alert_recipients,
             timezone: settings.timezone,
@@ -96,20 +108,17 @@ impl From<OrgSettings> for OrgSettingsOut {
                 .collect(),
             slot_minutes: settings.booking.slot_minutes,
             buffer_minutes: settings.booking.buffer_minutes,
+            texts_per_minute: quota.texts_per_minute,
+            texts_per_day: quota.texts_per_day,
         }
     }
 }
 
-impl From<OrgSettingsIn> for SettingsInput {
-    fn from(body: OrgSettingsIn) -> Self {
-        Self {
-            alert_recipients: body.alert_recipients,
-            timezone: body.timezone,
-            booking: BookingInput {
-                opening_hours: body.opening_hours,
-                slot_minutes: body.slot_minutes,
-                buffer_minutes: body.buffer_minutes,
-            },
+impl From<QuotaError> for ApiError {
+    fn from(err: QuotaError) -> Self {
+        match err {
+            QuotaError::Invalid(field) => ApiError::Invalid(field),
+            QuotaError::Store(err) => ApiError::from(err),
         }
     }
 }
@@ -134,16 +143,16 @@ pub async fn get_settings(
     caller: Caller,
     State(state): State<AppState>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
-    Ok(Json(
-        org_settings::get(&state.services, &caller).await?.into(),
-    ))
+    let settings = org_settings::get(&state.services, &caller).await?;
+    let quota = quota::limits(&state.services, &caller).await?;
+    Ok(Json(OrgSettingsOut::new(settings, quota)))
 }
 
-/// Replace the organization's settings.
+/// Change the organization's settings: the fields sent; the others keep their value.
 #[utoipa::path(put, path = "/api/organization/settings", tag = "organization",
     request_body = OrgSettingsIn, security(("api_key" = [])),
     responses(
-        (status = 200, description = "The stored settings (numbers normalized, duplicates removed)", body = OrgSettingsOut),
+        (status = 200, description = "All the settings as stored (numbers normalized, duplicates removed)", body = OrgSettingsOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
@@ -154,11 +163,57 @@ pub async fn put_settings(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<OrgSettingsIn>,
 ) -> Result<Json<OrgSettingsOut>, ApiError> {
-    Ok(Json(
-        org_settings::replace(&state.services, &caller, body.into())
-            .await?
-            .into(),
-    ))
+    let services = &state.services;
+    // Every field is checked before anything is stored, so a bad one changes nothing.
+    let quota_patch = quota::validated(QuotaInput {
+        texts_per_minute: whole("texts_per_minute", body.texts_per_minute)?,
+        texts_per_day: whole("texts_per_day", body.texts_per_day)?,
+    })?;
+    let input = SettingsInput {
+        alert_recipients: body.alert_recipients,
+        timezone: body.timezone,
+        booking: BookingInput {
+            opening_hours: body.opening_hours,
+            slot_minutes: body.slot_minutes,
+            buffer_minutes: body.buffer_minutes,
+        },
+    };
+    let settings = if input.names_nothing() {
+        org_settings::get(services, &caller).await?
+    } else {
+        org_settings::update(services, &caller, input).await?
+    };
+    let quota = if quota_patch == Default::default() {
+        quota::limits(services, &caller).await?
+    } else {
+        quota::update(services, &caller, quota_patch).await?
+    };
+    Ok(Json(OrgSettingsOut::new(settings, quota)))
+}
+
+/// A JSON number that is a whole number: JSON Schema's `integer` includes `250.0`, so it is
+/// accepted as 250. Beyond `i64` it saturates, and the range check refuses it.
+fn whole(field: &str, value: Option<serde_json::Number>) -> Result<Option<i64>, ApiError> {
+    let Some(number) = value else {
+        return Ok(None);
+    };
+    if let Some(int) = number.as_i64() {
+        return Ok(Some(int));
+    }
+    if number.as_u64().is_some() {
+        return Ok(Some(i64::MAX));
+    }
+    match number.as_f64() {
+        // Saturating: the range check names the field for anything this large.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(float) if float.fract() == 0.0 => Ok(Some(float as i64)),
+        _ => Err(FieldError::new(
+            "invalid_quota",
+            field,
+            format!("`{field}` must be a whole number; it is {number}"),
+        )
+        .into()),
+    }
 }
 
 pub fn router() -> Router<AppState> {

@@ -14,6 +14,7 @@ use crate::outbox::{
     StoredResponse, now_ms,
 };
 use crate::phone::{PhoneError, PhoneNumber};
+use crate::quota::{self, QuotaExceeded, ReserveError};
 use crate::services::Services;
 use crate::sms;
 use crate::store::{Credential, CredentialType, MAX_ALERT_RECIPIENTS, StoreError};
@@ -95,6 +96,9 @@ pub enum SendError {
     NoRecipients,
     #[error("the idempotency key was already used with a different request in the last 24 hours")]
     IdempotencyKeyReused,
+    /// The organization's sending quota has no room for these texts now: nothing was queued.
+    #[error(transparent)]
+    QuotaExceeded(QuotaExceeded),
     /// The database cannot be reached right now: nothing was queued.
     #[error("nothing could be queued right now")]
     Unavailable(#[source] anyhow::Error),
@@ -105,6 +109,15 @@ pub enum SendError {
 impl From<FieldError> for SendError {
     fn from(err: FieldError) -> Self {
         Self::Invalid(err)
+    }
+}
+
+impl From<ReserveError> for SendError {
+    fn from(err: ReserveError) -> Self {
+        match err {
+            ReserveError::Exceeded(exceeded) => Self::QuotaExceeded(exceeded),
+            ReserveError::Store(err) => storage(err, "counting the sending quota"),
+        }
     }
 }
 
@@ -295,10 +308,12 @@ async fn queue(
     };
     let org = caller.org();
     let delivery = &services.delivery;
-    let enqueued = delivery
-        .outbox()
-        .enqueue(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now)
-        .await
+    let enqueue =
+        delivery
+            .outbox()
+            .enqueue(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now);
+    let enqueued = quota::counted(services, org, messages.len(), now, enqueue)
+        .await?
         .map_err(|err| storage(err, "queueing messages"))?;
     match enqueued {
         Enqueued::Created => {

@@ -23,9 +23,14 @@ impl Outbox {
     }
 
     /// Makes the claims of every worker silent since `dead_before` due at `now` and forgets those
-    /// workers. Returns how many claims were freed. Their next holder reconciles any that had a
-    /// send in flight (the claim marks them), so nothing is sent twice.
-    pub async fn free_dead_claims(&self, dead_before: i64, now: i64) -> Result<u64, OutboxError> {
+    /// workers. Returns `None` when no worker was silent, else how many claims were freed. Their
+    /// next holder reconciles any that had a send in flight (the claim marks them), so nothing is
+    /// sent twice.
+    pub async fn free_dead_claims(
+        &self,
+        dead_before: i64,
+        now: i64,
+    ) -> Result<Option<u64>, OutboxError> {
         on_pool!(&self.db, pool => {
             // Almost always nobody is silent: a read of the tiny workers table, and no write lock.
             let silent: Option<String> =
@@ -35,7 +40,7 @@ impl Outbox {
                     .await
                     .map_err(db_err("looking for silent workers"))?;
             if silent.is_none() {
-                return Ok(0);
+                return Ok(None);
             }
             let mut tx = pool
                 .begin_write()
@@ -59,7 +64,7 @@ impl Outbox {
                 .await
                 .map_err(db_err("forgetting silent workers"))?;
             tx.commit().await.map_err(db_err("committing"))?;
-            Ok(freed)
+            Ok(Some(freed))
         })
     }
 }

@@ -324,9 +324,10 @@ impl Store {
                 .await?
                 .rows_affected();
                 if promoted == 0 && current.is_active {
-                    return Err(StoreError::Invalid {
+                    // A conflict with the organization's state (409), not a malformed request.
+                    return Err(StoreError::Conflict {
                         field: "is_primary",
-                        message: "this is the organization's only active credential of its type, so it stays primary; add or activate another one first".to_owned(),
+                        message: "this is the organization's only active credential of its type, so it stays primary; add or activate another one first",
                     });
                 }
             }

@@ -17,6 +17,7 @@ mod model;
 mod oauth_states;
 mod orgs;
 mod reverify;
+mod quota;
 mod secrets;
 mod sessions;
 mod settings;
@@ -39,6 +40,7 @@ pub use model::{
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use reverify::{ClaimedRecheck, Recheck, RecheckOutcome};
+pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow, Reservation};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{
     BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES,

@@ -17,7 +17,6 @@ mod google_calendar;
 mod google_connect;
 mod hygiene;
 mod reverify;
-mod sentinels;
 mod store;
 mod support;
 mod vault;

@@ -34,6 +34,10 @@ impl From<CredentialError> for ApiError {
         match err {
             CredentialError::Invalid(field) => ApiError::Invalid(field),
             CredentialError::NotFound => ApiError::NotFound { what: "credential" },
+            CredentialError::Conflict(field) => ApiError::Refused {
+                status: axum::http::StatusCode::CONFLICT,
+                field,
+            },
             CredentialError::InactivePrimary => ApiError::Conflict {
                 code: "inactive_primary",
                 message: "An inactive credential cannot become the primary one.".to_owned(),

@@ -70,24 +70,31 @@ pub fn accepted<T: Serialize>(
     Ok(response)
 }
 
+/// The credential cannot send now: 409, the request itself is fine.
 fn unusable_credential(code: &'static str, message: String, hint: &str) -> ApiError {
-    ApiError::Invalid(FieldError::new(code, "credential_id", message).with_hint(hint.to_owned()))
+    ApiError::Refused {
+        status: StatusCode::CONFLICT,
+        field: FieldError::new(code, "credential_id", message).with_hint(hint.to_owned()),
+    }
 }
 
 impl From<SendError> for ApiError {
     fn from(err: SendError) -> Self {
         match err {
             SendError::Invalid(field) => ApiError::Invalid(field),
-            SendError::MalformedCredentialId(err) => unusable_credential(
-                "invalid_credential_id",
-                err.to_string(),
-                "Use the id of a Twilio credential, e.g. cred_…",
+            SendError::MalformedCredentialId(err) => ApiError::Invalid(
+                FieldError::new("invalid_credential_id", "credential_id", err.to_string())
+                    .with_hint("Use the id of a Twilio credential, e.g. cred_…"),
             ),
-            SendError::CredentialNotFound(id) => unusable_credential(
-                "credential_not_found",
-                format!("this organization has no credential {id}"),
-                "List your credentials with GET /api/organization/credentials.",
-            ),
+            SendError::CredentialNotFound(id) => ApiError::Refused {
+                status: StatusCode::NOT_FOUND,
+                field: FieldError::new(
+                    "credential_not_found",
+                    "credential_id",
+                    format!("this organization has no credential {id}"),
+                )
+                .with_hint("List your credentials with GET /api/organization/credentials."),
+            },
             SendError::NoPrimaryCredential => unusable_credential(
                 "no_twilio_credential",
                 "this organization has no active primary Twilio credential to send through"
@@ -95,18 +102,23 @@ impl From<SendError> for ApiError {
                 "Add one with POST /api/organization/credentials/twilio (the first becomes primary), or activate and make one primary with PATCH.",
             ),
             SendError::Unusable(unusable) => unusable.into(),
-            SendError::NoRecipients => ApiError::Invalid(
-                FieldError::new("no_recipients", "to", "there is nobody to alert: no `to` was given and the organization has no alert_recipients")
+            SendError::NoRecipients => ApiError::Refused {
+                status: StatusCode::CONFLICT,
+                field: FieldError::new("no_recipients", "to", "there is nobody to alert: no `to` was given and the organization has no alert_recipients")
                     .with_hint("Set alert_recipients with PUT /api/organization/settings, or pass \"to\": [\"+1…\"]."),
-            ),
-            SendError::IdempotencyKeyReused => ApiError::Invalid(
-                FieldError::new(
+            },
+            // 409: the request is fine on its own; it conflicts with the earlier one made under
+            // the same key.
+            SendError::IdempotencyKeyReused => ApiError::Refused {
+                status: StatusCode::CONFLICT,
+                field: FieldError::new(
                     "idempotency_key_reused",
                     "Idempotency-Key",
                     "this Idempotency-Key was already used with a different request in the last 24 hours",
                 )
                 .with_hint("Use a new key for a new request; reuse a key only to retry the identical request."),
-            ),
+            },
+            SendError::QuotaExceeded(exceeded) => ApiError::QuotaExceeded(exceeded),
             SendError::Unavailable(err) => {
                 tracing::warn!(error = format!("{err:#}"), "the database is not reachable");
                 ApiError::Unavailable {

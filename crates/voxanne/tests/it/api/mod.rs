@@ -10,6 +10,7 @@ mod isolation;
 mod numbers;
 mod openapi;
 mod primary;
+mod quota;
 mod secret_shapes;
 mod serve_command;
 mod settings;

@@ -105,7 +105,7 @@ async fn unmarking_the_only_active_credential_as_primary_is_refused_naming_the_f
         .patch_credential(&org.key, &only, &json!({"is_primary": false}))
         .await;
 
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.error_field(), Some("is_primary"));
     assert_eq!(primary_flags(&app, &org).await, vec![(only.clone(), true)]);
     // Deactivating it is allowed: nothing could send through it anyway.

@@ -6,6 +6,7 @@ mod browser;
 pub mod client;
 mod flow;
 mod pages;
+mod quota_settings;
 mod security;
 mod tenancy;
 

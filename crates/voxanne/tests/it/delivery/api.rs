@@ -166,7 +166,7 @@ async fn fifty_concurrent_identical_requests_send_one_text() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "every duplicate answers the first message");
-    assert_eq!(other_body.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other_body.status, StatusCode::CONFLICT);
     assert_eq!(other_body.error()["code"], "idempotency_key_reused");
     let id = ids.into_iter().next().unwrap();
     wait_for(&app, &org, id, "delivered").await;
@@ -197,12 +197,14 @@ async fn sending_without_a_usable_credential_is_refused_and_queues_nothing() {
     let unknown_credential =
         send_sms(&app, &org, &json!({"to": random_number(), "body": "hi", "credential_id": "cred_00000000000000000000000000"})).await;
 
-    assert_eq!(no_credential.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_credential.status, StatusCode::CONFLICT);
     assert_eq!(no_credential.error()["code"], "no_twilio_credential");
     no_credential.assert_error_says("hint", "/api/organization/credentials/twilio");
-    no_recipients.assert_invalid("to");
+    assert_eq!(no_recipients.status, StatusCode::CONFLICT);
+    assert_eq!(no_recipients.error_field(), Some("to"));
     bad_number.assert_invalid("to");
     bad_number.assert_error_says("message", "+14155550123");
+    assert_eq!(unknown_credential.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown_credential.error()["code"], "credential_not_found");
     let listed = get(&app, &org, "/api/messages").await;
     assert_eq!(listed.body["messages"], json!([]), "nothing was queued");

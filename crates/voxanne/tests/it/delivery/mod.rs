@@ -5,7 +5,6 @@ mod api;
 mod callbacks;
 mod dispatch;
 mod outbox_store;
-mod processes;
 mod retry_classes;
 mod settling;
 mod world;

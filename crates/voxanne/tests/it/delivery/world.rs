@@ -110,16 +110,6 @@ pub fn phone() -> String {
     format!("+1555{n:07}")
 }
 
-/// `count` different phones: one text per phone is how the tests count duplicates, so two
-/// recipients drawn alike (a birthday collision, 10% likely among 1,000) must not happen.
-pub fn distinct_phones(count: usize) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    std::iter::repeat_with(phone)
-        .filter(|p| seen.insert(p.clone()))
-        .take(count)
-        .collect()
-}
-
 impl World {
     pub async fn start(tune: impl FnOnce(&mut DispatchConfig)) -> World {
         let sandbox = TwilioSandbox::start_with(SandboxConfig {

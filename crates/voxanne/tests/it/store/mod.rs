@@ -5,6 +5,7 @@ mod credentials;
 mod isolation;
 mod organizations;
 mod primary;
+mod quota;
 mod users;
 
 pub use crate::support::store::{google_credential, twilio_credential};
