@@ -199,6 +199,17 @@ async fn voxanne_on(
         .await
         .context("opening the benchmark's database")?;
     let org = store.create_organization("Bench Clinic").await?;
+    // The benchmark measures sending, not the sending quota (the naive server has none): limits
+    // above anything a clinic can set, so no request is refused for it.
+    store
+        .set_quota_limits(
+            &org.id,
+            crate::store::QuotaLimitsPatch {
+                texts_per_minute: Some(u32::MAX),
+                texts_per_day: Some(u32::MAX),
+            },
+        )
+        .await?;
     let (_record, api_key) = store.create_api_key(&org.id).await?;
     store.close().await;
     let api_key = api_key.secret().clone();
