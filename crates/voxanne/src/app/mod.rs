@@ -22,6 +22,8 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhook_delivery::WebhookDeliveryError),
 }
 
 impl StartError {
@@ -31,7 +33,11 @@ impl StartError {
         matches!(
             self,
             StartError::Config(_)
-                | StartError::Settings(ServeError::BadUrl { .. } | ServeError::Google(_))
+                | StartError::Settings(
+                    ServeError::BadUrl { .. }
+                        | ServeError::BadSetting { .. }
+                        | ServeError::Google(_)
+                )
                 | StartError::Store(
                     StoreError::WrongMasterKey { .. } | StoreError::UnsupportedDatabaseUrl { .. }
                 )
@@ -68,11 +74,13 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartError> {
         twilio,
         settings.delivery.dispatch_config(public_url.clone()),
     )?;
+    let webhooks = crate::webhook_delivery::WebhookDelivery::new(&store, server.webhook_config()?)?;
     let services = Services {
         store,
         delivery,
         google,
         metrics: crate::metrics::Metrics::new(),
+        webhooks,
     };
     Ok(AppState {
         services,
@@ -120,6 +128,8 @@ pub async fn serve(
     });
     // The dispatcher runs as long as the server: it sends what the API queues.
     let dispatcher = state.services.delivery.start();
+    // So does the webhook sender: it sends the events the state changes raise.
+    let webhooks = state.services.webhooks.start();
     // With the peer address, for the audit log's source IP and per-address sign-in limits.
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
@@ -127,6 +137,7 @@ pub async fn serve(
         .await;
     sweeper.abort();
     dispatcher.stop().await;
+    webhooks.stop().await;
     result
 }
 

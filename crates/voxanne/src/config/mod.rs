@@ -108,6 +108,10 @@ pub struct Overrides {
     pub rate_limit_per_second: Option<std::num::NonZeroU32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<std::num::NonZeroU32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_insecure_webhooks: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_retry_schedule_secs: Option<String>,
 }
 
 impl Settings {

@@ -7,7 +7,10 @@ use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 
-use crate::ids::{ApiKeyId, CredentialId, MessageId, OrgId, UserId};
+use crate::ids::{
+    ApiKeyId, CredentialId, MessageId, OrgId, UserId, WebhookAttemptId, WebhookEndpointId,
+    WebhookEventId,
+};
 
 macro_rules! id_column {
     ($($name:ident),+ $(,)?) => {$(
@@ -47,4 +50,13 @@ macro_rules! id_column {
     )+};
 }
 
-id_column!(OrgId, CredentialId, ApiKeyId, UserId, MessageId);
+id_column!(
+    OrgId,
+    CredentialId,
+    ApiKeyId,
+    UserId,
+    MessageId,
+    WebhookEndpointId,
+    WebhookEventId,
+    WebhookAttemptId,
+);

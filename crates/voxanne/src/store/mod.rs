@@ -20,6 +20,10 @@ mod sessions;
 mod settings;
 mod text_enum;
 mod users;
+// Signed event webhooks (issue 14).
+mod webhook_deliveries;
+pub mod webhook_events;
+mod webhooks;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +42,9 @@ pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{MAX_ALERT_RECIPIENTS, OrgSettings};
 pub use users::UserRemoval;
+pub use webhook_deliveries::{AttemptReport, ClaimedDelivery, NextStep, StoredEvent};
+pub use webhook_events::{CredentialEvent, CredentialEventKind, MessageTransition};
+pub use webhooks::{NewWebhookEndpoint, WebhookAttempt, WebhookEndpoint, WebhookEndpointPatch};
 
 use crate::ids::CredentialId;
 use crate::vault::{self, KeyId, Keyring};
