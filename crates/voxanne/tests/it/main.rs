@@ -18,3 +18,4 @@ mod sentinels;
 mod store;
 mod support;
 mod vault;
+mod webhooks;
