@@ -416,8 +416,8 @@ impl Store {
         let id = WebhookEventId::generate();
         let at = now_ms();
         let queued = in_transaction!(&self.db, tx => {
-            let exists: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM webhook_endpoints WHERE org_id = $1 AND id = $2",
+            let exists: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM webhook_endpoints WHERE org_id = $1 AND id = $2",
             )
             .bind(org)
             .bind(endpoint)

@@ -163,7 +163,7 @@ async fn a_server_killed_with_events_pending_loses_none_and_the_next_one_deliver
     receiver.answer(200);
 
     let _second = serve(&db, &key, &sandbox);
-    let got = receiver
+    receiver
         .wait_until(
             Duration::from_secs(40),
             "every event after the restart",
