@@ -85,10 +85,12 @@ struct DetailRow {
     event: StoredEvent,
 }
 
-const DUE: &str = "SELECT d.id FROM webhook_deliveries d WHERE d.state = 'pending' AND d.due_at <= $3 \
+/// Pending deliveries that may go now: of an enabled endpoint, and first in line for their
+/// subject (what `next_webhook_due` also waits for, so a blocked one never makes the worker spin).
+const READY: &str = "d.state = 'pending' \
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
        AND p.subject_id = d.subject_id AND p.state = 'pending' AND p.id < d.id) \
-     ORDER BY d.id LIMIT $4";
+     AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = d.endpoint_id AND w.enabled = 1)";
 
 impl Store {
     /// Claims up to `limit` due deliveries for `worker` until `lease_until` (ms).
@@ -100,13 +102,16 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let due = format!(
+            "SELECT d.id FROM webhook_deliveries d WHERE {READY} AND d.due_at <= $3 ORDER BY d.id LIMIT $4"
+        );
         let claim = match self.db.backend() {
             Backend::Sqlite => format!(
                 "UPDATE webhook_deliveries SET lease_owner = $1, due_at = $2, fence = fence + 1 \
-                 WHERE id IN ({DUE}) RETURNING id, fence, attempts"
+                 WHERE id IN ({due}) RETURNING id, fence, attempts"
             ),
             Backend::Postgres => format!(
-                "WITH due AS ({DUE} FOR UPDATE SKIP LOCKED) \
+                "WITH due AS ({due} FOR UPDATE SKIP LOCKED) \
                  UPDATE webhook_deliveries w SET lease_owner = $1, due_at = $2, fence = w.fence + 1 \
                  FROM due WHERE w.id = due.id RETURNING w.id, w.fence, w.attempts"
             ),
@@ -277,10 +282,12 @@ impl Store {
         })
     }
 
-    /// The earliest time (ms) a pending delivery is due, if any (the worker sleeps until then).
+    /// The earliest time (ms) a delivery that may go is due, if any (the worker sleeps until
+    /// then).
     pub async fn next_webhook_due(&self) -> Result<Option<i64>, StoreError> {
+        let sql = format!("SELECT MIN(d.due_at) FROM webhook_deliveries d WHERE {READY}");
         on_pool!(&self.db, pool => {
-            Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM webhook_deliveries WHERE state = 'pending'")
+            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_one(pool)
                 .await?)
         })

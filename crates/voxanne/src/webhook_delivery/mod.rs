@@ -33,6 +33,10 @@ const BATCH: u32 = 16;
 /// another process, or by a path that does not wake this one, wait at most this long).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// The shortest sleep between two empty looks, so a row that is due but cannot be claimed (its
+/// lease held by another process) never makes the loop spin.
+const MIN_WAIT: Duration = Duration::from_millis(20);
+
 /// The webhook settings of the server (`allow_insecure_webhooks`, `webhook_retry_schedule_secs`,
 /// `webhook_disable_after_secs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +185,7 @@ impl WebhookDelivery {
         match self.store.next_webhook_due().await {
             Ok(Some(due)) => {
                 let wait = due.saturating_sub(chrono::Utc::now().timestamp_millis());
-                Duration::from_millis(u64::try_from(wait).unwrap_or(0)).min(IDLE_POLL)
+                Duration::from_millis(u64::try_from(wait).unwrap_or(0)).clamp(MIN_WAIT, IDLE_POLL)
             }
             Ok(None) | Err(_) => IDLE_POLL,
         }

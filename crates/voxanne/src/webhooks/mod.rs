@@ -46,6 +46,9 @@ pub enum WebhookError {
     },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    /// The endpoint is disabled: nothing is sent to it until it is enabled again.
+    #[error("the webhook endpoint is disabled")]
+    Disabled,
     #[error(transparent)]
     Store(StoreError),
     #[error("the change was made but could not be audited")]
@@ -267,6 +270,14 @@ pub async fn send_test(
     caller: &Caller,
     id: &WebhookEndpointId,
 ) -> Result<WebhookEventId, WebhookError> {
+    if !services
+        .store
+        .get_webhook_endpoint(caller.org(), id)
+        .await?
+        .enabled
+    {
+        return Err(WebhookError::Disabled);
+    }
     let event = services.store.queue_webhook_test(caller.org(), id).await?;
     services.webhooks.wake();
     Ok(event)
@@ -296,6 +307,9 @@ pub async fn replay(
         .store
         .get_webhook_endpoint(caller.org(), id)
         .await?;
+    if !endpoint.enabled {
+        return Err(WebhookError::Disabled);
+    }
     let event = services
         .store
         .replay_webhook_attempt(caller.org(), id, attempt)

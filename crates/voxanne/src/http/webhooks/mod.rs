@@ -39,6 +39,11 @@ impl From<WebhookError> for ApiError {
             })
             .into(),
             WebhookError::NotFound { what } => ApiError::NotFound { what },
+            WebhookError::Disabled => ApiError::Conflict {
+                code: "webhook_disabled",
+                message: "This webhook endpoint is disabled, so nothing is sent to it.".to_owned(),
+                hint: Some("Enable it with PATCH {\"enabled\": true}, then try again.".to_owned()),
+            },
             WebhookError::Store(err) => ApiError::from(err),
             WebhookError::Activity(err) => ApiError::Unexpected(anyhow::Error::new(err)),
         }
@@ -72,7 +77,7 @@ impl<S: Send + Sync> FromRequestParts<S> for EndpointPath {
 /// Register an endpoint. The answer holds the signing secret (`whsec_…`), shown this once.
 ///
 /// No network call is made: the URL is first called with the first event.
-#[utoipa::path(post, path = "/api/organization/webhooks", tag = "webhooks",
+#[utoipa::path(post, path = "/api/organization/webhooks", tag = "webhooks", operation_id = "create_webhook",
     request_body = CreateEndpointIn, security(("api_key" = [])),
     responses(
         (status = 201, description = "Registered; `secret` is shown this once", body = EndpointCreatedOut),
@@ -101,7 +106,7 @@ pub async fn create(
 }
 
 /// List the organization's endpoints, oldest first.
-#[utoipa::path(get, path = "/api/organization/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = "/api/organization/webhooks", tag = "webhooks", operation_id = "list_webhooks",
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The endpoints", body = EndpointListOut),
@@ -119,7 +124,7 @@ pub async fn list(
 }
 
 /// Read one endpoint.
-#[utoipa::path(get, path = "/api/organization/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, path = "/api/organization/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")), security(("api_key" = [])),
     responses(
         (status = 200, description = "The endpoint", body = EndpointOut),
@@ -137,7 +142,7 @@ pub async fn get_one(
 }
 
 /// Change the URL, events, description, or enable / disable the endpoint.
-#[utoipa::path(patch, path = "/api/organization/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(patch, path = "/api/organization/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")),
     request_body(content = Option<UpdateEndpointIn>, description = "Only the fields given change"),
     security(("api_key" = [])),
@@ -166,7 +171,7 @@ pub async fn update(
 }
 
 /// Delete an endpoint with its pending deliveries and attempts.
-#[utoipa::path(delete, path = "/api/organization/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, path = "/api/organization/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")), security(("api_key" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -185,7 +190,7 @@ pub async fn delete(
 
 /// A new signing secret, shown this once; the previous one keeps signing alongside it (both
 /// signatures in `webhook-signature`) for 24 hours.
-#[utoipa::path(post, path = "/api/organization/webhooks/{id}/rotate-secret", tag = "webhooks",
+#[utoipa::path(post, path = "/api/organization/webhooks/{id}/rotate-secret", tag = "webhooks", operation_id = "rotate_webhook_secret",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")), security(("api_key" = [])),
     responses(
         (status = 200, description = "Rotated; `secret` is the new one, shown this once", body = EndpointCreatedOut),
@@ -203,10 +208,11 @@ pub async fn rotate_secret(
 }
 
 /// Send a `webhook.test` event to this endpoint (whatever events it subscribes to).
-#[utoipa::path(post, path = "/api/organization/webhooks/{id}/test", tag = "webhooks",
+#[utoipa::path(post, path = "/api/organization/webhooks/{id}/test", tag = "webhooks", operation_id = "test_webhook",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")), security(("api_key" = [])),
     responses(
         (status = 202, description = "Queued; see `…/attempts` for how it went", body = QueuedOut),
+        (status = 409, description = "The endpoint is disabled (`webhook_disabled`)", body = ErrorBody),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such endpoint in this organization", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
@@ -226,7 +232,7 @@ pub async fn test(
 }
 
 /// The endpoint's delivery attempts, newest first.
-#[utoipa::path(get, path = "/api/organization/webhooks/{id}/attempts", tag = "webhooks",
+#[utoipa::path(get, path = "/api/organization/webhooks/{id}/attempts", tag = "webhooks", operation_id = "list_webhook_attempts",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)"), AttemptsQuery),
     security(("api_key" = [])),
     responses(
@@ -250,7 +256,7 @@ pub async fn attempts(
 }
 
 /// Send the event of an attempt again, under the same event id.
-#[utoipa::path(post, path = "/api/organization/webhooks/{id}/attempts/{attempt_id}/replay", tag = "webhooks",
+#[utoipa::path(post, path = "/api/organization/webhooks/{id}/attempts/{attempt_id}/replay", tag = "webhooks", operation_id = "replay_webhook_attempt",
     params(
         ("id" = String, Path, description = "Endpoint id (`whk_…`)"),
         ("attempt_id" = String, Path, description = "Attempt id (`wha_…`)"),
@@ -258,6 +264,7 @@ pub async fn attempts(
     security(("api_key" = [])),
     responses(
         (status = 202, description = "Queued again", body = QueuedOut),
+        (status = 409, description = "The endpoint is disabled (`webhook_disabled`)", body = ErrorBody),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such endpoint or attempt in this organization", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),

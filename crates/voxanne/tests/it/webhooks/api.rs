@@ -305,6 +305,9 @@ async fn disabling_an_endpoint_stops_its_deliveries_and_enabling_starts_afresh()
         .await;
     off.assert_status(StatusCode::OK);
     assert_eq!(off.body["enabled"], false);
+    app.call(Method::POST, &format!("{path}/test"), Some(&org.key), None)
+        .await
+        .assert_error(StatusCode::CONFLICT, "webhook_disabled");
     let on = app
         .call(
             Method::PATCH,
