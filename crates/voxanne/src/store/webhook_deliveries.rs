@@ -1,6 +1,7 @@
 //! The webhook delivery queue: claiming due deliveries under a lease and a fencing token (as the
 //! outbox does for texts), and settling each attempt: the attempt row, the delivery's next state,
-//! the endpoint's failure streak and, after failing long enough, the endpoint disabled.
+//! the endpoint's failure streak and, after failing long enough, the endpoint disabled. Also
+//! what the API queues by hand: a `webhook.test` event, and the replay of an attempt.
 //!
 //! Order per subject: a delivery is not claimed while an earlier one for the same endpoint and
 //! the same message (or credential) is pending, so `message.sent` always reaches a receiver
@@ -10,8 +11,8 @@ use secrecy::SecretString;
 use sqlx::QueryBuilder;
 use tracing::instrument;
 
-use super::backend::{Backend, BeginWrite, on_pool};
-use super::webhooks::{PREVIOUS_SECRET_FIELD, SECRET_FIELD};
+use super::backend::{Backend, BeginWrite, in_transaction, on_pool};
+use super::webhooks::{PREVIOUS_SECRET_FIELD, SECRET_FIELD, now_ms};
 use super::{Store, StoreError};
 use crate::ids::{OrgId, WebhookAttemptId, WebhookEndpointId, WebhookEventId};
 use crate::vault::SecretContext;
@@ -291,5 +292,95 @@ impl Store {
                 .fetch_one(pool)
                 .await?)
         })
+    }
+
+    /// Queues the event of attempt `attempt` for `endpoint` again, due now, under the same event
+    /// id. Returns that event id.
+    #[instrument(skip_all, fields(org_id = %org, endpoint_id = %endpoint))]
+    pub async fn replay_webhook_attempt(
+        &self,
+        org: &OrgId,
+        endpoint: &WebhookEndpointId,
+        attempt: &WebhookAttemptId,
+    ) -> Result<WebhookEventId, StoreError> {
+        let at = now_ms();
+        let event: Option<WebhookEventId> = in_transaction!(&self.db, tx => {
+            let found: Option<(WebhookEventId, String)> = sqlx::query_as(
+                "SELECT a.event_id, d.subject_id FROM webhook_attempts a \
+                 JOIN webhook_deliveries d ON d.id = a.delivery_id \
+                 WHERE a.org_id = $1 AND a.endpoint_id = $2 AND a.id = $3",
+            )
+            .bind(org)
+            .bind(endpoint)
+            .bind(attempt)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((event, subject)) = &found {
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, due_at, \
+                       created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, $5)",
+                )
+                .bind(org)
+                .bind(endpoint)
+                .bind(event)
+                .bind(subject)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            found.map(|(event, _)| event)
+        });
+        event.ok_or(StoreError::NotFound {
+            what: "webhook attempt",
+        })
+    }
+
+    /// Raises a `webhook.test` event for `endpoint` alone (whatever it subscribes to). Returns
+    /// its id.
+    #[instrument(skip_all, fields(org_id = %org, endpoint_id = %endpoint))]
+    pub async fn queue_webhook_test(
+        &self,
+        org: &OrgId,
+        endpoint: &WebhookEndpointId,
+    ) -> Result<WebhookEventId, StoreError> {
+        let id = WebhookEventId::generate();
+        let at = now_ms();
+        let queued = in_transaction!(&self.db, tx => {
+            let exists: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM webhook_endpoints WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(endpoint)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if exists.is_some() {
+                sqlx::query(
+                    "INSERT INTO webhook_events (id, org_id, type, status, created_at) \
+                     VALUES ($1, $2, 'webhook.test', 'test', $3)",
+                )
+                .bind(&id)
+                .bind(org)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, due_at, \
+                       created_at, updated_at) VALUES ($1, $2, $3, $3, $4, $4, $4)",
+                )
+                .bind(org)
+                .bind(endpoint)
+                .bind(&id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            exists.is_some()
+        });
+        if !queued {
+            return Err(StoreError::NotFound {
+                what: "webhook endpoint",
+            });
+        }
+        Ok(id)
     }
 }

@@ -1,5 +1,5 @@
 //! Webhook endpoints and their attempts: create, list, read, change, delete, rotate the signing
-//! secret, queue a test event or a replay. Every query names the organization first, so another
+//! secret, list attempts (queueing a test event or a replay is in `webhook_deliveries`). Every query names the organization first, so another
 //! organization's endpoint or attempt is [`StoreError::NotFound`], like a missing one.
 //!
 //! The signing secret is sealed with the organization's data key, bound to (org, endpoint,
@@ -362,95 +362,5 @@ impl Store {
             .await?
         });
         Ok(rows)
-    }
-
-    /// Queues the event of attempt `attempt` for `endpoint` again, due now, under the same event
-    /// id. Returns that event id.
-    #[instrument(skip_all, fields(org_id = %org, endpoint_id = %endpoint))]
-    pub async fn replay_webhook_attempt(
-        &self,
-        org: &OrgId,
-        endpoint: &WebhookEndpointId,
-        attempt: &WebhookAttemptId,
-    ) -> Result<WebhookEventId, StoreError> {
-        let at = now_ms();
-        let event: Option<WebhookEventId> = in_transaction!(&self.db, tx => {
-            let found: Option<(WebhookEventId, String)> = sqlx::query_as(
-                "SELECT a.event_id, d.subject_id FROM webhook_attempts a \
-                 JOIN webhook_deliveries d ON d.id = a.delivery_id \
-                 WHERE a.org_id = $1 AND a.endpoint_id = $2 AND a.id = $3",
-            )
-            .bind(org)
-            .bind(endpoint)
-            .bind(attempt)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((event, subject)) = &found {
-                sqlx::query(
-                    "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, due_at, \
-                       created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, $5)",
-                )
-                .bind(org)
-                .bind(endpoint)
-                .bind(event)
-                .bind(subject)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            found.map(|(event, _)| event)
-        });
-        event.ok_or(StoreError::NotFound {
-            what: "webhook attempt",
-        })
-    }
-
-    /// Raises a `webhook.test` event for `endpoint` alone (whatever it subscribes to). Returns
-    /// its id.
-    #[instrument(skip_all, fields(org_id = %org, endpoint_id = %endpoint))]
-    pub async fn queue_webhook_test(
-        &self,
-        org: &OrgId,
-        endpoint: &WebhookEndpointId,
-    ) -> Result<WebhookEventId, StoreError> {
-        let id = WebhookEventId::generate();
-        let at = now_ms();
-        let queued = in_transaction!(&self.db, tx => {
-            let exists: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM webhook_endpoints WHERE org_id = $1 AND id = $2",
-            )
-            .bind(org)
-            .bind(endpoint)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if exists.is_some() {
-                sqlx::query(
-                    "INSERT INTO webhook_events (id, org_id, type, status, created_at) \
-                     VALUES ($1, $2, 'webhook.test', 'test', $3)",
-                )
-                .bind(&id)
-                .bind(org)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, subject_id, due_at, \
-                       created_at, updated_at) VALUES ($1, $2, $3, $3, $4, $4, $4)",
-                )
-                .bind(org)
-                .bind(endpoint)
-                .bind(&id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            exists.is_some()
-        });
-        if !queued {
-            return Err(StoreError::NotFound {
-                what: "webhook endpoint",
-            });
-        }
-        Ok(id)
     }
 }
