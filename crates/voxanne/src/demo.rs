@@ -103,6 +103,8 @@ pub async fn start(
     };
     settings.server.twilio_base_url = sandbox_url.clone();
     settings.server.public_url = Some(service_url.clone());
+    // The demo's webhook receiver runs on this machine: loopback endpoints are allowed.
+    settings.server.allow_insecure_webhooks = true;
     // Voxanne's own Google OAuth client, registered with the stand-in like an operator would
     // register one in Google's console.
     let (client_id, client_secret) = google_demo::register_sandbox_client(

@@ -99,6 +99,18 @@ prefixed_id!(
     /// A calendar appointment booked through Voxanne.
     AppointmentId, "appointment", "appt_"
 );
+prefixed_id!(
+    /// A webhook endpoint of an organization.
+    WebhookEndpointId, "webhook endpoint", "whk_"
+);
+prefixed_id!(
+    /// An event sent to webhook endpoints (its `webhook-id`, the same on every retry).
+    WebhookEventId, "webhook event", "evt_"
+);
+prefixed_id!(
+    /// One attempt to deliver an event to an endpoint.
+    WebhookAttemptId, "webhook attempt", "wha_"
+);
 
 #[cfg(test)]
 mod tests {

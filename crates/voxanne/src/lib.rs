@@ -3,11 +3,12 @@
 //! Each module holds one concept. Layers, top to bottom (a module imports only from below it):
 //! - composition root: `app` (builds everything from `config`), `cli` (the `voxanne` command)
 //! - adapters: `http` (the JSON API and Twilio's status callbacks), `dashboard` (the clinic's pages)
-//! - use cases: `credentials`, `messaging`, `calendar`, `org_settings`, `team`, `api_keys`,
+//! - use cases: `credentials`, `messaging`, `calendar`, `org_settings`, `team`, `api_keys`, `webhooks`,
 //!   `activity` (the audit log), `traffic` (the overview's counts), with `tenant` (who asks)
 //!   and `services` (what they work with)
 //! - engines: `dispatch` and `delivery` (the outbox's sender), `google_connection`,
-//!   `twilio_account`, `check` (the Phase 0 suite), `reverify` (scheduled re-verification)
+//!   `twilio_account`, `check` (the Phase 0 suite), `reverify` (scheduled re-verification), `webhook_delivery`
+//!   (signed event webhooks)
 //! - persistence: `store`, `outbox`, `vault`
 //! - domain values: `ids`, `phone`, `sms`, `hot_lead`, `field`, `verification`, `api_key`, `password`,
 //!   `masking`
@@ -43,8 +44,8 @@ pub mod org_settings;
 pub mod outbox;
 pub mod password;
 pub mod phone;
-pub mod reverify;
 pub mod quota;
+pub mod reverify;
 pub mod services;
 pub mod sms;
 pub mod store;
@@ -54,3 +55,5 @@ pub mod traffic;
 pub mod twilio_account;
 pub mod vault;
 pub mod verification;
+pub mod webhook_delivery;
+pub mod webhooks;

@@ -6,6 +6,7 @@ use crate::google_connection::GoogleSetup;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::twilio_account::Accounts;
+use crate::webhook_delivery::WebhookDelivery;
 
 /// The use cases' dependencies (each cheap to clone: pools and `Arc`s inside).
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct Services {
     /// Google Calendar connections, or why they are not configured.
     pub google: GoogleSetup,
     pub metrics: Metrics,
+    /// The webhook sender (started by the server) and its settings.
+    pub webhooks: WebhookDelivery,
 }
 
 impl Services {

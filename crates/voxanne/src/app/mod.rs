@@ -22,6 +22,8 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhook_delivery::WebhookDeliveryError),
 }
 
 impl StartError {
@@ -31,7 +33,11 @@ impl StartError {
         matches!(
             self,
             StartError::Config(_)
-                | StartError::Settings(ServeError::BadUrl { .. } | ServeError::Google(_))
+                | StartError::Settings(
+                    ServeError::BadUrl { .. }
+                        | ServeError::BadSetting { .. }
+                        | ServeError::Google(_)
+                )
                 | StartError::Store(
                     StoreError::WrongMasterKey { .. } | StoreError::UnsupportedDatabaseUrl { .. }
                 )
@@ -68,11 +74,13 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartError> {
         twilio,
         settings.delivery.dispatch_config(public_url.clone()),
     )?;
+    let webhooks = crate::webhook_delivery::WebhookDelivery::new(&store, server.webhook_config()?)?;
     let services = Services {
         store,
         delivery,
         google,
         metrics: crate::metrics::Metrics::new(),
+        webhooks,
     };
     Ok(AppState {
         services,
@@ -124,6 +132,8 @@ pub async fn serve(
     let reverifier = crate::reverify::start(state.services.clone(), state.reverify);
     // Appointments a crash or a lost answer left unsettled are settled in the background.
     let bookings = crate::booking::reconcile::start(state.services.clone());
+    // So does the webhook sender: it sends the events the state changes raise.
+    let webhooks = state.services.webhooks.start();
     // With the peer address, for the audit log's source IP and per-address sign-in limits.
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
@@ -133,6 +143,7 @@ pub async fn serve(
     bookings.stop().await;
     dispatcher.stop().await;
     reverifier.stop().await;
+    webhooks.stop().await;
     result
 }
 

@@ -2,9 +2,9 @@
 //! reproduced on any machine with one line. Each benchmark starts what it measures in-process on loopback
 //! and prints plain figures; nothing here is a test (no thresholds fail a build).
 
-pub mod dashboard;
-mod children;
 pub mod booking;
+mod children;
+pub mod dashboard;
 pub mod delivery;
 pub mod load;
 pub mod naive;

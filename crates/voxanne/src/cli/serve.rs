@@ -51,6 +51,14 @@ pub struct Args {
     /// VOXANNE_REVERIFY_INTERVAL_SECS). Default 21600 (6 hours).
     #[arg(long, value_name = "SECS")]
     reverify_interval_secs: Option<std::num::NonZeroU64>,
+    /// Allow webhook endpoints on loopback, over plain http too, for the demo and tests (or
+    /// VOXANNE_ALLOW_INSECURE_WEBHOOKS=true). Off: https to public addresses only.
+    #[arg(long)]
+    allow_insecure_webhooks: bool,
+    /// Seconds before each retry of a failed webhook delivery, comma-separated, each spread by
+    /// ±20% (or VOXANNE_WEBHOOK_RETRY_SCHEDULE_SECS). Default 5,300,1800,7200,18000,36000,36000.
+    #[arg(long, value_name = "SECS,…")]
+    webhook_retry_schedule_secs: Option<String>,
 }
 
 /// Prints the error with its causes on one line and returns the exit code.
@@ -75,6 +83,9 @@ pub async fn run(args: Args) -> ExitCode {
         rate_limit_per_second: args.rate_limit_per_second,
         rate_limit_burst: args.rate_limit_burst,
         reverify_interval_secs: args.reverify_interval_secs,
+        // A flag can only turn it on; off is the default and the environment may turn it on.
+        allow_insecure_webhooks: args.allow_insecure_webhooks.then_some(true),
+        webhook_retry_schedule_secs: args.webhook_retry_schedule_secs,
         ..Overrides::default()
     };
     let settings = match Settings::load(args.config.as_deref(), &overrides) {

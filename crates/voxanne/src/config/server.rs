@@ -75,6 +75,37 @@ pub struct ServerSettings {
     /// Seconds between scheduled re-checks of each credential (jittered ±10 %).
     /// `VOXANNE_REVERIFY_INTERVAL_SECS` (`--reverify-interval-secs`); default 21600 (6 hours).
     pub reverify_interval_secs: NonZeroU64,
+    /// Allow webhook endpoints on loopback, over plain http too (the demo and tests).
+    /// `VOXANNE_ALLOW_INSECURE_WEBHOOKS`. Off: https to public addresses only.
+    pub allow_insecure_webhooks: bool,
+    /// Seconds to wait before each retry of a failed webhook delivery, comma-separated (each
+    /// spread by ±20 %); the delivery gives up after the last. `VOXANNE_WEBHOOK_RETRY_SCHEDULE_SECS`.
+    #[serde(deserialize_with = "schedule_text")]
+    pub webhook_retry_schedule_secs: String,
+    /// Seconds an endpoint may fail every attempt before it is disabled (default 5 days).
+    /// `VOXANNE_WEBHOOK_DISABLE_AFTER_SECS`.
+    pub webhook_disable_after_secs: u64,
+}
+
+/// The retry schedule as text, whether it was written `"5,300"` (environment, flag) or as a
+/// TOML number or list.
+fn schedule_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        One(u64),
+        List(Vec<u64>),
+    }
+    Ok(match Written::deserialize(deserializer)? {
+        Written::Text(text) => text,
+        Written::One(secs) => secs.to_string(),
+        Written::List(list) => list
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    })
 }
 
 impl Default for ServerSettings {
@@ -95,6 +126,13 @@ impl Default for ServerSettings {
             dashboard_url: None,
             reverify_interval_secs: NonZeroU64::new(crate::reverify::DEFAULT_INTERVAL.as_secs())
                 .unwrap_or(NonZeroU64::MIN),
+            allow_insecure_webhooks: false,
+            webhook_retry_schedule_secs: crate::webhook_delivery::DEFAULT_RETRY_SCHEDULE_SECS
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            webhook_disable_after_secs: crate::webhook_delivery::DEFAULT_DISABLE_AFTER.as_secs(),
         }
     }
 }
@@ -107,6 +145,12 @@ pub enum ServeError {
         setting: &'static str,
         value: String,
         reason: String,
+    },
+    #[error("{setting} is not valid ({value}): {reason}")]
+    BadSetting {
+        setting: &'static str,
+        value: String,
+        reason: &'static str,
     },
     #[error("cannot set up the Google OAuth client")]
     Google(#[source] crate::google::Error),
@@ -175,6 +219,31 @@ impl ServerSettings {
         crate::reverify::Schedule {
             interval: Duration::from_secs(self.reverify_interval_secs.get()),
         }
+    }
+
+    /// The webhook sender's settings, checked.
+    pub fn webhook_config(&self) -> Result<crate::webhook_delivery::WebhookConfig, ServeError> {
+        let text = self.webhook_retry_schedule_secs.trim();
+        let bad = || ServeError::BadSetting {
+            setting: "VOXANNE_WEBHOOK_RETRY_SCHEDULE_SECS (--webhook-retry-schedule-secs)",
+            value: text.chars().take(80).collect(),
+            reason: "give whole seconds separated by commas, e.g. 5,300,1800",
+        };
+        let retry_schedule = text
+            .split(',')
+            .map(|part| part.trim().parse::<u64>().map(Duration::from_secs))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| bad())?;
+        if retry_schedule.is_empty() {
+            return Err(bad());
+        }
+        Ok(crate::webhook_delivery::WebhookConfig {
+            policy: crate::webhooks::AddressPolicy {
+                allow_insecure: self.allow_insecure_webhooks,
+            },
+            retry_schedule,
+            disable_after: Duration::from_secs(self.webhook_disable_after_secs.max(1)),
+        })
     }
 
     /// The per-API-key request limit.

@@ -169,7 +169,6 @@ fn typed_limit(field: &str, raw: &str) -> Result<Option<i64>, FieldError> {
         })
 }
 
-
 pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) -> Response {
     let Posted { admin, form } = posted;
     let saved = match checked(&form) {
@@ -222,7 +221,9 @@ pub async fn save(State(state): State<Dashboard>, posted: Posted<SettingsForm>) 
 
 /// Every typed field read and the quota checked, before anything is stored: a bad value
 /// changes nothing.
-fn checked(form: &SettingsForm) -> Result<(SettingsInput, crate::store::QuotaLimitsPatch), FieldError> {
+fn checked(
+    form: &SettingsForm,
+) -> Result<(SettingsInput, crate::store::QuotaLimitsPatch), FieldError> {
     let slot_minutes = minutes("slot_minutes", &form.slot_minutes)?;
     let buffer_minutes = minutes("buffer_minutes", &form.buffer_minutes)?;
     let quota_patch = quota::validated(QuotaInput {

@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod state;
 pub mod status_callbacks;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router, middleware};
@@ -41,7 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(google_oauth::router())
         .merge(messages::router())
-        .merge(appointments::router());
+        .merge(appointments::router())
+        .merge(webhooks::router());
     // A new endpoint module ends with `fn router()`, is merged above, and adds its paths to the
     // OpenAPI document in `openapi::document()`.
     let limit = state.body_limit();

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{AppState, audit, credentials, docs, google_oauth, health, org_settings};
+use super::{AppState, audit, credentials, docs, google_oauth, health, org_settings, webhooks};
 
 struct BearerApiKey;
 
@@ -42,12 +42,15 @@ impl Modify for BearerApiKey {
         google_oauth::connect, google_oauth::callback::callback,
         org_settings::get_settings, org_settings::put_settings,
         audit::list,
+        webhooks::create, webhooks::list, webhooks::get_one, webhooks::update, webhooks::delete,
+        webhooks::rotate_secret, webhooks::test, webhooks::attempts, webhooks::replay,
     ),
     components(schemas(ErrorBody, ErrorDetail, audit::AuditListOut, audit::AuditEntryOut)),
     modifiers(&BearerApiKey),
     tags(
         (name = "credentials", description = "The organization's provider credentials"),
         (name = "organization", description = "Organization settings"),
+        (name = "webhooks", description = "Signed event webhooks (Standard Webhooks) to the receptionist backend"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -8,6 +8,7 @@ use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, advance, status_details};
 use super::{Outbox, OutboxError, db_err, pg_batch, sqlite_status};
 use crate::store::backend::{Db, on_pool};
+use crate::store::webhook_events::{EventTx, MessageTransition};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -206,6 +207,16 @@ impl Outbox {
             .execute(&mut *tx)
             .await
             .map_err(db_err("recording a timeline event"))?;
+        // Webhooks (issue 14): a status that moved raises its event in this transaction.
+        if moved {
+            let moved = [MessageTransition {
+                message_id: id,
+                status: report.status,
+            }];
+            EventTx::record_message_events(&mut *tx, &moved, now)
+                .await
+                .map_err(db_err("raising webhook events"))?;
+        }
         Ok(if moved {
             StatusApplied::Advanced
         } else {

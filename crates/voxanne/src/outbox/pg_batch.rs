@@ -14,6 +14,7 @@ use super::claim::Claim;
 use super::status::MessageStatus;
 use super::timeline::{StatusApplied, StatusReport, accepted_event, status_details};
 use super::{OutboxError, db_err};
+use crate::store::webhook_events::{EventTx, MessageTransition};
 
 /// One claim Twilio accepted, ready to settle.
 pub(super) struct AcceptedSend<'a> {
@@ -103,6 +104,17 @@ pub(super) async fn settle_accepted(
         .execute(&mut *tx)
         .await
         .map_err(db_err("recording timeline events"))?;
+        // Webhooks (issue 14): the statuses these sends moved to raise their events here.
+        let moved: Vec<MessageTransition<'_>> = holding
+            .iter()
+            .map(|s| MessageTransition {
+                message_id: &s.claim.message_id,
+                status: s.status,
+            })
+            .collect();
+        EventTx::record_message_events(&mut *tx, &moved, now)
+            .await
+            .map_err(db_err("raising webhook events"))?;
     }
     tx.commit().await.map_err(db_err("committing outcomes"))?;
     Ok(sends.iter().map(holds).collect())
@@ -118,6 +130,11 @@ pub(super) async fn apply_status(
     now: i64,
 ) -> Result<StatusApplied, OutboxError> {
     let (moved_detail, ignored_detail) = status_details(report);
+    // A transaction, so that the webhook event of a status that moved commits with it.
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(db_err("opening a transaction"))?;
     // Every data-modifying CTE runs exactly once, whether or not the final SELECT reads it.
     let (known, fresh, moved) = sqlx::query_as::<_, (i64, i64, i64)>(
         "WITH msg AS (SELECT id FROM messages WHERE org_id = $1 AND id = $2), \
@@ -143,9 +160,22 @@ pub(super) async fn apply_status(
     .bind(report.reason.as_deref())
     .bind(moved_detail)
     .bind(ignored_detail)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
     .map_err(db_err("recording a status report"))?;
+    // Webhooks (issue 14): a status that moved raises its event in this transaction.
+    if moved > 0 {
+        let moved = [MessageTransition {
+            message_id: id,
+            status: report.status,
+        }];
+        EventTx::record_message_events(&mut *tx, &moved, now)
+            .await
+            .map_err(db_err("raising webhook events"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(db_err("committing a status report"))?;
     Ok(match (known, fresh, moved) {
         (0, _, _) => StatusApplied::Unknown,
         (_, 0, _) => StatusApplied::Duplicate,

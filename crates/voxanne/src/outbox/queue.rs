@@ -9,6 +9,7 @@ use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, accepted_event, advance};
 use super::{Outbox, OutboxError, db_err};
 use crate::store::backend::{Backend, BeginWrite, Db, on_pool, sqlite_write_turn};
+use crate::store::webhook_events::{EventTx, MessageTransition};
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
@@ -330,6 +331,14 @@ impl Outbox {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err("recording a timeline event"))?;
+                // Webhooks (issue 14): the status this outcome moved the message to raises its
+                // event in this transaction.
+                if let Some(status) = status.and_then(|s| s.parse::<MessageStatus>().ok()) {
+                    let moved = [MessageTransition { message_id: &claim.message_id, status }];
+                    EventTx::record_message_events(&mut *tx, &moved, now)
+                        .await
+                        .map_err(db_err("raising webhook events"))?;
+                }
             }
             tx.commit().await.map_err(db_err("committing outcomes"))?;
             Ok(applied)

@@ -5,12 +5,15 @@ use super::{Schedule, millis};
 use crate::credentials::{self, CredentialError};
 use crate::outbox::now_ms;
 use crate::services::Services;
-use crate::store::{ClaimedRecheck, Credential, RecheckOutcome};
+use crate::store::{ClaimedRecheck, Credential, RecheckOutcome, RecheckRun};
 
 /// Runs in a row that could not check before the "recheck failed" signal: one blip is normal,
 /// three in a row (over about 35 minutes with the default backoff) means nobody knows whether
 /// the credential still works.
 pub const RECHECK_FAILED_THRESHOLD: u32 = 3;
+
+/// What the `credential.recheck_failed` event says.
+const RECHECK_FAILED_REASON: &str = "Voxanne could not reach the provider to re-check this credential several times in a row (timeouts, outages or rate limits), so whether it still works is unconfirmed; its status is unchanged. Verify it by hand, or wait for the next re-check.";
 
 /// What one re-check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,16 +59,14 @@ pub async fn recheck_one(
         ),
         _ => schedule.jittered_interval(),
     };
-    let consecutive_failures = services
-        .store
-        .record_recheck(
-            org,
-            id,
-            outcome,
-            checked_at,
-            checked_at.saturating_add(millis(next)),
-        )
-        .await?;
+    let run = RecheckRun {
+        outcome,
+        checked_at_ms: checked_at,
+        next_check_at_ms: checked_at.saturating_add(millis(next)),
+        signal_at: RECHECK_FAILED_THRESHOLD,
+        reason: RECHECK_FAILED_REASON,
+    };
+    let consecutive_failures = services.store.record_recheck(org, id, run).await?;
     services.metrics.recheck(outcome.as_str());
     tracing::info!(org_id = %org, credential_id = %id, %outcome, status = %rechecked.credential.verification_status, consecutive_failures, "credential re-checked");
     let report = RunReport {
@@ -80,8 +81,8 @@ pub async fn recheck_one(
 }
 
 /// The "recheck failed" signal: credential `credential` could not be checked
-/// [`RECHECK_FAILED_THRESHOLD`] times in a row. Called once per streak. (This is where the
-/// `credential.recheck_failed` event is raised.)
+/// [`RECHECK_FAILED_THRESHOLD`] times in a row. Called once per streak, after the store raised
+/// the `credential.recheck_failed` event with the run.
 pub fn recheck_failed(services: &Services, credential: &Credential, consecutive_failures: u32) {
     services.metrics.recheck_failed();
     tracing::warn!(

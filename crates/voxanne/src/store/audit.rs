@@ -33,6 +33,11 @@ text_enum!(
         CalendarConnected => "calendar.connected",
         CalendarDisconnected => "calendar.disconnected",
         SettingsUpdated => "settings.updated",
+        WebhookAdded => "webhook.added",
+        WebhookUpdated => "webhook.updated",
+        WebhookDeleted => "webhook.deleted",
+        WebhookSecretRotated => "webhook.secret_rotated",
+        WebhookReplayed => "webhook.replayed",
     }
 );
 

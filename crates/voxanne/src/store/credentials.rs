@@ -374,7 +374,9 @@ impl Store {
         report: &serde_json::Value,
     ) -> Result<Credential, StoreError> {
         let at = now();
-        let updated = on_pool!(&self.db, pool => {
+        let updated = in_transaction!(&self.db, tx => {
+            // Webhooks (issue 14): a move to another status raises its event in this transaction.
+            super::webhook_events::EventTx::move_credential_status(&mut *tx, org, id, status, Some(report)).await?;
             sqlx::query(
                 "UPDATE credentials SET verification_status = $3, verification_report = $4, \
                  verified_at = $5, updated_at = $5 WHERE org_id = $1 AND id = $2",
@@ -384,7 +386,7 @@ impl Store {
             .bind(status)
             .bind(report.to_string())
             .bind(at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
         });

@@ -7,7 +7,10 @@ use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 
-use crate::ids::{ApiKeyId, AppointmentId, CredentialId, MessageId, OrgId, UserId};
+use crate::ids::{
+    ApiKeyId, AppointmentId, CredentialId, MessageId, OrgId, UserId, WebhookAttemptId,
+    WebhookEndpointId, WebhookEventId,
+};
 
 macro_rules! id_column {
     ($($name:ident),+ $(,)?) => {$(
@@ -53,5 +56,8 @@ id_column!(
     ApiKeyId,
     UserId,
     MessageId,
-    AppointmentId
+    AppointmentId,
+    WebhookEndpointId,
+    WebhookEventId,
+    WebhookAttemptId,
 );

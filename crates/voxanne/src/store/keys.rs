@@ -2,7 +2,7 @@
 
 use tracing::instrument;
 
-use super::backend::{now, on_pool};
+use super::backend::{in_transaction, now, on_pool};
 use super::{KeyUsage, RotationReport, Store, StoreError, key_list};
 use crate::ids::{CredentialId, OrgId};
 use crate::vault::{DataKey, KeyCheck};
@@ -249,17 +249,30 @@ impl Store {
             if DataKey::unwrap(&self.keyring, &org, &wrapped).is_ok() {
                 continue;
             }
-            let marked = on_pool!(&self.db, pool => {
-                sqlx::query(
+            let marked = in_transaction!(&self.db, tx => {
+                let ids: Vec<CredentialId> = sqlx::query_scalar(
                     "UPDATE credentials SET verification_status = $2, updated_at = $3 \
-                     WHERE org_id = $1 AND verification_status <> $2",
+                     WHERE org_id = $1 AND verification_status <> $2 RETURNING id",
                 )
                 .bind(&org)
                 .bind(super::VerificationStatus::Undecryptable)
                 .bind(now())
-                .execute(pool)
-                .await?
-                .rows_affected()
+                .fetch_all(&mut *tx)
+                .await?;
+                // Webhooks (issue 14): each credential that moved raises its event.
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                for id in &ids {
+                    let event = super::CredentialEvent {
+                        org: &org,
+                        credential_id: id,
+                        kind: super::CredentialEventKind::Undecryptable,
+                        status: super::VerificationStatus::Undecryptable,
+                        error_code: None,
+                        reason: Some("no configured master key opens this organization's secrets".to_owned()),
+                    };
+                    super::webhook_events::EventTx::record_credential_event(&mut *tx, &event, now_ms).await?;
+                }
+                ids.len() as u64
             });
             if marked > 0 {
                 tracing::warn!(org_id = %org, marked, "no configured master key opens this organization's data key; its credentials are undecryptable");

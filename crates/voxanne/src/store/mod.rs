@@ -16,13 +16,17 @@ mod message_stats;
 mod model;
 mod oauth_states;
 mod orgs;
-mod reverify;
 mod quota;
+mod reverify;
 mod secrets;
 mod sessions;
 mod settings;
 mod text_enum;
 mod users;
+// Signed event webhooks (issue 14).
+mod webhook_deliveries;
+pub mod webhook_events;
+mod webhooks;
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,13 +43,16 @@ pub use model::{
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
-pub use reverify::{ClaimedRecheck, Recheck, RecheckOutcome};
 pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow, Reservation};
+pub use reverify::{ClaimedRecheck, Recheck, RecheckOutcome, RecheckRun};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{
     BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES,
 };
 pub use users::UserRemoval;
+pub use webhook_deliveries::{AttemptReport, ClaimedDelivery, NextStep, StoredEvent};
+pub use webhook_events::{CredentialEvent, CredentialEventKind, MessageTransition};
+pub use webhooks::{NewWebhookEndpoint, WebhookAttempt, WebhookEndpoint, WebhookEndpointPatch};
 
 use crate::ids::CredentialId;
 use crate::vault::{self, KeyId, Keyring};

@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tracing::instrument;
 
-use super::backend::{Db, on_pool};
+use super::backend::{Db, in_transaction, on_pool};
 use super::text_enum::text_enum;
-use super::{Store, StoreError};
+use super::webhook_events::{CredentialEvent, CredentialEventKind, EventTx};
+use super::{Store, StoreError, VerificationStatus};
 use crate::ids::{CredentialId, OrgId};
 
 text_enum!(
@@ -87,6 +88,19 @@ macro_rules! claim_sql {
     };
 }
 
+/// One re-check run as recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct RecheckRun<'a> {
+    pub outcome: RecheckOutcome,
+    pub checked_at_ms: i64,
+    pub next_check_at_ms: i64,
+    /// The count of runs in a row that could not check at which `credential.recheck_failed` is
+    /// raised (once per streak).
+    pub signal_at: u32,
+    /// The event's reason, in plain words.
+    pub reason: &'a str,
+}
+
 impl Store {
     /// Gives every credential without a next check one at `now_ms` plus `delay_ms(id)` (the
     /// interval, jittered per credential). Returns how many were scheduled.
@@ -155,30 +169,45 @@ impl Store {
 
     /// Records a re-check run: its time and outcome, the count of runs in a row that could not
     /// check (reset by a definitive answer), and when the next one is due. Returns that count.
-    #[instrument(skip_all, fields(org_id = %org, credential_id = %id, outcome = %outcome))]
+    /// When the count reaches `signal_at`, the `credential.recheck_failed` event is raised in the
+    /// same transaction (with `reason`), so a crash cannot record the streak without its event.
+    #[instrument(skip_all, fields(org_id = %org, credential_id = %id, outcome = %run.outcome))]
     pub async fn record_recheck(
         &self,
         org: &OrgId,
         id: &CredentialId,
-        outcome: RecheckOutcome,
-        checked_at_ms: i64,
-        next_check_at_ms: i64,
+        run: RecheckRun<'_>,
     ) -> Result<u32, StoreError> {
-        let failures: Option<i64> = on_pool!(&self.db, pool => {
-            sqlx::query_scalar(
+        let failures: Option<(i64, VerificationStatus)> = in_transaction!(&self.db, tx => {
+            let row: Option<(i64, VerificationStatus)> = sqlx::query_as(
                 "UPDATE credentials SET last_checked_at = $3, last_check_outcome = $4, \
                  recheck_failures = CASE WHEN $4 = 'could_not_check' THEN recheck_failures + 1 ELSE 0 END, \
-                 next_check_at = $5 WHERE org_id = $1 AND id = $2 RETURNING recheck_failures",
+                 next_check_at = $5 WHERE org_id = $1 AND id = $2 \
+                 RETURNING recheck_failures, verification_status",
             )
             .bind(org)
             .bind(id)
-            .bind(checked_at_ms)
-            .bind(outcome)
-            .bind(next_check_at_ms)
-            .fetch_optional(pool)
-            .await?
+            .bind(run.checked_at_ms)
+            .bind(run.outcome)
+            .bind(run.next_check_at_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((count, status)) = &row
+                && *count == i64::from(run.signal_at)
+            {
+                let event = CredentialEvent {
+                    org,
+                    credential_id: id,
+                    kind: CredentialEventKind::RecheckFailed,
+                    status: *status,
+                    error_code: None,
+                    reason: Some(run.reason.to_owned()),
+                };
+                EventTx::record_credential_event(&mut *tx, &event, run.checked_at_ms).await?;
+            }
+            row
         });
-        let failures = failures.ok_or(StoreError::NotFound { what: "credential" })?;
+        let (failures, _) = failures.ok_or(StoreError::NotFound { what: "credential" })?;
         Ok(u32::try_from(failures).unwrap_or(u32::MAX))
     }
 

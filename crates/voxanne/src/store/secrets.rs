@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use tracing::instrument;
 
-use super::backend::{now, on_pool};
+use super::backend::{in_transaction, now, on_pool};
 use super::{
     CredentialSecrets, CredentialType, SecretField, SecretValue, Store, StoreError,
     VerificationStatus,
@@ -200,13 +200,15 @@ impl Store {
         id: &CredentialId,
         status: VerificationStatus,
     ) -> Result<super::Credential, StoreError> {
-        on_pool!(&self.db, pool => {
+        in_transaction!(&self.db, tx => {
+            // Webhooks (issue 14): a move to another status raises its event in this transaction.
+            super::webhook_events::EventTx::move_credential_status(&mut *tx, org, id, status, None).await?;
             sqlx::query("UPDATE credentials SET verification_status = $3, updated_at = $4 WHERE org_id = $1 AND id = $2")
                 .bind(org)
                 .bind(id)
                 .bind(status)
                 .bind(now())
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
         });
         self.get_credential(org, id).await

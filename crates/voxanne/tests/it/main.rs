@@ -20,3 +20,4 @@ mod reverify;
 mod store;
 mod support;
 mod vault;
+mod webhooks;

@@ -134,6 +134,11 @@ impl World {
                     delivery: delivery.clone(),
                     google: GoogleSetup::NotConfigured,
                     metrics: Metrics::new(),
+                    webhooks: voxanne::webhook_delivery::WebhookDelivery::new(
+                        &db.store,
+                        voxanne::webhook_delivery::WebhookConfig::default(),
+                    )
+                    .unwrap(),
                 },
                 public_url.clone(),
             ));

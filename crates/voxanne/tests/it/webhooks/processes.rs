@@ -1,0 +1,197 @@
+//! A real `voxanne serve` killed (SIGKILL) with events pending: the next process delivers every
+//! one of them, once per id, in order per message.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use voxanne::store::Store;
+use voxanne::vault::{Keyring, MasterKey};
+
+use super::message_of;
+use super::receiver::Receiver;
+use crate::support::app::random_number;
+use crate::support::database::TestDb;
+use crate::support::store::twilio_credential_of;
+use crate::support::twilio_sandbox::TwilioSandbox;
+
+/// A `voxanne serve` child process, killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &TestDb, key: &SecretString, sandbox: &TwilioSandbox) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voxanne"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            &url,
+        ])
+        .args([
+            "--allow-insecure-webhooks",
+            "--webhook-retry-schedule-secs",
+            "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+        ])
+        .env("VOXANNE_DATABASE_URL", &db.url)
+        // Exposed only to hand the child process its master key.
+        .env("VOXANNE_MASTER_KEY", key.expose_secret())
+        .env("VOXANNE_TWILIO_BASE_URL", sandbox.url())
+        .env("VOXANNE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("listening on"),
+        "unexpected first line: {line:?}"
+    );
+    Server { child, url }
+}
+
+#[tokio::test]
+async fn a_server_killed_with_events_pending_loses_none_and_the_next_one_delivers_each_once_in_order()
+ {
+    let db = TestDb::new().await;
+    let master = MasterKey::generate();
+    let key = master.to_base64();
+    let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
+        .await
+        .unwrap();
+    let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
+    let from = random_number();
+    let account = sandbox.account_with_number(json!({}), &from).await;
+    let org = store.create_organization("Kill Clinic").await.unwrap().id;
+    let token = SecretString::from(account.auth_token.clone());
+    store
+        .insert_credential(
+            &org,
+            twilio_credential_of("main", &account.account_sid, &from, token),
+        )
+        .await
+        .unwrap();
+    let (_, api_key) = store.create_api_key(&org).await.unwrap();
+    let api_key = api_key.secret().expose_secret().to_owned();
+    store.close().await;
+    let receiver = Receiver::start().await;
+    receiver.answer(503);
+    let http = reqwest::Client::new();
+
+    let first = serve(&db, &key, &sandbox);
+    let created = http
+        .post(format!("{}/api/organization/webhooks", first.url))
+        .bearer_auth(&api_key)
+        .json(&json!({"url": receiver.url, "events": ["message.sent", "message.delivered"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    http.put(format!("{}/api/organization/settings", first.url))
+        .bearer_auth(&api_key)
+        .json(&json!({"alert_recipients": [random_number(), random_number()], "timezone": "America/New_York"}))
+        .send()
+        .await
+        .unwrap();
+    let lead = json!({"lead": {"name": "Ana", "phone": "+14155550123", "reason": "cleaning"}});
+    let sent: serde_json::Value = http
+        .post(format!("{}/api/messages/hot-lead", first.url))
+        .bearer_auth(&api_key)
+        .json(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages: Vec<String> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    // Every event raised and still pending (the receiver refuses them) when the kill comes: the
+    // messages are delivered, and only the first event of each was tried (order per message).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for message in &messages {
+        loop {
+            let status: serde_json::Value = http
+                .get(format!("{}/api/messages/{message}", first.url))
+                .bearer_auth(&api_key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if status["status"] == "delivered" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never delivered: {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let tried: HashSet<String> = receiver.all().iter().map(|r| r.kind()).collect();
+    assert_eq!(
+        tried,
+        HashSet::from(["message.sent".to_owned()]),
+        "delivered waits for sent"
+    );
+    drop(first); // SIGKILL
+    receiver.answer(200);
+
+    let _second = serve(&db, &key, &sandbox);
+    receiver
+        .wait_until(
+            Duration::from_secs(40),
+            "every event after the restart",
+            |got| {
+                got.iter()
+                    .filter(|r| r.kind() == "message.delivered")
+                    .count()
+                    == messages.len()
+            },
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = receiver.accepted();
+    assert!(got.len() >= messages.len() * 2);
+    let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        messages.len() * 2,
+        "every event, none lost: {ids:?}"
+    );
+    assert_eq!(ids.len(), unique.len(), "each accepted once");
+    for message in &messages {
+        let kinds: Vec<String> = got
+            .iter()
+            .filter(|r| message_of(&r.json()) == *message)
+            .map(|r| r.kind())
+            .collect();
+        assert_eq!(kinds, ["message.sent", "message.delivered"], "{message}");
+    }
+}
