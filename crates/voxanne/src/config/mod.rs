@@ -110,6 +110,7 @@ pub struct Overrides {
     pub rate_limit_burst: Option<std::num::NonZeroU32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverify_interval_secs: Option<std::num::NonZeroU64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_insecure_webhooks: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_retry_schedule_secs: Option<String>,
