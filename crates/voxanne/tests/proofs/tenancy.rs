@@ -19,6 +19,8 @@ struct Tenant {
     org: TestOrg,
     credentials: Vec<String>,
     messages: Vec<String>,
+    webhooks: Vec<String>,
+    appointments: Vec<String>,
     secrets: Vec<String>,
 }
 
@@ -27,6 +29,8 @@ struct Tenant {
 enum Kind {
     Credential,
     Message,
+    Webhook,
+    Appointment,
 }
 
 async fn tenant(app: &TestApp, name: &str) -> Tenant {
@@ -55,14 +59,70 @@ async fn tenant(app: &TestApp, name: &str) -> Tenant {
         messages.push(sent.body["id"].as_str().unwrap().to_owned());
         secrets.push(to);
     }
+    // A webhook endpoint (registering makes no network call) and, through a calendar connected
+    // by the consent flow, a booked appointment.
+    let hook = app
+        .call(
+            Method::POST,
+            "/api/organization/webhooks",
+            Some(&org.key),
+            Some(&json!({"url": format!("https://hooks-{name}.example.com/voxanne"), "events": ["message.sent"]})),
+        )
+        .await;
+    hook.assert_status(StatusCode::CREATED);
+    let webhooks = vec![hook.body["id"].as_str().unwrap().to_owned()];
+    secrets.push(hook.body["secret"].as_str().unwrap().to_owned());
+    let appointments = vec![appointment(app, &org).await];
     secrets.extend(credentials.iter().cloned());
     secrets.extend(messages.iter().cloned());
+    secrets.extend(webhooks.iter().cloned());
+    secrets.extend(appointments.iter().cloned());
     Tenant {
         org,
         credentials,
         messages,
+        webhooks,
+        appointments,
         secrets,
     }
+}
+
+/// Connects a fresh Google user's calendar to `org`, opens it every day and books tomorrow
+/// 10:00 UTC; returns the appointment's id.
+async fn appointment(app: &TestApp, org: &TestOrg) -> String {
+    let email = format!("desk-{}@clinic.example", &org.id.as_str()[4..14]);
+    voxanne::google_connection::demo::create_sandbox_user(app.sandbox.url(), &email)
+        .await
+        .unwrap();
+    let google = app.google.as_ref().unwrap();
+    voxanne::google_connection::demo::connect_calendar(google, &org.id, &email)
+        .await
+        .unwrap();
+    let every_day: serde_json::Map<String, Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .map(|day| ((*day).to_owned(), json!([["08:00", "18:00"]])))
+            .collect();
+    app.put_settings(
+        &org.key,
+        &json!({"timezone": "UTC", "opening_hours": every_day}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let start = (chrono::Utc::now() + chrono::TimeDelta::days(1))
+        .format("%Y-%m-%dT10:00:00Z")
+        .to_string();
+    let booked = app
+        .call(
+            Method::POST,
+            "/api/calendar/appointments",
+            Some(&org.key),
+            Some(&json!({"start": start, "duration_minutes": 30,
+                "lead": {"name": "Maria Lopez", "phone": "+14155552671", "reason": "Cleaning"}})),
+        )
+        .await;
+    booked.assert_status(StatusCode::CREATED);
+    booked.body["id"].as_str().unwrap().to_owned()
 }
 
 /// Ids that belong to nobody: well-formed, of the other kind, malformed.
@@ -75,6 +135,14 @@ fn made_up(kind: Kind) -> Vec<String> {
         Kind::Message => (
             voxanne::ids::MessageId::generate().to_string(),
             voxanne::ids::CredentialId::generate().to_string(),
+        ),
+        Kind::Webhook => (
+            voxanne::ids::WebhookEndpointId::generate().to_string(),
+            voxanne::ids::AppointmentId::generate().to_string(),
+        ),
+        Kind::Appointment => (
+            voxanne::ids::AppointmentId::generate().to_string(),
+            voxanne::ids::WebhookEndpointId::generate().to_string(),
         ),
     };
     vec![
@@ -110,9 +178,20 @@ fn cells(
         Some(Kind::Credential)
     } else if path == "/api/messages/{id}" {
         Some(Kind::Message)
+    } else if path.starts_with("/api/organization/webhooks/{id}") {
+        Some(Kind::Webhook)
+    } else if path.starts_with("/api/calendar/appointments/{id}") {
+        Some(Kind::Appointment)
     } else {
         None
     };
+    // An attempt to replay is never the caller's own here (the endpoints never received an
+    // event): a made-up attempt under any endpoint answers 404.
+    let attempt = path
+        .contains("{attempt_id}")
+        .then(|| voxanne::ids::WebhookAttemptId::generate().to_string());
+    let path = path.replace("{attempt_id}", attempt.as_deref().unwrap_or_default());
+    let path = path.as_str();
     // Operations that name an object in the body.
     let body_kind = match (method.as_str(), path) {
         ("POST", "/api/messages")
@@ -123,6 +202,9 @@ fn cells(
     };
     let body_for = |target: Option<&str>| -> Option<Value> {
         match (method.as_str(), path) {
+            ("PATCH", "/api/organization/webhooks/{id}") => {
+                Some(json!({"description": format!("Probe by {name}")}))
+            }
             ("PATCH", _) => Some(json!({"label": format!("Probe by {name}")})),
             ("POST", "/api/organization/credentials/{id}/verify") => Some(json!({})),
             ("POST", "/api/messages") => {
@@ -145,9 +227,11 @@ fn cells(
         let (own, foreign) = match kind {
             Kind::Credential => (&caller.credentials, &other.credentials),
             Kind::Message => (&caller.messages, &other.messages),
+            Kind::Webhook => (&caller.webhooks, &other.webhooks),
+            Kind::Appointment => (&caller.appointments, &other.appointments),
         };
         own.iter()
-            .map(|id| (id.clone(), true))
+            .map(|id| (id.clone(), attempt.is_none()))
             .chain(foreign.iter().map(|id| (id.clone(), false)))
             .chain(made_up(kind).into_iter().map(|id| (id, false)))
             .collect()
