@@ -29,6 +29,7 @@ mod throttle;
 mod twilio_account_page;
 mod twilio_changes;
 mod twilio_page;
+mod webhooks_page;
 mod week;
 
 use std::sync::Arc;
@@ -151,6 +152,7 @@ pub fn router<S>(services: Services, public_url: Option<&str>) -> Router<S> {
         .route("/dashboard/activity/{id}", get(activity_page::message))
         .merge(team_page::router())
         .merge(api_keys_page::router())
+        .merge(webhooks_page::router())
         .merge(audit_page::router())
         .route("/dashboard/{*rest}", get(unknown_page))
         .route("/", get(|| async { Redirect::to("/dashboard") }))

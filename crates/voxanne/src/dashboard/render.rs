@@ -16,19 +16,21 @@ pub enum Section {
     Activity,
     Settings,
     ApiKeys,
+    Webhooks,
     Team,
     Audit,
     /// A page outside the navigation (sign-in, errors).
     Elsewhere,
 }
 
-const SECTIONS: [(Section, &str, &str); 8] = [
+const SECTIONS: [(Section, &str, &str); 9] = [
     (Section::Overview, "Overview", "/dashboard"),
     (Section::Twilio, "Twilio", "/dashboard/twilio"),
     (Section::Calendar, "Calendar", "/dashboard/calendar"),
     (Section::Activity, "Activity", "/dashboard/activity"),
     (Section::Settings, "Settings", "/dashboard/settings"),
     (Section::ApiKeys, "API keys", "/dashboard/api-keys"),
+    (Section::Webhooks, "Webhooks", "/dashboard/webhooks"),
     (Section::Team, "Team", "/dashboard/team"),
     (Section::Audit, "Audit log", "/dashboard/audit"),
 ];

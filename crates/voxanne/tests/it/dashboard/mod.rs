@@ -9,6 +9,7 @@ mod pages;
 mod quota_settings;
 mod security;
 mod tenancy;
+mod webhooks;
 
 use secrecy::SecretString;
 use voxanne::store::Role;
