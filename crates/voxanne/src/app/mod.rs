@@ -88,7 +88,9 @@ pub async fn app_state(settings: &Settings) -> Result<AppState, StartError> {
         body_limit: server.body_limit_bytes,
         dashboard_url: server.dashboard_url(public_url.as_deref())?,
         public_url,
-        reverify: server.reverify_schedule(),
+        reverify: crate::reverify::Schedule {
+            interval: server.reverify_interval(),
+        },
     })
 }
 

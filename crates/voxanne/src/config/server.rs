@@ -38,6 +38,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// How often each credential is re-checked by default: every 6 hours.
+pub const DEFAULT_REVERIFY_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
+
 /// Settings of `voxanne serve` (flattened into [`crate::config::Settings`], so each is also a
 /// `voxanne.toml` key and a `VOXANNE_*` variable, e.g. `VOXANNE_TWILIO_BASE_URL`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,7 +127,7 @@ impl Default for ServerSettings {
             google_client_secret: None,
             google_base_url: None,
             dashboard_url: None,
-            reverify_interval_secs: NonZeroU64::new(crate::reverify::DEFAULT_INTERVAL.as_secs())
+            reverify_interval_secs: NonZeroU64::new(DEFAULT_REVERIFY_INTERVAL.as_secs())
                 .unwrap_or(NonZeroU64::MIN),
             allow_insecure_webhooks: false,
             webhook_retry_schedule_secs: crate::webhook_delivery::DEFAULT_RETRY_SCHEDULE_SECS
@@ -214,11 +217,9 @@ impl ServerSettings {
         }
     }
 
-    /// When credentials are re-checked.
-    pub fn reverify_schedule(&self) -> crate::reverify::Schedule {
-        crate::reverify::Schedule {
-            interval: Duration::from_secs(self.reverify_interval_secs.get()),
-        }
+    /// How often each credential is re-checked.
+    pub fn reverify_interval(&self) -> Duration {
+        Duration::from_secs(self.reverify_interval_secs.get())
     }
 
     /// The webhook sender's settings, checked.

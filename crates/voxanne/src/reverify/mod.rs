@@ -21,8 +21,8 @@ use crate::outbox::now_ms;
 use crate::services::Services;
 use crate::store::StoreError;
 
-/// The default interval: every 6 hours.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
+/// The default interval (a server setting): every 6 hours.
+pub use crate::config::server::DEFAULT_REVERIFY_INTERVAL as DEFAULT_INTERVAL;
 
 /// The first retry after a run that could not check; it doubles on each one in a row.
 const FIRST_RETRY: Duration = Duration::from_secs(5 * 60);

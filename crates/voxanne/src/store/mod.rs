@@ -42,9 +42,10 @@ pub use model::{
     CredentialSecrets, CredentialType, KeyUsage, NewCredential, Organization, Role, RotationReport,
     SecretField, SecretValue, TwilioAuthMode, User, VerificationStatus,
 };
+pub use model::{Recheck, RecheckOutcome};
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
 pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow, Reservation};
-pub use reverify::{ClaimedRecheck, Recheck, RecheckOutcome, RecheckRun};
+pub use reverify::{ClaimedRecheck, RecheckRun};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{
     BUFFER_MINUTES, BookingSettings, MAX_ALERT_RECIPIENTS, OrgSettings, SLOT_MINUTES,

@@ -136,7 +136,7 @@ pub struct Credential {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Scheduled re-verification: last run, next one, consecutive "could not check".
-    pub recheck: super::Recheck,
+    pub recheck: Recheck,
 }
 
 /// One secret value to store, with an optional expiry (for OAuth access tokens).
@@ -222,4 +222,28 @@ pub struct RotationReport {
     pub unreadable: Vec<OrgId>,
     /// Rows still sealed under another key after the run (0 means old keys can be retired).
     pub remaining_old: u64,
+}
+
+text_enum!(
+    /// What a scheduled re-check found.
+    RecheckOutcome, "re-check outcome" {
+        Verified => "verified",
+        Failed => "failed",
+        NeedsReconnect => "needs_reconnect",
+        /// Twilio or Google did not give a definitive answer (timeout, connection error, 5xx,
+        /// 429): the status was left as it was.
+        CouldNotCheck => "could_not_check",
+    }
+);
+
+/// A credential's re-verification schedule and last result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Recheck {
+    /// When the last scheduled re-check ran.
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// When the next one is due; `None` until the scheduler's next poll sets it (at most 30 s).
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<RecheckOutcome>,
+    /// Re-checks in a row that could not check (0 after any definitive answer).
+    pub consecutive_failures: u32,
 }

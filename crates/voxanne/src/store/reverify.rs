@@ -7,39 +7,14 @@
 //! PostgreSQL, and re-checking the due time on the row it updates), so a credential is handed to
 //! exactly one of them per interval.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::DateTime;
 use tracing::instrument;
 
 use super::backend::{Db, in_transaction, on_pool};
-use super::text_enum::text_enum;
+use super::model::{Recheck, RecheckOutcome, VerificationStatus};
 use super::webhook_events::{CredentialEvent, CredentialEventKind, EventTx};
-use super::{Store, StoreError, VerificationStatus};
+use super::{Store, StoreError};
 use crate::ids::{CredentialId, OrgId};
-
-text_enum!(
-    /// What a scheduled re-check found.
-    RecheckOutcome, "re-check outcome" {
-        Verified => "verified",
-        Failed => "failed",
-        NeedsReconnect => "needs_reconnect",
-        /// Twilio or Google did not give a definitive answer (timeout, connection error, 5xx,
-        /// 429): the status was left as it was.
-        CouldNotCheck => "could_not_check",
-    }
-);
-
-/// A credential's re-verification schedule and last result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Recheck {
-    /// When the last scheduled re-check ran.
-    pub last_checked_at: Option<DateTime<Utc>>,
-    /// When the next one is due; `None` until the scheduler's next poll sets it (at most 30 s).
-    pub next_check_at: Option<DateTime<Utc>>,
-    pub last_outcome: Option<RecheckOutcome>,
-    /// Re-checks in a row that could not check (0 after any definitive answer).
-    pub consecutive_failures: u32,
-}
 
 /// The re-verification columns of a credential row.
 #[derive(Debug, sqlx::FromRow)]
