@@ -110,6 +110,7 @@ pub struct Overrides {
     pub rate_limit_burst: Option<std::num::NonZeroU32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverify_interval_secs: Option<std::num::NonZeroU64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_insecure_webhooks: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_retry_schedule_secs: Option<String>,
@@ -339,5 +340,14 @@ mod tests {
             settings.database_url.as_deref(),
             Some("sqlite://from-flag.db")
         );
+    }
+
+    #[test]
+    fn an_unset_flag_leaves_the_files_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.toml");
+        std::fs::write(&file, "allow_insecure_webhooks = true\n").unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert!(settings.server.allow_insecure_webhooks);
     }
 }
