@@ -341,4 +341,13 @@ mod tests {
             Some("sqlite://from-flag.db")
         );
     }
+
+    #[test]
+    fn an_unset_flag_leaves_the_files_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.toml");
+        std::fs::write(&file, "allow_insecure_webhooks = true\n").unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert!(settings.server.allow_insecure_webhooks);
+    }
 }

@@ -10,6 +10,7 @@ mod api;
 mod booking;
 mod check;
 mod cli_admin;
+mod credential_events;
 mod dashboard;
 mod delivery;
 mod google;

@@ -9,6 +9,7 @@
 //!   body when they fail (`assert_status`, `assert_error`, `assert_invalid`, `assert_error_says`).
 //! - `serve_process`: a `voxanne serve` child process: its URL once bound, and a SIGTERM stop.
 //! - `fetch`: a raw HTTP call and its JSON or text in one step.
+//! - `webhook_receiver`: a webhook receiver on a real socket and the reference-library check.
 //! - `sentinel`, `planted`, `raw`, `logs`: random secrets planted through every path, direct SQL
 //!   for the tests that play the attacker, and trace-level logs captured to search for them.
 #![allow(dead_code, unused_imports)] // each test module uses a different subset of the fixtures
@@ -24,6 +25,7 @@ pub mod sentinel;
 pub mod serve_process;
 pub mod store;
 pub mod twilio_sandbox;
+pub mod webhook_receiver;
 
 pub use database::TestDb;
 pub use fetch::Fetch;

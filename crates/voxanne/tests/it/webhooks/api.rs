@@ -6,9 +6,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::receiver::{Receiver, reference_verify};
 use super::{app_with_schedule, register};
 use crate::support::app::TestApp;
+use crate::support::webhook_receiver::{Receiver, reference_verify};
 
 #[tokio::test]
 async fn registering_refuses_plain_http_internal_addresses_and_unknown_events_without_calling_out()

@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::receiver::{Receiver, reference_verify};
 use super::{app_with_schedule, hot_lead, message_of, register};
+use crate::support::webhook_receiver::{Receiver, reference_verify};
 
 const MESSAGE_EVENTS: &[&str] = &["message.sent", "message.delivered", "message.failed"];
 

@@ -5,7 +5,6 @@
 mod api;
 mod events;
 mod processes;
-mod receiver;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -23,7 +22,12 @@ async fn app_with_schedule(schedule: &str) -> TestApp {
 }
 
 /// Registers `url` for `events`; returns the endpoint's id and its secret.
-async fn register(app: &TestApp, org: &TestOrg, url: &str, events: &[&str]) -> (String, String) {
+pub async fn register(
+    app: &TestApp,
+    org: &TestOrg,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let answer = app
         .call(
             Method::POST,

@@ -12,11 +12,11 @@ use voxanne::store::Store;
 use voxanne::vault::{Keyring, MasterKey};
 
 use super::message_of;
-use super::receiver::Receiver;
 use crate::support::app::random_number;
 use crate::support::database::TestDb;
 use crate::support::store::twilio_credential_of;
 use crate::support::twilio_sandbox::TwilioSandbox;
+use crate::support::webhook_receiver::Receiver;
 
 /// A `voxanne serve` child process, killed (SIGKILL) when dropped.
 struct Server {
