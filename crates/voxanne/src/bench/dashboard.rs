@@ -70,11 +70,14 @@ pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
     let key_file = dir.join("master.key");
     std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;
 
+    // A database of its own: a fresh master key cannot open an earlier run's store.
+    let database =
+        super::children::Database::create(plan.database_url.as_deref(), &dir, "dashboard").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let service_url = format!("http://{}", listener.local_addr()?);
     let mut settings = Settings {
         data_dir: dir.clone(),
-        database_url: plan.database_url.clone(),
+        database_url: Some(database.url.clone()),
         master_key_file: Some(key_file),
         ..Settings::default()
     };
@@ -174,6 +177,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
     let _ = serving.await;
     store.close().await;
     sandbox.shutdown().await;
+    database.drop_now().await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(DashboardFigures {
         backend,
