@@ -12,10 +12,10 @@ use crate::store::AppointmentStatus;
 #[into_params(parameter_in = Query)]
 pub struct AvailabilityQueryIn {
     /// Start of the window (RFC 3339 with an offset).
-    #[param(example = "2026-12-07T00:00:00-05:00")]
+    #[param(example = "2026-12-07T00:00:00-05:00", format = DateTime)]
     pub from: String,
     /// End of the window (RFC 3339), at most 31 days after `from`.
-    #[param(example = "2026-12-14T00:00:00-05:00")]
+    #[param(example = "2026-12-14T00:00:00-05:00", format = DateTime)]
     pub to: String,
     /// Length of the slots wanted, 5–480 (default: the organization's `slot_minutes`).
     #[param(minimum = 5, maximum = 480)]
@@ -116,8 +116,10 @@ pub struct AppointmentListOut {
 #[into_params(parameter_in = Query)]
 pub struct AppointmentListQuery {
     /// Appointments starting at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub from: String,
     /// Appointments starting before this time (RFC 3339), at most 31 days after `from`.
+    #[param(format = DateTime)]
     pub to: String,
     /// Page size, 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]
