@@ -230,6 +230,12 @@ fn plain_text(required: bool) -> String {
 /// The booking operations: instants, the lead's words and number, trimmed ids, the key.
 fn booking_fields(doc: &mut Value, phone: &str) {
     property(doc, "AppointmentIn", "start")["format"] = json!("date-time");
+    // What comes back is RFC 3339 too: a free slot's `start` is a valid booking's `start`.
+    for name in ["SlotOut", "AppointmentOut"] {
+        for field in ["start", "end"] {
+            property(doc, name, field)["format"] = json!("date-time");
+        }
+    }
     // Examples in the future (for years), so the examples a client or a fuzzer starts from book.
     property(doc, "AppointmentIn", "start")["examples"] =
         json!(["2030-01-08T15:00:00-05:00", "2031-03-04T09:30:00Z"]);
