@@ -192,6 +192,7 @@ pub async fn revoke_user(
     Ok(Json(json!({"revoked_grants": clients.len()})))
 }
 
+/// Whose tokens to expire.
 #[derive(Deserialize)]
 pub struct ExpireRefreshTokens {
     email: String,
@@ -215,6 +216,32 @@ pub async fn expire_refresh_tokens(
         .filter(|t| t.user_sub == sub && !t.expired)
     {
         token.expired = true;
+        expired += 1;
+    }
+    Ok(Json(json!({"expired": expired})))
+}
+
+/// Ends the user's access tokens now, leaving the grant and its refresh tokens alone: as when
+/// Google invalidates an access token before its `expires_in` (a password change, a security
+/// event). The next Calendar call with one answers 401; a refresh gets a new one.
+pub async fn expire_access_tokens(
+    State(google): State<Arc<Google>>,
+    body: std::result::Result<Json<ExpireRefreshTokens>, JsonRejection>,
+) -> Result<Json<Value>> {
+    let Json(request) = body?;
+    let mut inner = google.lock();
+    let sub = inner
+        .user_by_email(&request.email)
+        .map(|u| u.sub.clone())
+        .ok_or_else(|| not_found(&request.email))?;
+    let now = std::time::Instant::now();
+    let mut expired = 0;
+    for token in inner
+        .access_tokens
+        .values_mut()
+        .filter(|t| t.user_sub == sub && t.expires_at > now)
+    {
+        token.expires_at = now;
         expired += 1;
     }
     Ok(Json(json!({"expired": expired})))

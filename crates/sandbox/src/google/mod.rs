@@ -80,6 +80,10 @@ pub fn router() -> Router {
             "/sandbox/google/refresh-tokens/expire",
             post(control::expire_refresh_tokens),
         )
+        .route(
+            "/sandbox/google/access-tokens/expire",
+            post(control::expire_access_tokens),
+        )
         .route("/sandbox/google/settings", put(control::put_settings))
         .route("/sandbox/google/faults", post(control::add_fault))
         .route("/sandbox/google/revocations", get(control::revocations))

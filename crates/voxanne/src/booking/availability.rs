@@ -63,7 +63,9 @@ fn edge(zone: Tz, date: NaiveDate, time: ClockTime) -> DateTime<Utc> {
     }
 }
 
-/// The opening spans that touch `[from, to)`, as instants, in order.
+/// The opening spans that touch `[from, to)`, as instants, in order. Spans that meet (one
+/// ends at `24:00`, the next day's starts at `00:00`, or `12:00` ends one and starts the next)
+/// are one stretch of open time: a clinic open round the clock takes a booking across midnight.
 pub fn open_intervals(
     zone: Tz,
     hours: &OpeningHours,
@@ -83,7 +85,10 @@ pub fn open_intervals(
                 end: edge(zone, date, *end),
             };
             if span.start < span.end && span.start < to && from < span.end {
-                out.push(span);
+                match out.last_mut() {
+                    Some(last) if last.end == span.start => last.end = span.end,
+                    _ => out.push(span),
+                }
             }
         }
         let Some(next) = date.succ_opt() else { break };

@@ -247,3 +247,30 @@ fn the_nearest_slots_come_back_in_time_order() {
     let near = nearest(&slots, at(zone, 2026, 12, 7, 10, 0), 3);
     assert_eq!(near, [slot(8), slot(9), slot(11)]);
 }
+
+#[test]
+fn a_clinic_open_round_the_clock_books_across_midnight() {
+    let zone = chrono_tz::UTC;
+    let mut hours = week("mon", &[("00:00", "24:00")]);
+    hours.tue = hours.mon.clone();
+    let across_midnight = Interval {
+        start: at(zone, 2026, 12, 7, 22, 0),
+        end: at(zone, 2026, 12, 8, 6, 0),
+    };
+    let into_wednesday = Interval {
+        start: at(zone, 2026, 12, 8, 22, 0),
+        end: at(zone, 2026, 12, 9, 0, 30),
+    };
+    assert!(within_hours(zone, &hours, &across_midnight));
+    assert!(!within_hours(zone, &hours, &into_wednesday));
+    let slots = free_slots(
+        &rules(zone, &hours, 60, 0, 120),
+        at(zone, 2026, 12, 7, 23, 0),
+        at(zone, 2026, 12, 8, 2, 0),
+        &[],
+    );
+    assert_eq!(
+        local(zone, &slots),
+        ["2026-12-07T23:00:00+00:00", "2026-12-08T00:00:00+00:00"]
+    );
+}

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use serde::Serialize;
 
 use super::availability::{Interval, is_free, within_hours};
+use super::calls::Access;
 use super::reconcile::{Settled, write_event};
 use super::slots::nearest_free;
 use super::{
@@ -157,15 +158,8 @@ pub async fn book(
         Held::KeyReused => return Err(BookingError::IdempotencyKeyReused),
         Held::SlotTaken => {
             let token = access_token(connections, &credential).await?;
-            let nearest = nearest_free(
-                connections,
-                &token,
-                caller.org(),
-                &settings,
-                duration,
-                start,
-            )
-            .await;
+            let mut access = Access::new(connections, caller.org(), &credential.id, token);
+            let nearest = nearest_free(&mut access, &settings, duration, start).await;
             return Err(BookingError::SlotTaken { zone, nearest });
         }
     };
@@ -197,10 +191,10 @@ pub async fn book(
             return Err(err);
         }
     };
+    let mut access = Access::new(connections, caller.org(), &credential.id, token);
     let buffer = TimeDelta::minutes(i64::from(settings.booking.buffer_minutes));
     let busy = calls::busy(
-        connections,
-        &token,
+        &mut access,
         CALENDAR_ID,
         slot.start - buffer,
         slot.end + buffer,
@@ -209,26 +203,18 @@ pub async fn book(
     match busy {
         Ok(busy) if !is_free(&slot, settings.booking.buffer_minutes, &busy) => {
             refuse("slot_taken", "Google Calendar shows this time busy.".into()).await?;
-            let nearest = nearest_free(
-                connections,
-                &token,
-                caller.org(),
-                &settings,
-                duration,
-                start,
-            )
-            .await;
+            let nearest = nearest_free(&mut access, &settings, duration, start).await;
             return Err(BookingError::SlotTaken { zone, nearest });
         }
         Ok(_) => {}
         Err(err) => {
-            let err = calls::refusal(&credential.id, err, connections, caller.org()).await;
+            let err = calls::refusal(&credential.id, err);
             refuse(failure_code(&err), err.to_string()).await?;
             return Err(err);
         }
     }
     let deadline = started + REQUEST_DEADLINE;
-    match write_event(connections, &appointment, &token, deadline).await {
+    match write_event(&mut access, &appointment, deadline).await {
         Settled::Done => {}
         Settled::Refused(err) => return Err(err),
         Settled::Unknown => {

@@ -1,6 +1,8 @@
 //! The Google Calendar calls booking makes, in booking's words: busy time, the event that
 //! belongs to an appointment, writing and deleting it, and what a refusal means for the clinic.
 
+use std::future::Future;
+
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use secrecy::SecretString;
 
@@ -11,20 +13,88 @@ use crate::google_connection::{AccessError, GoogleConnections};
 use crate::ids::{CredentialId, OrgId};
 use crate::store::Appointment;
 
+/// The access token of one Google Calendar connection for the calls of one request (or one
+/// reconciler step). When Google answers 401 to a token that should still be good (revoked, or
+/// expired early), the token is refreshed once and the call made again: a 401 proves Google did
+/// nothing. `invalid_grant` on that refresh means the grant is gone (the credential is marked
+/// `needs_reconnect` by the refresh) and comes back as [`google::Error::InvalidGrant`].
+pub(super) struct Access<'a> {
+    pub(super) connections: &'a GoogleConnections,
+    pub(super) org: OrgId,
+    pub(super) credential_id: CredentialId,
+    token: SecretString,
+    refreshed: bool,
+}
+
+impl<'a> Access<'a> {
+    pub(super) fn new(
+        connections: &'a GoogleConnections,
+        org: &OrgId,
+        credential_id: &CredentialId,
+        token: SecretString,
+    ) -> Self {
+        Self {
+            connections,
+            org: org.clone(),
+            credential_id: credential_id.clone(),
+            token,
+            refreshed: false,
+        }
+    }
+
+    /// Runs `call` with the token; after a 401, once per `Access`, with a refreshed one.
+    async fn call<T, F, Fut>(&mut self, call: F) -> Result<T, google::Error>
+    where
+        F: Fn(SecretString) -> Fut,
+        Fut: Future<Output = Result<T, google::Error>>,
+    {
+        match call(self.token.clone()).await {
+            Err(google::Error::Unauthenticated) if !self.refreshed => {
+                self.refreshed = true;
+                let refreshed = self
+                    .connections
+                    .refreshed_access_token(&self.org, &self.credential_id)
+                    .await;
+                self.token = match refreshed {
+                    Ok(token) => token,
+                    Err(AccessError::NeedsReconnect { reason }) => {
+                        return Err(google::Error::InvalidGrant {
+                            description: reason,
+                        });
+                    }
+                    Err(AccessError::Google(err)) => return Err(err),
+                    Err(err) => {
+                        tracing::warn!(credential_id = %self.credential_id, error = %err,
+                            "refreshing the access token after a 401 failed");
+                        return Err(google::Error::Unauthenticated);
+                    }
+                };
+                tracing::info!(credential_id = %self.credential_id,
+                    "Google refused the access token before its expiry; refreshed it and called again");
+                call(self.token.clone()).await
+            }
+            other => other,
+        }
+    }
+}
+
 /// Busy time of `calendar_id` in `[from, to)`. From `freeBusy` when the connection has a
 /// free/busy scope; a connection made before Voxanne asked for one has only the events scope,
 /// so its busy time is read from `events.list` instead (what freeBusy counts: events not
 /// cancelled and not shown as available).
 pub(super) async fn busy(
-    connections: &GoogleConnections,
-    token: &SecretString,
+    access: &mut Access<'_>,
     calendar_id: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Interval>, google::Error> {
+    let connections = access.connections;
     let client = &connections.client;
     let (min, max) = (from.fixed_offset(), to.fixed_offset());
-    match client.free_busy(token, calendar_id, min, max).await {
+    let free_busy = access
+        .call(|token| async move { client.free_busy(&token, calendar_id, min, max).await })
+        .await;
+    match free_busy {
         Ok(busy) => Ok(busy
             .into_iter()
             .map(|b| Interval {
@@ -39,7 +109,12 @@ pub(super) async fn busy(
                 single_events: true,
                 ..ListEvents::default()
             };
-            let events = client.list_all_events(token, calendar_id, &list).await?;
+            let list = &list;
+            let events = access
+                .call(
+                    |token| async move { client.list_all_events(&token, calendar_id, list).await },
+                )
+                .await?;
             Ok(events.iter().filter_map(event_busy).collect())
         }
         Err(err) => Err(err),
@@ -68,8 +143,7 @@ fn event_busy(event: &Event) -> Option<Interval> {
 
 /// The live event that carries `appointment`'s id, if Google has one.
 pub(super) async fn find_event(
-    connections: &GoogleConnections,
-    token: &SecretString,
+    access: &mut Access<'_>,
     appointment: &Appointment,
 ) -> Result<Option<Event>, google::Error> {
     let list = ListEvents {
@@ -79,9 +153,11 @@ pub(super) async fn find_event(
         )),
         ..ListEvents::default()
     };
-    let events = connections
-        .client
-        .list_all_events(token, &appointment.calendar_id, &list)
+    let connections = access.connections;
+    let (client, list) = (&connections.client, &list);
+    let calendar_id = &appointment.calendar_id;
+    let events = access
+        .call(|token| async move { client.list_all_events(&token, calendar_id, list).await })
         .await?;
     Ok(events.into_iter().find(|e| !e.is_cancelled()))
 }
@@ -97,8 +173,7 @@ pub(super) fn event_id(appointment: &Appointment) -> String {
 /// gave in the description, in the clinic's zone, and the appointment's id in
 /// `extendedProperties.private`.
 pub(super) async fn insert(
-    connections: &GoogleConnections,
-    token: &SecretString,
+    access: &mut Access<'_>,
     appointment: &Appointment,
 ) -> Result<Event, google::Error> {
     let zone = super::zone_of(&appointment.timezone);
@@ -134,42 +209,32 @@ pub(super) async fn insert(
         end: time(appointment.end_at),
         extended_properties: Some(properties),
     };
-    connections
-        .client
-        .insert_event(token, &appointment.calendar_id, &event)
+    let connections = access.connections;
+    let (client, event) = (&connections.client, &event);
+    let calendar_id = &appointment.calendar_id;
+    access
+        .call(|token| async move { client.insert_event(&token, calendar_id, event).await })
         .await
 }
 
 /// Deletes the event; one already gone counts as deleted.
 pub(super) async fn delete(
-    connections: &GoogleConnections,
-    token: &SecretString,
+    access: &mut Access<'_>,
     calendar_id: &str,
     event_id: &str,
 ) -> Result<Deletion, google::Error> {
-    connections
-        .client
-        .delete_event(token, calendar_id, event_id)
+    let connections = access.connections;
+    let client = &connections.client;
+    access
+        .call(|token| async move { client.delete_event(&token, calendar_id, event_id).await })
         .await
 }
 
-/// What a Google refusal means for the clinic. A grant that is gone or too narrow, or a
-/// calendar the account may only read, asks for a reconnect; a 401 is answered by refreshing
-/// the token, which tells a revoked grant (`invalid_grant`, and the credential is marked
-/// `needs_reconnect`) from an access token that merely expired early.
-pub(super) async fn refusal(
-    credential_id: &CredentialId,
-    err: google::Error,
-    connections: &GoogleConnections,
-    org: &OrgId,
-) -> BookingError {
+/// What a Google refusal means for the clinic. A grant that is gone or too narrow (also found
+/// by the refresh after a 401, see [`Access`]), or a calendar the account may only read, asks for
+/// a reconnect; anything else is the calendar's own failure.
+pub(super) fn refusal(credential_id: &CredentialId, err: google::Error) -> BookingError {
     match err {
-        google::Error::Unauthenticated => {
-            match connections.refreshed_access_token(org, credential_id).await {
-                Err(AccessError::NeedsReconnect { reason }) => needs_reconnect(credential_id, reason),
-                _ => BookingError::Google(google::Error::Unauthenticated),
-            }
-        }
         google::Error::Forbidden { .. } | google::Error::NotWritable { .. } => needs_reconnect(
             credential_id,
             "The connected Google account may only read this calendar; booking needs a calendar it can write to."
@@ -178,6 +243,6 @@ pub(super) async fn refusal(
         err if err.kind() == google::ErrorKind::NeedsReconnect => {
             needs_reconnect(credential_id, err.to_string())
         }
-        err => BookingError::Google(err),
+        err => err.into(),
     }
 }

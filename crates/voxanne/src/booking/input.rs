@@ -25,18 +25,19 @@ pub fn instant(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
         })
 }
 
-/// `[from, to)`, `from` before `to`, at most `max_days` long.
+/// `[from, to)`, `to` not before `from`, at most `max_days` long. `to` equal to `from` is an
+/// empty window (nothing starts in it), not a mistake.
 pub fn window(
     from: &str,
     to: &str,
     max_days: i64,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), FieldError> {
     let (from, to) = (instant("from", from)?, instant("to", to)?);
-    if to <= from {
+    if to < from {
         return Err(FieldError::new(
             "invalid_window",
             "to",
-            "`to` must come after `from`.",
+            "`to` must not come before `from`.",
         ));
     }
     if to - from > TimeDelta::days(max_days) {
@@ -101,6 +102,7 @@ mod tests {
     #[test]
     fn windows_are_ordered_and_bounded() {
         assert!(window("2026-12-01T00:00:00Z", "2026-12-08T00:00:00Z", 31).is_ok());
+        assert!(window("2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", 31).is_ok());
         assert_eq!(
             window("2026-12-08T00:00:00Z", "2026-12-01T00:00:00Z", 31)
                 .unwrap_err()

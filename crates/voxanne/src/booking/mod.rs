@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 
 pub use self::availability::Interval;
 pub use self::book::{BookingRequest, LeadInput, book};
-pub use self::cancel::cancel;
+pub use self::cancel::{CANCEL_FAILED, CANCEL_RETRIES, cancel};
 pub use self::slots::{AvailabilityQuery, FreeSlots, availability};
 use crate::field::FieldError;
 use crate::google;
@@ -75,14 +75,52 @@ pub enum BookingError {
     /// The appointment cannot be canceled in its state (e.g. it failed or is still being booked).
     #[error("an appointment in status `{status}` cannot be canceled")]
     NotCancelable { status: &'static str },
-    /// Google refused for a reason that retrying does not fix, or stayed unavailable.
-    #[error("Google Calendar refused the request")]
-    Google(#[source] google::Error),
+    /// Google Calendar did not do what was asked: refused, or stayed unavailable.
+    #[error(transparent)]
+    Calendar(#[from] CalendarFailure),
     /// A booking that ended `failed` for a reason recorded earlier (replayed to its key).
     #[error("the booking failed: {reason}")]
     Failed { code: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why Google Calendar did not do what booking asked (the grant and the slot aside, which have
+/// their own [`BookingError`] variants), sorted by what the clinic can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarFailure {
+    /// Google did not answer usably within the request's deadline (5xx, no answer, rate
+    /// limited): retrying later may work.
+    #[error("Google Calendar is not answering right now")]
+    Unavailable(#[source] google::Error),
+    /// Google refused the request for a reason that retrying does not fix.
+    #[error("Google Calendar refused the request")]
+    Refused(#[source] google::Error),
+}
+
+impl From<google::Error> for CalendarFailure {
+    fn from(err: google::Error) -> Self {
+        if err.kind() == google::ErrorKind::Transient || err.outcome_unknown() {
+            Self::Unavailable(err)
+        } else {
+            Self::Refused(err)
+        }
+    }
+}
+
+impl CalendarFailure {
+    /// Google's own error, for the words of an answer.
+    pub fn google(&self) -> &google::Error {
+        match self {
+            Self::Unavailable(err) | Self::Refused(err) => err,
+        }
+    }
+}
+
+impl From<google::Error> for BookingError {
+    fn from(err: google::Error) -> Self {
+        Self::Calendar(err.into())
+    }
 }
 
 impl From<FieldError> for BookingError {
@@ -180,7 +218,7 @@ async fn access_token(
         .await
         .map_err(|err| match err {
             AccessError::NeedsReconnect { reason } => needs_reconnect(&credential.id, reason),
-            AccessError::Google(err) => BookingError::Google(err),
+            AccessError::Google(err) => err.into(),
             AccessError::NotGoogle => BookingError::NotGoogleCalendar,
             AccessError::Store(err) => BookingError::Store(err),
         })
@@ -298,6 +336,7 @@ mod tests {
                 failure_reason: None,
                 fingerprint: None,
                 fence: 1,
+                attempts: 0,
                 created_at: 0,
             },
             false,

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{BookingError, LEASE, REQUEST_DEADLINE, calls, failure_code, millis, now_ms};
+use super::calls::{self, Access};
+use super::{BookingError, LEASE, REQUEST_DEADLINE, failure_code, millis, now_ms};
 use crate::google::{self, Backoff};
 use crate::google_connection::{AccessError, GoogleConnections};
 use crate::services::Services;
@@ -40,33 +40,32 @@ fn pause() -> Backoff {
 /// `extendedProperties.private`), which adopts the event if Google has it; only an event
 /// provably absent is written again.
 pub(super) async fn write_event(
-    connections: &GoogleConnections,
+    access: &mut Access<'_>,
     appointment: &Appointment,
-    token: &SecretString,
     deadline: Instant,
 ) -> Settled {
-    write(connections, appointment, token, deadline, false).await
+    write(access, appointment, deadline, false).await
 }
 
 async fn write(
-    connections: &GoogleConnections,
+    access: &mut Access<'_>,
     appointment: &Appointment,
-    token: &SecretString,
     deadline: Instant,
     mut look_first: bool,
 ) -> Settled {
+    let connections = access.connections;
     let org = &appointment.org_id;
     let mut tries = 0;
     loop {
         tries += 1;
         let found = if look_first {
-            calls::find_event(connections, token, appointment).await
+            calls::find_event(access, appointment).await
         } else {
             Ok(None)
         };
         let failure = match found {
             Ok(Some(event)) => return booked(connections, appointment, &event).await,
-            Ok(None) => match calls::insert(connections, token, appointment).await {
+            Ok(None) => match calls::insert(access, appointment).await {
                 Ok(event) => return booked(connections, appointment, &event).await,
                 // Our own event id is taken: an earlier try got through. Look it up.
                 Err(google::Error::Duplicate) => {
@@ -89,7 +88,7 @@ async fn write(
             || failure.is_rate_limited()
             || failure.kind() == google::ErrorKind::Transient;
         if !retry {
-            let err = calls::refusal(&appointment.credential_id, failure, connections, org).await;
+            let err = calls::refusal(&appointment.credential_id, failure);
             return refused(connections, appointment, err).await;
         }
         look_first = true;
@@ -221,11 +220,20 @@ async fn settle(connections: &GoogleConnections, appointment: &Appointment) {
     let token = connections
         .google_access_token(&appointment.org_id, &appointment.credential_id)
         .await;
+    if appointment.status == AppointmentStatus::Canceling {
+        let token = token.map_err(|err| match err {
+            AccessError::NeedsReconnect { reason } => {
+                super::needs_reconnect(&appointment.credential_id, reason)
+            }
+            AccessError::Google(err) => err.into(),
+            AccessError::NotGoogle => BookingError::NotGoogleCalendar,
+            AccessError::Store(err) => BookingError::Store(err),
+        });
+        return super::cancel::retry(connections, appointment, token).await;
+    }
     let token = match token {
         Ok(token) => token,
-        Err(AccessError::NeedsReconnect { reason })
-            if appointment.status == AppointmentStatus::Booking =>
-        {
+        Err(AccessError::NeedsReconnect { reason }) => {
             let err = super::needs_reconnect(&appointment.credential_id, reason);
             refused(connections, appointment, err).await;
             return;
@@ -235,13 +243,13 @@ async fn settle(connections: &GoogleConnections, appointment: &Appointment) {
             return;
         }
     };
-    match appointment.status {
-        AppointmentStatus::Booking => {
-            write(connections, appointment, &token, deadline, true).await;
-        }
-        AppointmentStatus::Canceling => {
-            let _ = super::cancel::delete_event(connections, appointment, &token).await;
-        }
-        _ => {}
+    if appointment.status == AppointmentStatus::Booking {
+        let mut access = Access::new(
+            connections,
+            &appointment.org_id,
+            &appointment.credential_id,
+            token,
+        );
+        write(&mut access, appointment, deadline, true).await;
     }
 }

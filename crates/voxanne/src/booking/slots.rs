@@ -2,15 +2,13 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use secrecy::SecretString;
 
 use super::availability::{Interval, SlotRules, free_slots, nearest};
+use super::calls::Access;
 use super::{
     BookingError, CALENDAR_ID, access_token, at_ms, calendar_credential, calls, connections, input,
     zone_of,
 };
-use crate::google_connection::GoogleConnections;
-use crate::ids::OrgId;
 use crate::services::Services;
 use crate::store::OrgSettings;
 use crate::tenant::Caller;
@@ -54,16 +52,8 @@ pub async fn availability(
     let connections = connections(services)?;
     let credential = calendar_credential(services, caller, query.credential_id.as_deref()).await?;
     let token = access_token(connections, &credential).await?;
-    let slots = free_between(
-        connections,
-        &token,
-        caller.org(),
-        &settings,
-        duration,
-        from,
-        to,
-    )
-    .await?;
+    let mut access = Access::new(connections, caller.org(), &credential.id, token);
+    let slots = free_between(&mut access, &settings, duration, from, to).await?;
     Ok(FreeSlots {
         zone: zone_of(&settings.timezone),
         slots,
@@ -73,23 +63,26 @@ pub async fn availability(
 /// The free slots of `duration` minutes in `[from, to)`: Google's busy time and Voxanne's
 /// holds (which Google may not show yet), widened by the buffer, left out.
 pub(super) async fn free_between(
-    connections: &GoogleConnections,
-    token: &SecretString,
-    org: &OrgId,
+    access: &mut Access<'_>,
     settings: &OrgSettings,
     duration: u32,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Interval>, BookingError> {
+    if to <= from {
+        // An empty window has no slots; Google's freeBusy refuses an empty range.
+        return Ok(Vec::new());
+    }
     let buffer = TimeDelta::minutes(i64::from(settings.booking.buffer_minutes));
     let (busy_from, busy_to) = (from - buffer, to + buffer);
-    let mut busy = calls::busy(connections, token, CALENDAR_ID, busy_from, busy_to)
+    let mut busy = calls::busy(access, CALENDAR_ID, busy_from, busy_to)
         .await
-        .map_err(BookingError::Google)?;
-    let held = connections
+        .map_err(|err| calls::refusal(&access.credential_id, err))?;
+    let held = access
+        .connections
         .store
         .held_times(
-            org,
+            &access.org,
             busy_from.timestamp_millis(),
             busy_to.timestamp_millis(),
         )
@@ -111,19 +104,17 @@ pub(super) async fn free_between(
 /// The free slots nearest to `wanted` (for a `slot_taken` answer); empty if they cannot be
 /// read now, since the refusal stands either way.
 pub(super) async fn nearest_free(
-    connections: &GoogleConnections,
-    token: &SecretString,
-    org: &OrgId,
+    access: &mut Access<'_>,
     settings: &OrgSettings,
     duration: u32,
     wanted: DateTime<Utc>,
 ) -> Vec<Interval> {
     let from = (wanted - NEAREST_WINDOW).max(Utc::now());
     let to = wanted + NEAREST_WINDOW;
-    match free_between(connections, token, org, settings, duration, from, to).await {
+    match free_between(access, settings, duration, from, to).await {
         Ok(slots) => nearest(&slots, wanted, NEAREST),
         Err(err) => {
-            tracing::warn!(org_id = %org, error = %err, "nearest free slots unavailable");
+            tracing::warn!(org_id = %access.org, error = %err, "nearest free slots unavailable");
             Vec::new()
         }
     }

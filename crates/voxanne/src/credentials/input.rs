@@ -231,13 +231,13 @@ pub fn credential_patch(
     if let Some(field) = twilio_field_sent
         && current.kind != CredentialType::Twilio
     {
-        return Err(FieldError::new(
+        // 409: the body is well-formed; it is this credential's kind that refuses it.
+        return Err(CredentialError::Conflict(FieldError::new(
             "not_applicable",
             field,
             "Twilio fields cannot be set on a Google Calendar credential.",
         )
-        .with_hint(format!("Leave `{field}` out: send only `label`, `is_active` or `is_primary` for this credential."))
-        .into());
+        .with_hint(format!("Leave `{field}` out: send only `label`, `is_active` or `is_primary` for this credential."))));
     }
     match (body.api_key_sid, body.api_key_secret) {
         (Some(key_sid), Some(key_secret)) => {

@@ -207,13 +207,15 @@ async fn verify_google(
     request: VerifyRequest,
 ) -> Result<Verification, CredentialError> {
     if request.test_to.is_some() {
-        return Err(FieldError::new(
-            "not_applicable",
-            "test_to",
-            "`test_to` applies to Twilio credentials only; this is a Google Calendar connection.",
-        )
-        .with_hint("Leave `test_to` out to verify a Google Calendar connection.")
-        .into());
+        // 409: the body is well-formed; it is this credential's kind that refuses it.
+        return Err(CredentialError::Conflict(
+            FieldError::new(
+                "not_applicable",
+                "test_to",
+                "`test_to` applies to Twilio credentials only; this is a Google Calendar connection.",
+            )
+            .with_hint("Leave `test_to` out to verify a Google Calendar connection."),
+        ));
     }
     let connections = services
         .google

@@ -7,6 +7,10 @@
 //!   and an Auth Token or an API key pair. A `null` field counts as absent, as the service reads
 //!   it, so "given" means present and a string.
 //! - List filters: an empty (blank) value filters nothing; otherwise the exact spelling.
+//! - Texts a person wrote (a lead's name, notes, a webhook's description) are trimmed and may not
+//!   hold control characters but for tabs and line breaks; ids are trimmed too.
+//! - Booking, webhook and opening-hours fields: date-times, `https://` URLs, known event names,
+//!   `HH:MM` clock times, days `mon`…`sun` only.
 
 use serde_json::{Value, json};
 
@@ -38,6 +42,9 @@ pub fn exact(doc: &utoipa::openapi::OpenApi) -> Value {
     credential_rules(&mut doc);
     list_filters(&mut doc, &phone);
     other_fields(&mut doc);
+    booking_fields(&mut doc, &phone);
+    webhook_fields(&mut doc);
+    opening_hours(&mut doc);
     doc
 }
 
@@ -200,6 +207,99 @@ fn other_fields(doc: &mut Value) {
             "Idempotency-Key",
             json!({"type": "string", "pattern": "^[!-~]{1,255}$"}),
         );
+    }
+}
+
+/// A trimmed id: `{prefix}_` and 26 base-32 characters, white space around allowed.
+fn trimmed_id(prefix: &str) -> String {
+    format!("^{SPACE}{prefix}_[0-9a-z]{{26}}{SPACE}$")
+}
+
+/// What [`crate::field::plain_text`] accepts once trimmed: no ASCII control character but tab,
+/// line feed and CR LF. `required`: something is left after trimming.
+fn plain_text(required: bool) -> String {
+    let allowed = "(?:[^\\u0000-\\u0008\\u000b-\\u001f\\u007f\\r]|\\r\\n)";
+    let visible = "[^\\u0000-\\u0020\\u007f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+    if required {
+        format!("^{SPACE}{allowed}*{visible}{allowed}*{SPACE}$")
+    } else {
+        format!("^{SPACE}{allowed}*{SPACE}$")
+    }
+}
+
+/// The booking operations: instants, the lead's words and number, trimmed ids, the key.
+fn booking_fields(doc: &mut Value, phone: &str) {
+    property(doc, "AppointmentIn", "start")["format"] = json!("date-time");
+    // What comes back is RFC 3339 too: a free slot's `start` is a valid booking's `start`.
+    for name in ["SlotOut", "AppointmentOut"] {
+        for field in ["start", "end"] {
+            property(doc, name, field)["format"] = json!("date-time");
+        }
+    }
+    // Examples in the future (for years), so the examples a client or a fuzzer starts from book.
+    property(doc, "AppointmentIn", "start")["examples"] =
+        json!(["2030-01-08T15:00:00-05:00", "2031-03-04T09:30:00Z"]);
+    property(doc, "AppointmentLeadIn", "name")["examples"] = json!(["Maria Lopez"]);
+    property(doc, "AppointmentLeadIn", "reason")["examples"] = json!(["Cleaning"]);
+    property(doc, "AppointmentIn", "credential_id")["pattern"] = json!(trimmed_id("cred"));
+    property(doc, "AppointmentIn", "notes")["pattern"] = json!(plain_text(false));
+    property(doc, "AppointmentLeadIn", "phone")["pattern"] = json!(phone);
+    property(doc, "AppointmentLeadIn", "name")["pattern"] = json!(plain_text(true));
+    property(doc, "AppointmentLeadIn", "reason")["pattern"] = json!(plain_text(false));
+    set_parameter(
+        doc,
+        "/api/calendar/availability",
+        "get",
+        "credential_id",
+        json!({"type": "string", "pattern": trimmed_id("cred")}),
+    );
+    set_parameter(
+        doc,
+        "/api/calendar/appointments",
+        "post",
+        "Idempotency-Key",
+        json!({"type": "string", "pattern": "^[!-~]{1,255}$"}),
+    );
+}
+
+/// Webhook endpoints: an `https://` URL (whether its host is public is checked by the service,
+/// which no pattern can say), known event names, at least one, and a plain description.
+fn webhook_fields(doc: &mut Value) {
+    let events: Vec<&str> = crate::webhooks::EVENT_TYPES.to_vec();
+    let url = format!(
+        "^{SPACE}https://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?(?::[0-9]{{1,4}})?(?:[/?#][!#-~]*)?{SPACE}$"
+    );
+    for name in ["CreateEndpointIn", "UpdateEndpointIn"] {
+        let field = property(doc, name, "events");
+        field["items"] = json!({"type": "string", "enum": events});
+        field["minItems"] = json!(1);
+        property(doc, name, "url")["pattern"] = json!(url);
+        property(doc, name, "description")["pattern"] = json!(format!(
+            "^{SPACE}[^\\u0000-\\u001f\\u007f-\\u009f]*{SPACE}$"
+        ));
+    }
+}
+
+/// Opening hours: the seven day keys only, at most six spans a day, `HH:MM` from `00:00` to
+/// `24:00`. That a span starts before it ends, and a day's spans are in order, the document
+/// cannot say (the operation's description does).
+fn opening_hours(doc: &mut Value) {
+    let day = json!({
+        "type": ["array", "null"],
+        "maxItems": crate::opening_hours::MAX_SPANS_PER_DAY,
+        "items": {
+            "type": "array", "minItems": 2, "maxItems": 2,
+            "items": {"type": "string", "pattern": "^(?:[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]|24:00)$"},
+        },
+    });
+    let hours = schema(doc, "OpeningHoursSchema");
+    hours["additionalProperties"] = json!(false);
+    for key in crate::opening_hours::DAY_KEYS {
+        let description = hours["properties"][key]["description"].clone();
+        hours["properties"][key] = day.clone();
+        if !description.is_null() {
+            hours["properties"][key]["description"] = description;
+        }
     }
 }
 

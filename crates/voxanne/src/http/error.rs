@@ -75,6 +75,15 @@ pub enum ApiError {
         hint: Option<String>,
         twilio_code: Option<u32>,
     },
+    /// Google Calendar failed or refused what we asked on the clinic's behalf (e.g. writing an
+    /// event); `status` is ours to pick, the words name Google Calendar.
+    #[error("{message}")]
+    Calendar {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        hint: Option<String>,
+    },
     /// A feature this request needs is not configured on the server (e.g. Google Calendar);
     /// `message` names the settings.
     #[error("not configured: {message}")]
@@ -151,7 +160,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Twilio { status, .. } => *status,
+            ApiError::Twilio { status, .. } | ApiError::Calendar { status, .. } => *status,
             ApiError::Unavailable { .. } | ApiError::NotConfigured { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -240,6 +249,12 @@ impl ApiError {
                 twilio_code: *twilio_code,
                 ..plain(code, message.clone(), hint.clone())
             },
+            ApiError::Calendar {
+                code,
+                message,
+                hint,
+                ..
+            } => plain(code, message.clone(), hint.clone()),
             ApiError::NotConfigured { message } => plain(
                 "not_configured",
                 (*message).to_owned(),

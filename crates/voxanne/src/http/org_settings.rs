@@ -74,10 +74,11 @@ pub struct OrgSettingsIn {
     /// IANA time zone name, e.g. `America/New_York`, `Europe/Paris`, `UTC`.
     #[schema(example = "America/New_York")]
     pub timezone: Option<String>,
-    /// Opening hours per weekday.
+    /// Opening hours per weekday: the whole week, replaced. A day left out or `null` is closed,
+    /// as `[]` is.
     #[serde(default)]
     #[schema(value_type = Option<OpeningHoursSchema>)]
-    pub opening_hours: Option<BTreeMap<String, Vec<Vec<String>>>>,
+    pub opening_hours: Option<BTreeMap<String, Option<Vec<Vec<String>>>>>,
     /// 5 to 480.
     #[serde(default)]
     #[schema(minimum = 5, maximum = 480)]
@@ -149,6 +150,10 @@ pub async fn get_settings(
 }
 
 /// Change the organization's settings: the fields sent; the others keep their value.
+///
+/// `opening_hours` replaces the whole week: a day left out, `null` or `[]` is closed. Rules the
+/// schema cannot state: each span starts before it ends, and a day's spans are in order without
+/// overlapping; a day that breaks one is refused with 422 naming it (e.g. `opening_hours.wed[1]`).
 #[utoipa::path(put, path = "/api/organization/settings", tag = "organization",
     request_body = OrgSettingsIn, security(("api_key" = [])),
     responses(
@@ -173,7 +178,12 @@ pub async fn put_settings(
         alert_recipients: body.alert_recipients,
         timezone: body.timezone,
         booking: BookingInput {
-            opening_hours: body.opening_hours,
+            // A day sent as `null` is closed, like one left out (the week is replaced whole).
+            opening_hours: body.opening_hours.map(|days| {
+                days.into_iter()
+                    .map(|(day, spans)| (day, spans.unwrap_or_default()))
+                    .collect()
+            }),
             slot_minutes: body.slot_minutes,
             buffer_minutes: body.buffer_minutes,
         },

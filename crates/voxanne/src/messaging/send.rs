@@ -88,6 +88,9 @@ pub enum SendError {
     CredentialNotFound(CredentialId),
     #[error("this organization has no active primary Twilio credential to send through")]
     NoPrimaryCredential,
+    /// `appointment_id` names no appointment of this organization (another's looks the same).
+    #[error("no such appointment in this organization")]
+    AppointmentNotFound,
     /// The credential exists but cannot send now (inactive, failed, undecryptable, incomplete).
     #[error(transparent)]
     Unusable(Unusable),
@@ -379,17 +382,11 @@ struct HotLeadFingerprint<'a> {
 }
 
 /// When the lead's appointment is, for the alert; an id of no appointment of this organization
-/// is refused naming the field.
+/// is refused as not found.
 async fn booked_words(services: &Services, caller: &Caller, id: &str) -> Result<String, SendError> {
     match crate::booking::booked_words(services, caller, id).await {
         Ok(words) => Ok(words),
-        Err(crate::booking::BookingError::NotFound) => Err(FieldError::new(
-            "unknown_appointment",
-            "appointment_id",
-            "`appointment_id` names no appointment of this organization.",
-        )
-        .with_hint("Pass the `id` that POST /api/calendar/appointments answered, or leave it out.")
-        .into()),
+        Err(crate::booking::BookingError::NotFound) => Err(SendError::AppointmentNotFound),
         Err(crate::booking::BookingError::Store(err)) => {
             Err(storage(err, "reading the appointment"))
         }

@@ -51,6 +51,8 @@ pub struct Appointment {
     pub fingerprint: Option<String>,
     /// Bumped by every new holder of the lease; writes name the fence they hold.
     pub fence: i64,
+    /// Times the reconciler took it up since the request (a cancel's count starts at 0).
+    pub attempts: i64,
     pub created_at: i64,
 }
 
@@ -58,7 +60,7 @@ macro_rules! columns {
     () => {
         "id, org_id, credential_id, calendar_id, status, start_at, end_at, timezone, \
          lead_name, lead_phone, lead_reason, notes, google_event_id, html_link, failure_code, \
-         failure_reason, fingerprint, fence, created_at"
+         failure_reason, fingerprint, fence, attempts, created_at"
     };
 }
 
@@ -335,6 +337,37 @@ impl Store {
             .bind(event.and_then(|e| e.1))
             .bind(failure.map(|f| f.0))
             .bind(failure.map(|f| f.1))
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Puts off the next try at an appointment the caller holds at `fence` until `until` (the
+    /// lease is kept that long, so the reconciler leaves it alone), noting why this try failed.
+    /// Returns whether the write happened.
+    #[instrument(skip_all, fields(org_id = %org))]
+    pub async fn defer_appointment(
+        &self,
+        org: &OrgId,
+        id: &AppointmentId,
+        fence: i64,
+        until: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self.db(), pool => {
+            sqlx::query(
+                "UPDATE appointments SET lease_until = $4, failure_reason = $5, updated_at = $6 \
+                 WHERE org_id = $1 AND id = $2 AND fence = $3",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(fence)
+            .bind(until)
+            .bind(reason)
             .bind(now)
             .execute(pool)
             .await?

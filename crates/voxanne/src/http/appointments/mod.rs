@@ -20,7 +20,9 @@ use super::error::{ApiError, ErrorBody, ErrorDetail};
 use super::json::JsonBody;
 use super::messages::answer::idempotency_key;
 use super::query::ApiQuery;
-use crate::booking::{self, AvailabilityQuery, BookingError, BookingRequest, LeadInput};
+use crate::booking::{
+    self, AvailabilityQuery, BookingError, BookingRequest, CalendarFailure, LeadInput,
+};
 use crate::google_connection::NOT_CONFIGURED;
 use crate::store::AppointmentStatus;
 use crate::tenant::Caller;
@@ -55,16 +57,19 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The free slots of a length between two times, inside the opening hours.
+///
+/// Rules the schema cannot state: `to` is not before `from` (equal: an empty window), and at
+/// most 31 days after it; otherwise 422 naming `to`.
 #[utoipa::path(
     get, path = "/api/calendar/availability", operation_id = "calendar_availability", tag = "calendar", params(AvailabilityQueryIn),
     responses(
         (status = 200, description = "The free slots, in the clinic's time zone", body = AvailabilityOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
-        (status = 404, description = "No such Google Calendar connection in this organization", body = ErrorBody),
+        (status = 404, description = "`credential_id` names no Google Calendar connection of this organization (a Twilio credential's id included)", body = ErrorBody),
         (status = 409, description = "No calendar connected, or it must be reconnected (`calendar_needs_reconnect`)", body = ErrorBody),
         (status = 422, description = "Invalid parameter; `field` names it", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
-        (status = 502, description = "Google Calendar did not answer usably", body = ErrorBody),
+        (status = 502, description = "Google Calendar did not answer usably (`calendar_unavailable`) or refused (`calendar_refused`)", body = ErrorBody),
         (status = 503, description = "Google Calendar is not configured, or the database is unreachable", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -90,6 +95,10 @@ async fn availability(
 }
 
 /// Book an appointment into the clinic's Google Calendar, exactly once.
+///
+/// Rules the schema cannot state: `start` is in the future, and the appointment (`start` plus
+/// `duration_minutes`) lies inside one stretch of the clinic's opening hours (spans that meet,
+/// such as `24:00` and the next day's `00:00`, are one stretch); otherwise 422 naming `start`.
 #[utoipa::path(
     post, path = "/api/calendar/appointments", operation_id = "book_appointment", tag = "calendar", request_body = AppointmentIn,
     params(("Idempotency-Key" = Option<String>, Header,
@@ -98,12 +107,12 @@ async fn availability(
         (status = 201, description = "Booked (`status: booked`)", body = AppointmentOut),
         (status = 202, description = "Held, but Google's answer is still being settled (`status: booking`); read it again with GET", body = AppointmentOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
-        (status = 404, description = "No such Google Calendar connection in this organization", body = ErrorBody),
+        (status = 404, description = "`credential_id` names no Google Calendar connection of this organization (a Twilio credential's id included)", body = ErrorBody),
         (status = 409, description = "`slot_taken` (with the nearest free slots), `calendar_needs_reconnect`, or no calendar connected", body = SlotTakenOut),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Invalid field (e.g. `start` outside opening hours), or a key reused with another body", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
-        (status = 502, description = "Google Calendar refused; nothing was booked", body = ErrorBody),
+        (status = 502, description = "Google Calendar did not answer usably (`calendar_unavailable`) or refused (`calendar_refused`), or an earlier request under this key failed (`booking_failed`, `calendar_error`); nothing was booked", body = ErrorBody),
         (status = 503, description = "Google Calendar is not configured, or the database is unreachable", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -143,6 +152,9 @@ async fn book(
 }
 
 /// The organization's appointments starting in a window, earliest first.
+///
+/// Rules the schema cannot state: `to` is not before `from` (equal: an empty window), and at
+/// most 31 days after it; otherwise 422 naming `to`.
 #[utoipa::path(
     get, path = "/api/calendar/appointments", operation_id = "list_appointments", tag = "calendar", params(AppointmentListQuery),
     responses(
@@ -208,7 +220,7 @@ async fn get_one(
         (status = 404, description = "No such appointment in this organization", body = ErrorBody),
         (status = 409, description = "Not cancelable in its status, or the calendar must be reconnected", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
-        (status = 502, description = "Google Calendar refused; the appointment is kept `canceling`", body = ErrorBody),
+        (status = 502, description = "Google Calendar did not answer usably (`calendar_unavailable`) or refused (`calendar_refused`); the appointment is kept `canceling` and Voxanne tries again (waits doubling from 30 s to 30 min, 8 more tries), after which it is `booked` again with `failure_reason`", body = ErrorBody),
         (status = 503, description = "Google Calendar is not configured, or the database is unreachable", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -273,15 +285,21 @@ impl From<BookingError> for ApiError {
                 "This organization has no Google Calendar connected.".into(),
                 "Connect one: POST /api/organization/credentials/google_calendar/connect.",
             ),
-            BookingError::CredentialNotFound => ApiError::NotFound { what: "credential" },
-            BookingError::NotGoogleCalendar => ApiError::Invalid(
-                crate::field::FieldError::new(
-                    "not_google_calendar",
-                    "credential_id",
-                    "`credential_id` is not a Google Calendar connection.",
-                )
-                .with_hint("Use the id of one of the organization's Google Calendar connections."),
-            ),
+            // Another kind of credential (a Twilio account) is no Google Calendar connection at
+            // all: the same 404 as an id this organization does not have.
+            BookingError::CredentialNotFound | BookingError::NotGoogleCalendar => {
+                ApiError::Refused {
+                    status: StatusCode::NOT_FOUND,
+                    field: crate::field::FieldError::new(
+                        "credential_not_found",
+                        "credential_id",
+                        "`credential_id` names no Google Calendar connection of this organization.",
+                    )
+                    .with_hint(
+                        "Use the id of a `google_calendar` credential from GET /api/organization/credentials, or leave `credential_id` out.",
+                    ),
+                }
+            }
             BookingError::NeedsReconnect {
                 credential_id,
                 reason,
@@ -315,14 +333,8 @@ impl From<BookingError> for ApiError {
                 format!("An appointment in status `{status}` cannot be canceled."),
                 "Only booked appointments can be canceled.",
             ),
-            BookingError::Google(err) => ApiError::Twilio {
-                status: StatusCode::BAD_GATEWAY,
-                code: "calendar_unavailable",
-                message: format!("Google Calendar did not complete the request: {err}"),
-                hint: Some("Retry with the same Idempotency-Key; nothing is booked twice.".into()),
-                twilio_code: None,
-            },
-            BookingError::Failed { code, reason } => ApiError::Twilio {
+            BookingError::Calendar(failure) => calendar_failure(&failure),
+            BookingError::Failed { code, reason } => ApiError::Calendar {
                 status: StatusCode::BAD_GATEWAY,
                 code: if code == "calendar_error" {
                     "calendar_error"
@@ -331,9 +343,31 @@ impl From<BookingError> for ApiError {
                 },
                 message: format!("The booking failed: {reason}"),
                 hint: Some("Book again with a new Idempotency-Key.".into()),
-                twilio_code: None,
             },
             BookingError::Store(err) => ApiError::from(err),
         }
+    }
+}
+
+/// Google Calendar's own failure, in words that name it: 502 either way, since the request was
+/// sound and Google is the one that did not do it.
+fn calendar_failure(failure: &CalendarFailure) -> ApiError {
+    let (code, message, hint) = match failure {
+        CalendarFailure::Unavailable(google) => (
+            "calendar_unavailable",
+            format!("Google Calendar is not answering right now ({google})."),
+            "Retry in a minute: a booking repeated with the same Idempotency-Key is never booked twice; a cancel is also retried by Voxanne on its own.",
+        ),
+        CalendarFailure::Refused(google) => (
+            "calendar_refused",
+            format!("Google Calendar refused the request ({google})."),
+            "Check the clinic's calendar connection (POST /api/organization/credentials/{id}/verify); if it is fine, retry later.",
+        ),
+    };
+    ApiError::Calendar {
+        status: StatusCode::BAD_GATEWAY,
+        code,
+        message,
+        hint: Some(hint.to_owned()),
     }
 }

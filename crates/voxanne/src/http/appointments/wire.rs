@@ -12,10 +12,10 @@ use crate::store::AppointmentStatus;
 #[into_params(parameter_in = Query)]
 pub struct AvailabilityQueryIn {
     /// Start of the window (RFC 3339 with an offset).
-    #[param(example = "2026-12-07T00:00:00-05:00", format = DateTime)]
+    #[param(example = "2030-01-07T00:00:00-05:00", format = DateTime)]
     pub from: String,
     /// End of the window (RFC 3339), at most 31 days after `from`.
-    #[param(example = "2026-12-14T00:00:00-05:00", format = DateTime)]
+    #[param(example = "2030-01-14T00:00:00-05:00", format = DateTime)]
     pub to: String,
     /// Length of the slots wanted, 5–480 (default: the organization's `slot_minutes`).
     #[param(minimum = 5, maximum = 480)]
@@ -59,7 +59,8 @@ pub struct AppointmentLeadIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentIn {
-    /// When it starts (RFC 3339 with an offset); must lie in the opening hours.
+    /// When it starts (RFC 3339 with an offset); in the future, and inside the opening hours
+    /// with its duration.
     #[schema(example = "2026-12-08T15:00:00-05:00")]
     pub start: String,
     /// 5–480.
@@ -79,7 +80,9 @@ pub struct AppointmentOut {
     #[schema(example = "appt_0123456789abcdefghijklmnop")]
     pub id: String,
     /// `booking` (the calendar's answer is still being settled), `booked`, `failed`,
-    /// `canceling` or `canceled`.
+    /// `canceling` (the event's deletion is being tried, again after a failure) or `canceled`.
+    /// A cancel that failed every try leaves the appointment `booked` (its event still in the
+    /// calendar) with `failure_reason`; cancel it again to retry.
     #[schema(value_type = String, example = "booked")]
     pub status: AppointmentStatus,
     /// RFC 3339 in the clinic's zone.
@@ -93,7 +96,8 @@ pub struct AppointmentOut {
     pub google_event_id: Option<String>,
     /// A link to the event in Google Calendar, once booked.
     pub html_link: Option<String>,
-    /// Why a `failed` appointment was not booked.
+    /// Why a `failed` appointment was not booked; for `canceling`, why the last try to delete
+    /// the event failed; for `booked`, why canceling it stopped (if it did).
     pub failure_reason: Option<String>,
 }
 
@@ -116,10 +120,10 @@ pub struct AppointmentListOut {
 #[into_params(parameter_in = Query)]
 pub struct AppointmentListQuery {
     /// Appointments starting at or after this time (RFC 3339).
-    #[param(format = DateTime)]
+    #[param(example = "2030-01-01T00:00:00Z", format = DateTime)]
     pub from: String,
     /// Appointments starting before this time (RFC 3339), at most 31 days after `from`.
-    #[param(format = DateTime)]
+    #[param(example = "2030-01-31T00:00:00Z", format = DateTime)]
     pub to: String,
     /// Page size, 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]

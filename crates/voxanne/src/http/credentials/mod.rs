@@ -214,9 +214,9 @@ pub async fn delete(
         (status = 200, description = "The checks ran; `status` says whether all passed", body = VerificationOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 404, description = "No such credential in this organization", body = ErrorBody),
-        (status = 409, description = "The credential cannot be verified (undecryptable)", body = ErrorBody),
+        (status = 409, description = "The credential cannot be verified (undecryptable), or `test_to` was given for a Google Calendar credential", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "`test_to` is not an E.164 number (or given for a Google Calendar credential)", body = ErrorBody),
+        (status = 422, description = "`test_to` is not an E.164 number", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
         (status = 503, description = "A Google Calendar credential, and Google is not configured on this server", body = ErrorBody),
     ))]

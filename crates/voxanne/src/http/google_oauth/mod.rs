@@ -56,15 +56,10 @@ impl From<CalendarError> for ApiError {
                 message: NOT_CONFIGURED,
             },
             CalendarError::NotFound => ApiError::NotFound { what: "credential" },
-            CalendarError::NotGoogleCalendar => ApiError::Conflict {
-                code: "not_google_calendar",
-                message:
-                    "`credential_id` names a credential that is not a Google Calendar connection."
-                        .to_owned(),
-                hint: Some(
-                    "Give the id of a `google_calendar` credential, or leave `credential_id` out."
-                        .to_owned(),
-                ),
+            // A credential of another kind is, for this operation, no Google Calendar
+            // connection at all: the same 404 as an id this organization does not have.
+            CalendarError::NotGoogleCalendar => ApiError::NotFound {
+                what: "Google Calendar connection",
             },
             CalendarError::Store(err) => ApiError::from(err),
             CalendarError::Credential(err) => ApiError::from(err),
@@ -82,8 +77,7 @@ impl From<CalendarError> for ApiError {
     responses(
         (status = 200, description = "Send the clinic's browser to `authorization_url`", body = ConnectGoogleOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
-        (status = 404, description = "`credential_id` names no credential of this organization", body = ErrorBody),
-        (status = 409, description = "`credential_id` is not a Google Calendar credential", body = ErrorBody),
+        (status = 404, description = "`credential_id` names no Google Calendar connection of this organization (a Twilio credential's id included)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),

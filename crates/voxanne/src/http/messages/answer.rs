@@ -95,6 +95,17 @@ impl From<SendError> for ApiError {
                 )
                 .with_hint("List your credentials with GET /api/organization/credentials."),
             },
+            SendError::AppointmentNotFound => ApiError::Refused {
+                status: StatusCode::NOT_FOUND,
+                field: FieldError::new(
+                    "appointment_not_found",
+                    "appointment_id",
+                    "`appointment_id` names no appointment of this organization.",
+                )
+                .with_hint(
+                    "Pass the `id` that POST /api/calendar/appointments answered, or leave it out.",
+                ),
+            },
             SendError::NoPrimaryCredential => unusable_credential(
                 "no_twilio_credential",
                 "this organization has no active primary Twilio credential to send through"
@@ -133,11 +144,17 @@ impl From<SendError> for ApiError {
 impl From<Unusable> for ApiError {
     fn from(unusable: Unusable) -> Self {
         match unusable {
-            Unusable::NotTwilio(id) => unusable_credential(
-                "not_a_twilio_credential",
-                format!("credential {id} is not a Twilio credential"),
-                "Name a Twilio credential.",
-            ),
+            // Another kind of credential (a Google Calendar connection) is no Twilio credential
+            // at all: the same 404 as an id this organization does not have.
+            Unusable::NotTwilio(id) => ApiError::Refused {
+                status: StatusCode::NOT_FOUND,
+                field: FieldError::new(
+                    "credential_not_found",
+                    "credential_id",
+                    format!("this organization has no Twilio credential {id}"),
+                )
+                .with_hint("List your credentials with GET /api/organization/credentials."),
+            },
             Unusable::Inactive(id) => unusable_credential(
                 "credential_inactive",
                 format!("credential {id} is deactivated"),

@@ -72,8 +72,8 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 202, description = "Queued", body = MessageOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
-        (status = 404, description = "`credential_not_found`: `credential_id` names no credential of this organization", body = ErrorBody),
-        (status = 409, description = "The organization cannot send this now: no active primary Twilio credential, or the credential named is inactive, failed verification, cannot be decrypted or is not a Twilio one (`field` is `credential_id`); or the Idempotency-Key was used with another body", body = ErrorBody),
+        (status = 404, description = "`credential_not_found`: `credential_id` names no Twilio credential of this organization (a Google Calendar connection's id included)", body = ErrorBody),
+        (status = 409, description = "The organization cannot send this now: no active primary Twilio credential, or the credential named is inactive, failed verification or cannot be decrypted (`field` is `credential_id`); or the Idempotency-Key was used with another body", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 429, description = "The API key's rate limit, or the organization's sending quota (`sending_quota_exceeded`, `field` names `texts_per_minute` or `texts_per_day`; a hot lead counts one text per recipient) is used up; nothing was queued",
@@ -116,6 +116,7 @@ fn sms_out(records: &[MessageRecord]) -> Option<MessageOut> {
     responses(
         (status = 202, description = "Queued, one message per recipient", body = HotLeadOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
+        (status = 404, description = "`appointment_not_found`: `appointment_id` names no appointment of this organization", body = ErrorBody),
         (status = 409, description = "The organization cannot send this now: no active primary Twilio credential, or no `to` and no `alert_recipients` (`no_recipients`); or the Idempotency-Key was used with another body", body = ErrorBody),
         (status = 422, description = "A field is invalid; `field` names it", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),

@@ -77,13 +77,17 @@ impl<S: Send + Sync> FromRequestParts<S> for EndpointPath {
 /// Register an endpoint. The answer holds the signing secret (`whsec_…`), shown this once.
 ///
 /// No network call is made: the URL is first called with the first event.
+///
+/// One rule the schema cannot state: the URL's host must be a public address. A host written as
+/// a private, loopback, link-local or otherwise internal IP address (or `localhost`) is refused
+/// with 422 naming `url`; a name is resolved, and each address checked, at every delivery.
 #[utoipa::path(post, path = "/api/organization/webhooks", tag = "webhooks", operation_id = "create_webhook",
     request_body = CreateEndpointIn, security(("api_key" = [])),
     responses(
         (status = 201, description = "Registered; `secret` is shown this once", body = EndpointCreatedOut),
         (status = 401, description = "Missing, malformed or revoked API key", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid (e.g. not https, an internal address, an unknown event); `field` names it", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid (e.g. an internal address); `field` names it", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
     ))]
 pub async fn create(
@@ -142,6 +146,9 @@ pub async fn get_one(
 }
 
 /// Change the URL, events, description, or enable / disable the endpoint.
+///
+/// One rule the schema cannot state: a new URL's host must be a public address, as when the
+/// endpoint is registered (an internal IP address or `localhost` is refused with 422 naming `url`).
 #[utoipa::path(patch, path = "/api/organization/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
     params(("id" = String, Path, description = "Endpoint id (`whk_…`)")),
     request_body(content = Option<UpdateEndpointIn>, description = "Only the fields given change"),

@@ -143,8 +143,8 @@ async fn a_twilio_field_sent_to_a_google_calendar_credential_is_refused_naming_t
     ] {
         let answer = app.patch_credential(&org.key, &google, &body).await;
 
-        answer.assert_invalid(field);
-        assert_eq!(answer.error()["code"], "not_applicable");
+        answer.assert_error(StatusCode::CONFLICT, "not_applicable");
+        assert_eq!(answer.error()["field"], field);
         answer.assert_error_says("hint", field);
     }
     assert_eq!(

@@ -163,3 +163,49 @@ async fn booking_settings_are_read_back_and_validated_per_field() {
         json!([["08:00", "18:00"]])
     );
 }
+
+#[tokio::test]
+async fn a_day_sent_as_null_is_closed_and_an_empty_window_has_no_slots() {
+    let clinic = Clinic::new("UTC").await;
+
+    let hours = clinic
+        .app
+        .put_settings(
+            &clinic.org.key,
+            &json!({"opening_hours": {"mon": [["09:00", "12:00"]], "tue": null, "wed": []}}),
+        )
+        .await;
+    // Tuesday 2030-01-08: closed.
+    let tuesday = clinic
+        .availability("from=2030-01-08T00:00:00Z&to=2030-01-09T00:00:00Z")
+        .await;
+    let empty = clinic
+        .availability("from=2030-01-07T10:00:00Z&to=2030-01-07T10:00:00Z")
+        .await;
+
+    hours.assert_status(StatusCode::OK);
+    assert_eq!(hours.body["opening_hours"]["tue"], json!([]));
+    assert_eq!(
+        hours.body["opening_hours"]["mon"],
+        json!([["09:00", "12:00"]])
+    );
+    tuesday.assert_status(StatusCode::OK);
+    assert_eq!(tuesday.body["slots"], json!([]));
+    empty.assert_status(StatusCode::OK);
+    assert_eq!(empty.body["slots"], json!([]));
+}
+
+#[tokio::test]
+async fn a_clinic_open_round_the_clock_books_across_midnight() {
+    let clinic = Clinic::new("UTC").await;
+    clinic
+        .settings(json!({"opening_hours": super::open_all_week(json!([["00:00", "24:00"]]))}))
+        .await;
+
+    let answer = clinic
+        .book(&super::booking("2030-01-08T22:00:00Z", 240), None)
+        .await;
+
+    answer.assert_status(StatusCode::CREATED);
+    assert_eq!(answer.body["end"], "2030-01-09T02:00:00+00:00");
+}

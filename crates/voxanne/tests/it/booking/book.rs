@@ -230,6 +230,75 @@ async fn a_hot_lead_with_its_appointment_says_when_it_is_booked_in_one_segment()
     let body = message["body"].as_str().unwrap();
     assert!(body.contains("\nBooked Jan 8 3:00 PM"), "{body}");
     assert_eq!(message["segments"], 1);
-    unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    // An appointment this clinic does not have answers 404, as another one's would.
+    unknown.assert_error(StatusCode::NOT_FOUND, "appointment_not_found");
     assert_eq!(unknown.error_field(), Some("appointment_id"));
+}
+
+#[tokio::test]
+async fn a_credential_of_the_wrong_kind_answers_404_like_a_missing_one() {
+    let clinic = Clinic::new("UTC").await;
+    let twilio = clinic.app.credential(&clinic.org).await;
+    let mut body = booking("2030-01-08T10:00:00Z", 30);
+    body["credential_id"] = json!(twilio);
+
+    let booked = clinic.book(&body, None).await;
+    let free = clinic
+        .availability(&format!(
+            "from=2030-01-08T00:00:00Z&to=2030-01-09T00:00:00Z&credential_id={twilio}"
+        ))
+        .await;
+    let reconnect = clinic
+        .app
+        .call(
+            reqwest::Method::POST,
+            "/api/organization/credentials/google_calendar/connect",
+            Some(&clinic.org.key),
+            Some(&json!({"credential_id": twilio})),
+        )
+        .await;
+    let sms = clinic
+        .app
+        .call(
+            reqwest::Method::POST,
+            "/api/messages",
+            Some(&clinic.org.key),
+            Some(
+                &json!({"to": "+14155552671", "body": "hi", "credential_id": clinic.credential_id}),
+            ),
+        )
+        .await;
+
+    booked.assert_error(StatusCode::NOT_FOUND, "credential_not_found");
+    assert_eq!(booked.error_field(), Some("credential_id"));
+    free.assert_error(StatusCode::NOT_FOUND, "credential_not_found");
+    reconnect.assert_status(StatusCode::NOT_FOUND);
+    sms.assert_error(StatusCode::NOT_FOUND, "credential_not_found");
+    assert_eq!(sms.error_field(), Some("credential_id"));
+}
+
+#[tokio::test]
+async fn a_hot_lead_naming_another_organizations_appointment_answers_404() {
+    let clinic = Clinic::new("UTC").await;
+    let booked = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
+    let other = clinic.app.org().await;
+    clinic.app.credential(&other).await;
+    let lead = json!({"name": "Maria Lopez", "phone": "+14155552671", "reason": "Cleaning"});
+
+    let alert = clinic
+        .app
+        .call(
+            reqwest::Method::POST,
+            "/api/messages/hot-lead",
+            Some(&other.key),
+            Some(
+                &json!({"lead": lead, "to": [crate::support::app::random_number()],
+                          "appointment_id": booked.body["id"]}),
+            ),
+        )
+        .await;
+
+    alert.assert_error(StatusCode::NOT_FOUND, "appointment_not_found");
 }

@@ -5,6 +5,7 @@
 mod availability;
 mod book;
 mod exactly_once;
+mod google_refusals;
 mod processes;
 mod settings_page;
 

@@ -224,5 +224,6 @@ async fn verifying_a_google_credential_refuses_test_to() {
         .verify(&org.key, &id, &json!({"test_to": "+14155550100"}))
         .await;
 
-    answer.assert_invalid("test_to");
+    answer.assert_error(StatusCode::CONFLICT, "not_applicable");
+    assert_eq!(answer.error()["field"], "test_to");
 }
