@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -31,13 +32,22 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres
 
 /// How long a request waits for a free connection before the database counts as unavailable
 /// (503): an outage must answer within seconds, not hang every request (sqlx's default is 30 s).
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Below 5 s, so that with the rest of its work a request still answers within 5 s.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long the readiness ping waits for the database.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long a SQLite connection waits for a lock before failing.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a SQLite connection waits for a lock another process holds (the CLI, a backup, an
+/// operator's open transaction) before failing as an outage. Our own writers never wait here
+/// (see [`BeginWrite`]); with [`WRITE_TURN_TIMEOUT`] a write answers within 5 s however long the
+/// other process keeps the lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a SQLite writer waits for this process's write turn before the database counts as
+/// unavailable: while another process holds the lock, each writer ahead gives up only after
+/// [`SQLITE_BUSY_TIMEOUT`], so an unbounded queue would hold requests for minutes.
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_millis(2500);
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -94,9 +104,20 @@ impl BeginWrite for SqlitePool {
     fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send {
         let gate = write_gate(self);
         async move {
-            let turn = gate.lock_owned().await;
-            let tx = self.begin_with("BEGIN IMMEDIATE").await?;
-            Ok(SqliteWrite { tx, _turn: turn })
+            let turn = tokio::time::timeout(WRITE_TURN_TIMEOUT, gate.turn.clone().lock_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut);
+            let begun = match turn {
+                Ok(turn) => self
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map(|tx| SqliteWrite { tx, _turn: turn }),
+                Err(err) => Err(err),
+            };
+            // Readiness (`ping`) reports whether the last write could begin.
+            let refused = begun.as_ref().is_err_and(|err| super::is_outage(err));
+            gate.unwritable.store(refused, Ordering::Relaxed);
+            begun
         }
     }
 }
@@ -104,7 +125,7 @@ impl BeginWrite for SqlitePool {
 /// Waits for the write turn of the SQLite database behind `pool`, for a single write statement
 /// run outside [`BeginWrite`] (it then never sleeps in the busy handler behind our own writers).
 pub(crate) async fn sqlite_write_turn(pool: &SqlitePool) -> tokio::sync::OwnedMutexGuard<()> {
-    write_gate(pool).lock_owned().await
+    write_gate(pool).turn.clone().lock_owned().await
 }
 
 /// A SQLite write transaction holding its database's write turn until it commits or rolls back
@@ -139,11 +160,19 @@ impl std::ops::DerefMut for SqliteWrite {
     }
 }
 
-/// The write turn of the SQLite database behind `pool`, one per database file in this process
+/// The write turn of one SQLite database file in this process, and whether its last write could
+/// not begin (the file locked by another process past the busy timeout): a SQLite readiness
+/// check's `SELECT 1` never touches the file, so this is what says writes are failing.
+#[derive(Default)]
+struct WriteGate {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    unwritable: AtomicBool,
+}
+
+/// The write gate of the SQLite database behind `pool`, one per database file in this process
 /// (several pools on one file, as tests and the CLI open, share it).
-fn write_gate(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
-    static GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-        LazyLock::new(Mutex::default);
+fn write_gate(pool: &SqlitePool) -> Arc<WriteGate> {
+    static GATES: LazyLock<Mutex<HashMap<PathBuf, Arc<WriteGate>>>> = LazyLock::new(Mutex::default);
     let file = pool.connect_options().get_filename().to_path_buf();
     GATES
         .lock()
@@ -266,6 +295,15 @@ impl Db {
     /// Answers within [`PING_TIMEOUT`]: a readiness probe must not hang for the pool's full
     /// acquire timeout while the database is away.
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        if let Self::Sqlite(pool) = self
+            && write_gate(pool).unwritable.load(Ordering::Relaxed)
+        {
+            // The file answers reads but its last write could not begin: not ready until a write
+            // gets through again.
+            return Err(StoreError::Unavailable {
+                source: sqlx::Error::PoolTimedOut,
+            });
+        }
         let ping =
             async { on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)) };
         match tokio::time::timeout(PING_TIMEOUT, ping).await {

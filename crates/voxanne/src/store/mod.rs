@@ -160,10 +160,25 @@ impl From<sqlx::Error> for StoreError {
 /// Whether a database error means the database cannot be reached now (rather than a bad query):
 /// the store and the outbox both answer such errors as an outage.
 pub(crate) fn is_outage(err: &sqlx::Error) -> bool {
-    matches!(
-        err,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-    )
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => is_outage_answer(db.as_ref()),
+        _ => false,
+    }
+}
+
+/// A database's answer that it cannot serve now: PostgreSQL shutting down, restarting or cutting
+/// the session (SQLSTATE class 57P, "operator intervention", and class 08, connection
+/// exceptions); SQLite's file locked by another process past the busy timeout (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED` and their extended codes).
+fn is_outage_answer(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code().unwrap_or_default();
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let primary = code.parse::<i32>().map(|extended| extended & 0xff);
+        matches!(primary, Ok(5 | 6))
+    } else {
+        code.starts_with("57P") || code.starts_with("08")
+    }
 }
 
 /// An `INSERT … SELECT … FROM organizations WHERE id = $org` inserts nothing for an unknown

@@ -16,7 +16,7 @@ use voxanne::vault::{Keyring, MasterKey};
 use crate::support::Fetch;
 use crate::support::database::TestDb;
 use crate::support::store::twilio_credential_of;
-use crate::support::twilio_sandbox::TwilioSandbox;
+use crate::support::twilio_sandbox::{AccountCreds, TwilioSandbox};
 
 /// One `voxanne serve` child process; killed (SIGKILL) when dropped.
 pub struct Server {
@@ -70,6 +70,7 @@ pub fn distinct_phones(count: usize) -> Vec<String> {
 pub struct FleetOrg {
     pub api_key: String,
     pub account_sid: String,
+    pub auth_token: String,
 }
 
 /// A send the service accepted.
@@ -98,7 +99,16 @@ impl Fleet {
     /// `count` clinics, each with its own sandbox account, number and API key, and the highest
     /// sending quota (these proofs count texts, not the quota).
     pub async fn with_orgs(count: usize) -> Fleet {
-        let db = TestDb::new().await;
+        Self::build(TestDb::new().await, count, false).await
+    }
+
+    /// `count` clinics that registered the same Twilio account and From number.
+    pub async fn sharing_one_account(count: usize) -> Fleet {
+        Self::build(TestDb::new().await, count, true).await
+    }
+
+    /// `count` clinics on `db`, each with its own Twilio account or (`one_account`) all on one.
+    pub async fn build(db: TestDb, count: usize, one_account: bool) -> Fleet {
         let master = MasterKey::generate();
         let key = master.to_base64();
         let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
@@ -111,9 +121,17 @@ impl Fleet {
         })
         .await;
         let mut orgs = Vec::new();
+        let mut shared: Option<(AccountCreds, String)> = None;
         for i in 0..count {
-            let from = phone();
-            let account = sandbox.account_with_number(json!({}), &from).await;
+            let (account, from) = match &shared {
+                Some(both) if one_account => both.clone(),
+                _ => {
+                    let from = phone();
+                    let account = sandbox.account_with_number(json!({}), &from).await;
+                    shared = Some((account.clone(), from.clone()));
+                    (account, from)
+                }
+            };
             let org = store
                 .create_organization(&format!("Fleet Clinic {i}"))
                 .await
@@ -141,6 +159,7 @@ impl Fleet {
             orgs.push(FleetOrg {
                 api_key: api_key.secret().expose_secret().to_owned(),
                 account_sid: account.account_sid,
+                auth_token: account.auth_token,
             });
         }
         store.close().await;
@@ -168,7 +187,8 @@ impl Fleet {
         )
     }
 
-    /// Starts `voxanne serve` on `port` with `timings` (production defaults for the rest).
+    /// Starts `voxanne serve` on `port` with `timings` (production defaults for the rest; the
+    /// log level too, `VOXANNE_LOG`).
     pub fn serve_with(&self, port: u16, timings: &[(&str, &str)]) -> Server {
         let url = format!("http://127.0.0.1:{port}");
         // `VOXANNE_PROOF_BIN` runs another build (e.g. `target/release/voxanne` for the load
@@ -189,8 +209,8 @@ impl Fleet {
             .env("VOXANNE_TWILIO_BASE_URL", self.sandbox.url())
             .env("VOXANNE_RATE_LIMIT_PER_SECOND", "100000")
             .env("VOXANNE_RATE_LIMIT_BURST", "100000")
-            .envs(timings.iter().copied())
             .env("VOXANNE_LOG", "warn")
+            .envs(timings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

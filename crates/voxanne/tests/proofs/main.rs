@@ -17,9 +17,13 @@ mod store {
 }
 
 mod callbacks;
+mod captured;
 mod crash;
+mod faults;
 mod fleet;
 mod load;
+mod outage;
+mod secret_paths;
 mod sentinels;
 mod size;
 mod stale;

@@ -1,4 +1,5 @@
-//! The dispatcher against the sandbox: delivery, each retry class, ambiguity, two clinics.
+//! The dispatcher against the sandbox: delivery, refusals, a rejected credential, the reconciler,
+//! two clinics. Each sandbox fault's retry class and ambiguity is a proof: `tests/proofs/faults.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -37,89 +38,6 @@ async fn a_message_reaches_the_phone_and_is_tracked_to_delivered() {
         "{kinds:?}"
     );
     running.stop().await;
-    world.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_server_error_is_checked_against_twilios_records_then_sent_once() {
-    let world = World::start(|_| {}).await;
-    let (clinic, to, id) = world
-        .queue_behind_fault(json!({"fault": "503", "count": 1}), "check, then send me")
-        .await;
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    let mut sent = 0;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while sent == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        sent = world
-            .delivery
-            .dispatcher()
-            .dispatch_once()
-            .await
-            .unwrap()
-            .accepted;
-    }
-
-    assert_eq!(
-        (first.claimed, first.retried, first.reconciling),
-        (1, 0, 1),
-        "a 5xx may have created the message: it is reconciled, not resent blindly"
-    );
-    assert_eq!(sent, 1);
-    let timeline = world.timeline(&clinic, &id).await;
-    assert!(
-        timeline.iter().any(|(kind, detail)| kind == "reconciling"
-            && detail.as_deref().is_some_and(|d| d.contains("503"))),
-        "{timeline:?}"
-    );
-    assert_eq!(world.wait_for_inbox(&to, 1).await.len(), 1);
-    world.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_429_waits_for_its_retry_after_before_sending_again() {
-    let world = World::start(|_| {}).await;
-    let (clinic, _, id) = world
-        .queue_behind_fault(json!({"fault": "429", "retry_after": 1}), "patience")
-        .await;
-    let started = Instant::now();
-
-    let first = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    let too_early = world.delivery.dispatcher().dispatch_once().await.unwrap();
-    let mut accepted_at = None;
-    while accepted_at.is_none() && started.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        if world
-            .delivery
-            .dispatcher()
-            .dispatch_once()
-            .await
-            .unwrap()
-            .accepted
-            == 1
-        {
-            accepted_at = Some(started.elapsed());
-        }
-    }
-
-    assert_eq!(first.retried, 1);
-    assert_eq!(
-        too_early.claimed, 0,
-        "the message is not due before Retry-After"
-    );
-    let waited = accepted_at.unwrap();
-    assert!(
-        waited >= Duration::from_millis(950),
-        "sent after {waited:?}, before Retry-After"
-    );
-    let timeline = world.timeline(&clinic, &id).await;
-    assert!(
-        timeline.iter().any(|(k, d)| k == "retry"
-            && d.as_deref()
-                .is_some_and(|d| d.contains("429") && d.contains("1000 ms"))),
-        "{timeline:?}"
-    );
     world.shutdown().await;
 }
 
@@ -226,55 +144,6 @@ async fn rejected_credentials_pause_the_queue_and_mark_the_credential_failed() {
         .unwrap();
     let sent = world.delivery.dispatcher().dispatch_once().await.unwrap();
     assert_eq!((resumed, sent.accepted), (2, 2));
-    world.shutdown().await;
-}
-
-#[tokio::test]
-async fn an_ambiguous_send_that_reached_twilio_is_adopted_not_resent() {
-    let world = World::start(|_| {}).await;
-    let sent = world
-        .send_through_fault(
-            json!({"fault": "close", "process": true}),
-            "exactly once please",
-        )
-        .await;
-
-    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
-    assert_eq!(sent.second.adopted, 1, "{:?}", sent.second);
-    let (_, inbox) = world.delivered(&sent).await;
-    assert_eq!(inbox.len(), 1, "the text went out once");
-    world.shutdown().await;
-}
-
-#[tokio::test]
-async fn an_ambiguous_send_that_never_reached_twilio_is_sent_again() {
-    let world = World::start(|_| {}).await;
-    let sent = world
-        .send_through_fault(json!({"fault": "close", "process": false}), "try again")
-        .await;
-
-    assert_eq!(sent.first.reconciling, 1, "{:?}", sent.first);
-    assert_eq!(sent.second.accepted, 1, "{:?}", sent.second);
-    assert_eq!(world.delivered(&sent).await.1.len(), 1);
-    world.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_hanging_twilio_times_out_and_is_reconciled() {
-    let world = World::start(|_| {}).await;
-    let sent = world
-        .send_through_fault(json!({"fault": "hang", "process": true}), "slow network")
-        .await;
-
-    assert_eq!(
-        (sent.first.reconciling, sent.second.adopted),
-        (1, 1),
-        "{:?} {:?}",
-        sent.first,
-        sent.second
-    );
-    let (_, inbox) = world.delivered(&sent).await;
-    assert_eq!(inbox.len(), 1);
     world.shutdown().await;
 }
 

@@ -13,8 +13,8 @@ use sandbox::SandboxConfig;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use voxanne::delivery::Delivery;
+use voxanne::dispatch::DispatchConfig;
 use voxanne::dispatch::retry::RetryPolicy;
-use voxanne::dispatch::{DispatchConfig, DispatchReport};
 use voxanne::google_connection::GoogleSetup;
 use voxanne::ids::{CredentialId, MessageId, OrgId};
 use voxanne::messaging::{self, CallbackError, StatusCallback};
@@ -44,17 +44,6 @@ pub struct Clinic {
     pub account_sid: String,
     pub auth_token: String,
     pub from: String,
-}
-
-/// One message whose send met a fault, and what two dispatch passes 80 ms apart made of it.
-pub struct FaultedSend {
-    pub clinic: Clinic,
-    pub to: String,
-    pub id: MessageId,
-    /// The pass whose Create Message met the fault.
-    pub first: DispatchReport,
-    /// The pass after it (reconciliation or retry).
-    pub second: DispatchReport,
 }
 
 /// Fast timings for tests; `tune` adjusts them further.
@@ -223,52 +212,6 @@ impl World {
             .unwrap();
         self.delivery.dispatcher().wake();
         id
-    }
-
-    /// A fresh clinic whose next Create Message meets `fault`, and one message `body` queued to a
-    /// fresh phone: the clinic, the phone and the message.
-    pub async fn queue_behind_fault(
-        &self,
-        fault: Value,
-        body: &str,
-    ) -> (Clinic, String, MessageId) {
-        let clinic = self.clinic("Clinic").await;
-        let to = phone();
-        self.fault(&clinic, fault).await;
-        let id = self.queue(&clinic, &to, body).await;
-        (clinic, to, id)
-    }
-
-    /// `queue_behind_fault`, then two dispatch passes 80 ms apart.
-    pub async fn send_through_fault(&self, fault: Value, body: &str) -> FaultedSend {
-        let (clinic, to, id) = self.queue_behind_fault(fault, body).await;
-
-        let first = self.delivery.dispatcher().dispatch_once().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(80)).await;
-        let second = self.delivery.dispatcher().dispatch_once().await.unwrap();
-        FaultedSend {
-            clinic,
-            to,
-            id,
-            first,
-            second,
-        }
-    }
-
-    /// Waits until the faulted message is delivered, leaves a duplicate 50 ms to arrive, and
-    /// returns the delivered record with what the phone received.
-    pub async fn delivered(&self, sent: &FaultedSend) -> (MessageRecord, Vec<Value>) {
-        let record = self
-            .wait_for(&sent.clinic, &sent.id, MessageStatus::Delivered)
-            .await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        (record, self.inbox(&sent.to).await)
-    }
-
-    pub async fn fault(&self, clinic: &Clinic, fault: Value) {
-        let mut fault = fault;
-        fault["account_sid"] = json!(clinic.account_sid);
-        self.control("/faults", fault).await;
     }
 
     /// What the sandbox phone received.

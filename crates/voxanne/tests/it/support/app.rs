@@ -47,6 +47,10 @@ pub struct TestApp {
     pub google_client_id: Option<String>,
     /// The server's Google connections (`spawn_with_google` only), for in-process checks.
     pub google: Option<voxanne::google_connection::GoogleConnections>,
+    /// The server's master key (base64) and Google client secret: secrets the sentinel proof
+    /// searches for.
+    pub master_key: String,
+    pub google_client_secret: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -100,6 +104,7 @@ impl TestApp {
             ..ServerSettings::default()
         };
         let mut google_client_id = None;
+        let mut google_client_secret = None;
         if google {
             let (id, secret) = voxanne::google_connection::demo::register_sandbox_client(
                 sandbox.url(),
@@ -108,6 +113,7 @@ impl TestApp {
             .await
             .unwrap();
             google_client_id = Some(id.clone());
+            google_client_secret = Some(secret.expose_secret().to_owned());
             server.google_client_id = Some(id);
             server.google_client_secret = Some(secret);
             server.google_base_url = Some(sandbox.url().to_owned());
@@ -116,9 +122,10 @@ impl TestApp {
         // Twilio's status callbacks come back to this server.
         server.public_url = Some(url.clone());
         tweak(&mut server);
+        let master_key = MasterKey::generate().to_base64();
         let settings = Settings {
             database_url: Some(db.url.clone()),
-            master_key: Some(MasterKey::generate().to_base64()),
+            master_key: Some(master_key.clone()),
             server,
             ..Settings::default()
         };
@@ -138,6 +145,8 @@ impl TestApp {
             db,
             google_client_id,
             google,
+            master_key: master_key.expose_secret().to_owned(),
+            google_client_secret,
             stop: Some(stop),
         }
     }

@@ -51,7 +51,8 @@ impl TestDb {
         }
     }
 
-    async fn postgres(admin_url: &str) -> Self {
+    /// A fresh database on the PostgreSQL server at `admin_url`, dropped on `Drop`.
+    pub async fn postgres(admin_url: &str) -> Self {
         let name = format!("voxanne_test_{}", &OrgId::generate().as_str()[4..]);
         let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

@@ -7,6 +7,7 @@
 //! - `app`, `answer`: the service running in-process with its sandbox (`TestApp::with_org`,
 //!   `credential`, one helper per endpoint) and what it answered, with assertions that show the
 //!   body when they fail (`assert_status`, `assert_error`, `assert_invalid`, `assert_error_says`).
+//! - `pg_cluster`: a throwaway PostgreSQL cluster a test may stop and start (an outage).
 //! - `serve_process`: a `voxanne serve` child process: its URL once bound, and a SIGTERM stop.
 //! - `fetch`: a raw HTTP call and its JSON or text in one step.
 //! - `webhook_receiver`: a webhook receiver on a real socket and the reference-library check.
@@ -19,6 +20,7 @@ pub mod app;
 pub mod database;
 pub mod fetch;
 pub mod logs;
+pub mod pg_cluster;
 pub mod planted;
 pub mod raw;
 pub mod sentinel;
