@@ -15,19 +15,16 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::json;
 
+use super::service::{Service, Setup};
 use super::{Latency, per_second};
-use crate::app as server;
-use crate::config::Settings;
 use crate::google::{EventTime, NewEvent};
 use crate::google_connection::demo as google_demo;
 use crate::opening_hours::{DAY_KEYS, OpeningHours};
 use crate::store::OrgSettings;
-use crate::vault::MasterKey;
 
 /// Benchmark knobs.
 #[derive(Debug, Clone)]
@@ -57,57 +54,24 @@ pub struct BookingFigures {
 }
 
 pub async fn run(plan: Plan) -> anyhow::Result<BookingFigures> {
-    let sandbox = Sandbox::start(SandboxConfig::default())
-        .await
-        .context("starting the sandbox")?;
-    let sandbox_url = sandbox.url().to_owned();
-    let dir = std::env::temp_dir().join(format!("voxanne-bench-booking-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let key_file = dir.join("master.key");
-    std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service_url = format!("http://{}", listener.local_addr()?);
-    let (client_id, client_secret) = google_demo::register_sandbox_client(
-        &sandbox_url,
-        &format!("{service_url}/oauth/google/callback"),
-    )
+    let service = Service::start(Setup {
+        tag: "booking",
+        database_url: plan.database_url.as_deref(),
+        // Texts play no part here: the sandbox's default carrier.
+        step_delay: sandbox::SandboxConfig::default().step_delay,
+        google: true,
+    })
     .await?;
-    let mut settings = Settings {
-        data_dir: dir.clone(),
-        database_url: plan.database_url.clone(),
-        master_key_file: Some(key_file),
-        ..Settings::default()
-    };
-    settings.server.twilio_base_url = sandbox_url.clone();
-    settings.server.google_base_url = Some(sandbox_url.clone());
-    settings.server.google_client_id = Some(client_id);
-    settings.server.google_client_secret = Some(client_secret);
-    settings.server.public_url = Some(service_url.clone());
-    settings.server.rate_limit_per_second = std::num::NonZeroU32::MIN.saturating_add(100_000);
-    settings.server.rate_limit_burst = std::num::NonZeroU32::MIN.saturating_add(100_000);
-    let state = server::app_state(&settings)
-        .await
-        .context("starting the service")?;
-    let backend = format!("{:?}", state.services.store.backend());
-    let store = state.services.store.clone();
-    let google = state
+    let (service_url, sandbox_url) = (&service.url, &service.sandbox_url);
+    let (store, org, api_key) = (&service.services.store, &service.org, &service.api_key);
+    let google = service
         .services
         .google
         .ready()
-        .cloned()
         .context("Google is configured for the benchmark")?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
-
-    let org = store.create_organization("Bench Clinic").await?;
-    let (_record, api_key) = store.create_api_key(&org.id).await?;
-    let api_key = api_key.secret().clone();
     let email = "bench@clinic.example";
-    google_demo::create_sandbox_user(&sandbox_url, email).await?;
-    let calendar = google_demo::connect_calendar(&google, &org.id, email).await?;
+    google_demo::create_sandbox_user(sandbox_url, email).await?;
+    let calendar = google_demo::connect_calendar(google, &org.id, email).await?;
     let all_day = [vec!["00:00".to_owned(), "24:00".to_owned()]];
     let mut org_settings = OrgSettings::default();
     org_settings.booking.opening_hours =
@@ -171,7 +135,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<BookingFigures> {
     let answers: Vec<(u16, u64)> = futures::stream::iter(0..plan.bookings)
         .map(|i| {
             let start = first + TimeDelta::minutes(30) * i32::try_from(i).unwrap_or(0);
-            book(&http, &service_url, &api_key, start, i)
+            book(&http, service_url, api_key, start, i)
         })
         .buffer_unordered(plan.concurrency.max(1))
         .collect()
@@ -186,10 +150,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<BookingFigures> {
         }
     }
 
-    let _ = stop_tx.send(());
-    let _ = serving.await;
-    sandbox.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let backend = service.backend.clone();
+    service.stop().await?;
     Ok(BookingFigures {
         backend,
         events: plan.events,

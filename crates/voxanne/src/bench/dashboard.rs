@@ -13,18 +13,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use reqwest::header::{COOKIE, SET_COOKIE};
-use sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::load::{LoadResult, closed_loop};
-use crate::app as server;
-use crate::config::Settings;
-use crate::demo::{CLINIC_NUMBER, add_verified_credential, sandbox_account};
-use crate::ids::{CredentialId, MessageId};
+use super::service::{Service, Setup};
+use crate::demo::CLINIC_NUMBER;
+use crate::ids::MessageId;
 use crate::outbox::{MessageKind, NewMessage};
 use crate::store::Role;
-use crate::vault::MasterKey;
 
 /// The sandbox's scenario phones (see `sandbox::scenarios`): undelivered 30003, failed 30006.
 const UNREACHABLE: &str = "+15557770001";
@@ -57,52 +54,21 @@ pub struct PageFigures {
 }
 
 pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
-    let sandbox = Sandbox::start(SandboxConfig {
+    let service = Service::start(Setup {
+        tag: "dashboard",
+        database_url: plan.database_url.as_deref(),
         step_delay: Duration::ZERO,
-        ..SandboxConfig::default()
+        google: false,
     })
-    .await
-    .context("starting the sandbox")?;
-    let sandbox_url = sandbox.url().to_owned();
-    let account = sandbox_account(&sandbox_url).await?;
-    let dir = std::env::temp_dir().join(format!("voxanne-bench-dashboard-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let key_file = dir.join("master.key");
-    std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;
-
-    // A database of its own: a fresh master key cannot open an earlier run's store.
-    let database =
-        super::children::Database::create(plan.database_url.as_deref(), &dir, "dashboard").await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service_url = format!("http://{}", listener.local_addr()?);
-    let mut settings = Settings {
-        data_dir: dir.clone(),
-        database_url: Some(database.url.clone()),
-        master_key_file: Some(key_file),
-        ..Settings::default()
-    };
-    settings.server.twilio_base_url = sandbox_url.clone();
-    settings.server.public_url = Some(service_url.clone());
-    let state = server::app_state(&settings)
-        .await
-        .context("starting the service")?;
-    let backend = format!("{:?}", state.services.store.backend());
-    let store = state.services.store.clone();
-    let outbox = state.services.delivery.outbox().clone();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
-
-    let org = store.create_organization("Bench Clinic").await?;
-    let (_record, api_key) = store.create_api_key(&org.id).await?;
+    .await?;
+    let (store, outbox) = (&service.services.store, service.services.delivery.outbox());
+    let org = &service.org;
     let email = "owner@bench-clinic.example";
     let password = SecretString::from(format!("bench-{}", MessageId::generate()));
     store
         .create_user(&org.id, email, password.clone(), Role::Owner)
         .await?;
-    let credential = add_verified_credential(&service_url, api_key.secret(), &account).await?;
-    let credential_id = CredentialId::parse(&credential).context("credential id")?;
+    let credential_id = service.add_twilio_account().await?;
 
     // The history: texts sent for real, in batches so the week's mix of outcomes is there.
     let started = Instant::now();
@@ -144,13 +110,13 @@ pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
 
     let mut pages = Vec::new();
     for path in ["/dashboard", "/dashboard/activity"] {
-        let viewer = sign_in(&service_url, email, &password).await?;
+        let viewer = sign_in(&service.url, email, &password).await?;
         let first = Instant::now();
         viewer.get(path).await?;
         let first_view_us = first.elapsed().as_micros() as u64;
         let mut sessions = Vec::with_capacity(plan.connections);
         for _ in 0..plan.connections {
-            sessions.push(sign_in(&service_url, email, &password).await?);
+            sessions.push(sign_in(&service.url, email, &password).await?);
         }
         let page = path.to_owned();
         let load = closed_loop(
@@ -173,12 +139,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<DashboardFigures> {
         });
     }
 
-    let _ = stop_tx.send(());
-    let _ = serving.await;
-    store.close().await;
-    sandbox.shutdown().await;
-    database.drop_now().await?;
-    let _ = std::fs::remove_dir_all(&dir);
+    let backend = service.backend.clone();
+    service.stop().await?;
     Ok(DashboardFigures {
         backend,
         messages: plan.messages,

@@ -11,21 +11,17 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::{DateTime, Utc};
-use sandbox::{Sandbox, SandboxConfig};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app as server;
-use crate::config::Settings;
-use crate::demo::{CLINIC_NUMBER, add_verified_credential, sandbox_account};
-use crate::ids::{CredentialId, MessageId};
-use crate::outbox::{MessageKind, NewMessage};
-use crate::vault::MasterKey;
-
 use super::rss_kib;
+use super::service::{Service, Setup};
+use crate::demo::CLINIC_NUMBER;
+use crate::ids::MessageId;
+use crate::outbox::{MessageKind, NewMessage};
 
 /// What the run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -67,45 +63,20 @@ struct Received {
 }
 
 pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
-    let sandbox = Sandbox::start(SandboxConfig {
+    let service = Service::start(Setup {
+        tag: "delivery",
+        database_url: plan.database_url.as_deref(),
         step_delay: plan.step_delay,
-        ..SandboxConfig::default()
+        google: false,
     })
-    .await
-    .context("starting the sandbox")?;
-    let sandbox_url = sandbox.url().to_owned();
-    let account = sandbox_account(&sandbox_url).await?;
-    let dir = std::env::temp_dir().join(format!("voxanne-bench-delivery-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let key_file = dir.join("master.key");
-    std::fs::write(&key_file, MasterKey::generate().to_base64().expose_secret())?;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service_url = format!("http://{}", listener.local_addr()?);
-    let mut settings = Settings {
-        data_dir: dir.clone(),
-        database_url: plan.database_url.clone(),
-        master_key_file: Some(key_file),
-        ..Settings::default()
-    };
-    settings.server.twilio_base_url = sandbox_url.clone();
-    settings.server.public_url = Some(service_url.clone());
-    settings.server.rate_limit_per_second = std::num::NonZeroU32::MIN.saturating_add(100_000);
-    settings.server.rate_limit_burst = std::num::NonZeroU32::MIN.saturating_add(100_000);
-    let state = server::app_state(&settings)
-        .await
-        .context("starting the service")?;
-    let backend = format!("{:?}", state.services.store.backend());
-    let store = state.services.store.clone();
-    let outbox = state.services.delivery.outbox().clone();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
-
-    let org = store.create_organization("Bench Clinic").await?;
+    .await?;
+    let (service_url, sandbox_url) = (&service.url, &service.sandbox_url);
+    let (org, api_key) = (&service.org, &service.api_key);
+    let outbox = service.services.delivery.outbox();
     // The benchmark measures delivery, not the sending quota: the highest limits a clinic can set.
-    store
+    service
+        .services
+        .store
         .set_quota_limits(
             &org.id,
             crate::store::QuotaLimitsPatch {
@@ -114,10 +85,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
             },
         )
         .await?;
-    let (_record, api_key) = store.create_api_key(&org.id).await?;
-    let api_key = api_key.secret().clone();
-    let credential = add_verified_credential(&service_url, &api_key, &account).await?;
-    let credential_id = CredentialId::parse(&credential).context("credential id")?;
+    let credential_id = service.add_twilio_account().await?;
     let rss_idle_kib = rss_kib();
 
     // Phase 1: hot leads at a steady rate, each to its own phone so its arrival is unambiguous.
@@ -160,7 +128,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
             sent_at.insert(phone, (started, accepted_at));
         }
     }
-    let (request_latencies, latencies) = collect_latencies(&http, &sandbox_url, &sent_at).await?;
+    let (request_latencies, latencies) = collect_latencies(&http, sandbox_url, &sent_at).await?;
     if latencies.is_empty() {
         bail!("no hot lead reached its phone");
     }
@@ -204,11 +172,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<DeliveryFigures> {
     let backlog_seconds = started.elapsed().as_secs_f64();
     let drained = plan.backlog.saturating_sub(left);
 
-    let _ = stop_tx.send(());
-    let _ = serving.await;
-    store.close().await;
-    sandbox.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let backend = service.backend.clone();
+    service.stop().await?;
 
     let quantile = |values: &[i64], q: f64| {
         let mut sorted = values.to_vec();

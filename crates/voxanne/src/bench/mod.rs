@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod load;
 pub mod naive;
 pub mod sandbox;
+mod service;
 pub mod vault;
 mod wire;
 

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::Dashboard;
 use super::csrf::Posted;
+use super::lookup::{Owned, PostedTo, Viewing};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::api_key::PREFIX;
@@ -138,26 +139,24 @@ async fn create(State(state): State<Dashboard>, posted: Posted<CreateForm>) -> R
     .await
 }
 
-async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<ApiKeyRecord, Response> {
-    let Ok(id) = ApiKeyId::parse(id) else {
-        return Err(render::not_found(admin));
-    };
-    match api_keys::get(state.store(), &admin.caller, &id).await {
-        Ok(record) => Ok(record),
-        Err(ApiKeysError::NotFound) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
+impl Owned for ApiKeyRecord {
+    async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
+        let Ok(id) = ApiKeyId::parse(id) else {
+            return Err(render::not_found(admin));
+        };
+        match api_keys::get(state.store(), &admin.caller, &id).await {
+            Ok(record) => Ok(record),
+            Err(ApiKeysError::NotFound) => Err(render::not_found(admin)),
+            Err(err) => Err(render::internal_error(&err)),
+        }
     }
 }
 
-async fn confirm_revoke(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    let record = match find(&state, &admin, &id).await {
-        Ok(record) => record,
-        Err(response) => return response,
-    };
+async fn confirm_revoke(viewing: Viewing<ApiKeyRecord>) -> Response {
+    let Viewing {
+        admin,
+        object: record,
+    } = viewing;
     let confirm = Confirm {
         nav: Nav::new(&admin, Section::ApiKeys),
         title: "Revoke API key",
@@ -174,19 +173,12 @@ async fn confirm_revoke(
     render::page(StatusCode::OK, &confirm)
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
-async fn revoke(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let record = match find(&state, &admin, &id).await {
-        Ok(record) => record,
-        Err(response) => return response,
-    };
+async fn revoke(State(state): State<Dashboard>, posted: PostedTo<ApiKeyRecord>) -> Response {
+    let PostedTo {
+        admin,
+        object: record,
+        ..
+    } = posted;
     match api_keys::revoke(state.store(), &admin.caller, &record.id).await {
         Ok(revoked) => {
             let notice = format!(

@@ -3,19 +3,20 @@
 //! are the calendar use case's.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::Dashboard;
 use super::csrf::Posted;
+use super::lookup::{CalendarConnection, PostedTo, Viewing};
 use super::overview::{Badge, badge};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
-use super::{Dashboard, lookup};
 use crate::calendar::{self, CalendarError, ConnectRequest};
 use crate::credentials;
-use crate::store::{Credential, CredentialType, VerificationStatus};
+use crate::store::{CredentialType, VerificationStatus};
 
 struct CalendarRow {
     id: String,
@@ -174,19 +175,11 @@ pub async fn connect(State(state): State<Dashboard>, posted: Posted<ConnectForm>
     }
 }
 
-async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Credential, Response> {
-    lookup::credential_of_kind(state, admin, id, CredentialType::GoogleCalendar).await
-}
-
-pub async fn confirm_disconnect(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+pub async fn confirm_disconnect(viewing: Viewing<CalendarConnection>) -> Response {
+    let Viewing {
+        admin,
+        object: CalendarConnection(credential),
+    } = viewing;
     let account = credential.display.google_email.clone().unwrap_or_default();
     let confirm = Confirm {
         nav: Nav::new(&admin, Section::Calendar),
@@ -202,19 +195,15 @@ pub async fn confirm_disconnect(
     render::page(StatusCode::OK, &confirm)
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 pub async fn disconnect(
     State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: PostedTo<CalendarConnection>,
 ) -> Response {
-    let admin = posted.admin;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let PostedTo {
+        admin,
+        object: CalendarConnection(credential),
+        ..
+    } = posted;
     let disconnected = calendar::disconnect(&state.services, &admin.caller, &credential.id).await;
     render::after_change(
         &admin,

@@ -47,6 +47,10 @@ pub fn token_of(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// The form of a button: no field but the token.
+#[derive(Deserialize)]
+pub struct Nothing {}
+
 /// A form posted by a signed-in admin from one of our pages: the only way a handler changes
 /// anything. Signed-out visitors are sent to sign in; a forged request is a 403.
 pub struct Posted<T> {

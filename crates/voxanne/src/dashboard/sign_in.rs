@@ -18,7 +18,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::csrf::{Posted, from_this_site};
+use super::csrf::{Nothing, Posted, from_this_site};
 use super::render::{self, Nav};
 use super::session::{self, random_token, tokens_match};
 use super::{Dashboard, cookies, return_to};
@@ -160,9 +160,6 @@ pub async fn submit(
     )
         .into_response()
 }
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 pub async fn sign_out(State(state): State<Dashboard>, posted: Posted<Nothing>) -> Response {
     if let Err(err) = posted.admin.sign_out(&state).await {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::Dashboard;
 use super::csrf::Posted;
+use super::lookup::{Owned, PostedTo, Viewing};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::ids::UserId;
@@ -140,41 +141,33 @@ fn confirm_page(admin: &Admin, user: &User, error: Option<String>) -> Confirm<'s
     }
 }
 
-async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<User, Response> {
-    let Ok(id) = UserId::parse(id) else {
-        return Err(render::not_found(admin));
-    };
-    match team::get(state.store(), &admin.caller, &id).await {
-        Ok(user) => Ok(user),
-        Err(TeamError::NotFound) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
+impl Owned for User {
+    async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
+        let Ok(id) = UserId::parse(id) else {
+            return Err(render::not_found(admin));
+        };
+        match team::get(state.store(), &admin.caller, &id).await {
+            Ok(user) => Ok(user),
+            Err(TeamError::NotFound) => Err(render::not_found(admin)),
+            Err(err) => Err(render::internal_error(&err)),
+        }
     }
 }
 
-async fn confirm_remove(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    match find(&state, &admin, &id).await {
-        Ok(user) => render::page(StatusCode::OK, &confirm_page(&admin, &user, None)),
-        Err(response) => response,
-    }
+async fn confirm_remove(viewing: Viewing<User>) -> Response {
+    let Viewing {
+        admin,
+        object: user,
+    } = viewing;
+    render::page(StatusCode::OK, &confirm_page(&admin, &user, None))
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
-async fn remove(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let user = match find(&state, &admin, &id).await {
-        Ok(user) => user,
-        Err(response) => return response,
-    };
+async fn remove(State(state): State<Dashboard>, posted: PostedTo<User>) -> Response {
+    let PostedTo {
+        admin,
+        object: user,
+        ..
+    } = posted;
     match team::remove_admin(state.store(), &admin.caller, &user.id).await {
         Ok(removed) if removed.id == admin.user_id => {
             // They removed themselves: their session went with them.

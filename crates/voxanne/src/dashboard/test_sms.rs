@@ -8,12 +8,11 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Dashboard;
-use super::csrf::Posted;
 use super::form;
+use super::lookup::{PostedTo, TwilioAccount, Viewing};
 use super::render;
-use super::session::Admin;
 use super::test_sms_status::sms_fragment;
-use super::twilio_account_page::{Extras, account_page, find};
+use super::twilio_account_page::{Extras, account_page};
 use crate::messaging::{self, Accepted, ReadError, SendError, SmsRequest};
 
 /// What the JavaScript sends so the answer is the status fragment, not the whole page.
@@ -36,15 +35,14 @@ fn send_words(err: SendError) -> Result<String, SendError> {
 
 pub async fn test_sms(
     State(state): State<Dashboard>,
-    Path(id): Path<String>,
     headers: HeaderMap,
-    posted: Posted<SmsForm>,
+    posted: PostedTo<TwilioAccount, SmsForm>,
 ) -> Response {
-    let Posted { admin, form } = posted;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let PostedTo {
+        admin,
+        object: TwilioAccount(credential),
+        form,
+    } = posted;
     let clinic = match state.store().get_organization(admin.caller.org()).await {
         Ok(org) => org.name,
         Err(err) => return render::internal_error(&err),
@@ -83,18 +81,24 @@ pub async fn test_sms(
     render::page(status, &account_page(&admin, &credential, extras))
 }
 
+/// The message part of `/dashboard/twilio/{id}/test-sms/{message}`.
+#[derive(Deserialize)]
+pub struct MessageParam {
+    message: String,
+}
+
 pub async fn sms_status(
     State(state): State<Dashboard>,
-    admin: Admin,
-    Path((id, message)): Path<(String, String)>,
+    viewing: Viewing<TwilioAccount>,
+    Path(MessageParam { message }): Path<MessageParam>,
 ) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let Viewing {
+        admin,
+        object: TwilioAccount(credential),
+    } = viewing;
     match messaging::get(&state.services, &admin.caller, &message).await {
         Ok((record, _)) if record.credential_id == credential.id.as_str() => {
-            Html(sms_fragment(&id, Some(&record))).into_response()
+            Html(sms_fragment(credential.id.as_ref(), Some(&record))).into_response()
         }
         Ok(_) | Err(ReadError::NotFound) => render::not_found(&admin),
         Err(err) => render::internal_error(&err),

@@ -3,25 +3,25 @@
 //! delete) in [`super::twilio_changes`]. Every rule is the credentials use case's.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::csrf::Posted;
+use super::Dashboard;
 use super::form::{self, FieldView, given};
+use super::lookup::{PostedTo, TwilioAccount, Viewing};
 use super::overview::Badge;
 use super::render::{self, Nav, Section};
 use super::session::Admin;
 use super::test_sms_status::sms_fragment;
 use super::twilio_page::{AccountRow, row};
-use super::{Dashboard, lookup};
 use crate::check::Surface;
 use crate::credentials::{self, CredentialError, VerifyRequest};
 use crate::messaging;
 use crate::outbox::MessageRecord;
 use crate::phone::PhoneNumber;
-use crate::store::{Credential, CredentialType, TwilioAuthMode};
+use crate::store::{Credential, TwilioAuthMode};
 use crate::verification::{Outcome, Verification};
 
 struct CheckRow {
@@ -147,15 +147,6 @@ pub(super) fn account_page(admin: &Admin, credential: &Credential, extras: Extra
     }
 }
 
-/// The organization's Twilio credential `id`, or the 404 page.
-pub(super) async fn find(
-    state: &Dashboard,
-    admin: &Admin,
-    id: &str,
-) -> Result<Credential, Response> {
-    lookup::credential_of_kind(state, admin, id, CredentialType::Twilio).await
-}
-
 #[derive(Deserialize)]
 pub struct ShowQuery {
     #[serde(default)]
@@ -166,14 +157,13 @@ pub struct ShowQuery {
 
 pub async fn show(
     State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
+    viewing: Viewing<TwilioAccount>,
     Query(query): Query<ShowQuery>,
 ) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let Viewing {
+        admin,
+        object: TwilioAccount(credential),
+    } = viewing;
     let sms = match query.sms.as_str() {
         "" => None,
         sms => messaging::get(&state.services, &admin.caller, sms)
@@ -197,14 +187,13 @@ pub struct VerifyForm {
 
 pub async fn verify(
     State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<VerifyForm>,
+    posted: PostedTo<TwilioAccount, VerifyForm>,
 ) -> Response {
-    let Posted { admin, form } = posted;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let PostedTo {
+        admin,
+        object: TwilioAccount(credential),
+        form,
+    } = posted;
     let test_to = match given(&form.test_to).map(|to| PhoneNumber::parse("test_to", &to)) {
         None => None,
         Some(Ok(number)) => Some(number),

@@ -1,75 +1,62 @@
 //! The changes a clinic makes to a Twilio account from its page: make primary, disable or
 //! enable, replace the secret (without retyping the SID), delete after a confirmation step.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::Dashboard;
-use super::csrf::Posted;
 use super::form::{self, given};
+use super::lookup::{PostedTo, TwilioAccount, Viewing};
 use super::render::{self, Confirm, Nav, Section};
-use super::session::Admin;
-use super::twilio_account_page::{Extras, account_page, changed_or_error, find, secret_field};
+use super::twilio_account_page::{Extras, account_page, changed_or_error, secret_field};
 use crate::credentials::{self, CredentialChanges, CredentialError};
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 async fn change(
     state: &Dashboard,
-    admin: &Admin,
-    id: &str,
+    posted: PostedTo<TwilioAccount>,
     changes: CredentialChanges,
     done: &str,
 ) -> Response {
-    let credential = match find(state, admin, id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let PostedTo {
+        admin,
+        object: TwilioAccount(credential),
+        ..
+    } = posted;
     match credentials::update(&state.services, &admin.caller, &credential.id, changes).await {
         Ok(_) => Redirect::to(&format!("/dashboard/twilio/{}?done={done}", credential.id))
             .into_response(),
-        Err(err) => changed_or_error(admin, &credential, err),
+        Err(err) => changed_or_error(&admin, &credential, err),
     }
 }
 
 pub async fn make_primary(
     State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
+    posted: PostedTo<TwilioAccount>,
 ) -> Response {
     let changes = CredentialChanges {
         is_primary: Some(true),
         ..CredentialChanges::default()
     };
-    change(&state, &posted.admin, &id, changes, "primary").await
+    change(&state, posted, changes, "primary").await
 }
 
-pub async fn disable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
+pub async fn disable(State(state): State<Dashboard>, posted: PostedTo<TwilioAccount>) -> Response {
     let changes = CredentialChanges {
         is_active: Some(false),
         ..CredentialChanges::default()
     };
-    change(&state, &posted.admin, &id, changes, "disabled").await
+    change(&state, posted, changes, "disabled").await
 }
 
-pub async fn enable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
+pub async fn enable(State(state): State<Dashboard>, posted: PostedTo<TwilioAccount>) -> Response {
     let changes = CredentialChanges {
         is_active: Some(true),
         ..CredentialChanges::default()
     };
-    change(&state, &posted.admin, &id, changes, "enabled").await
+    change(&state, posted, changes, "enabled").await
 }
 
 #[derive(Deserialize)]
@@ -82,14 +69,13 @@ pub struct SecretForm {
 
 pub async fn replace_secret(
     State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<SecretForm>,
+    posted: PostedTo<TwilioAccount, SecretForm>,
 ) -> Response {
-    let Posted { admin, form } = posted;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+    let PostedTo {
+        admin,
+        object: TwilioAccount(credential),
+        form,
+    } = posted;
     let mut field = secret_field(&credential);
     let given_secret = given(if field.name == "api_key_secret" {
         &form.api_key_secret
@@ -129,15 +115,11 @@ pub async fn replace_secret(
     }
 }
 
-pub async fn confirm_delete(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+pub async fn confirm_delete(viewing: Viewing<TwilioAccount>) -> Response {
+    let Viewing {
+        admin,
+        object: TwilioAccount(credential),
+    } = viewing;
     let back = format!("/dashboard/twilio/{}", credential.id);
     let confirm = Confirm {
         nav: Nav::new(&admin, Section::Twilio),
@@ -154,16 +136,12 @@ pub async fn confirm_delete(
     render::page(StatusCode::OK, &confirm)
 }
 
-pub async fn delete(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let credential = match find(&state, &admin, &id).await {
-        Ok(credential) => credential,
-        Err(response) => return response,
-    };
+pub async fn delete(State(state): State<Dashboard>, posted: PostedTo<TwilioAccount>) -> Response {
+    let PostedTo {
+        admin,
+        object: TwilioAccount(credential),
+        ..
+    } = posted;
     let deleted = credentials::delete(&state.services, &admin.caller, &credential.id).await;
     render::after_change(&admin, deleted, "/dashboard/twilio", |err| {
         matches!(err, CredentialError::NotFound)

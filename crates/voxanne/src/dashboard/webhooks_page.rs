@@ -5,16 +5,16 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::DateTime;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 
 use super::Dashboard;
 use super::csrf::Posted;
+use super::lookup::{Owned, PostedTo, Viewing};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::ids::WebhookEndpointId;
@@ -39,7 +39,10 @@ pub fn router() -> Router<Dashboard> {
 
 struct AttemptRow {
     at: String,
-    event: String,
+    /// What happened (`message.delivered`), which is what a person looks for.
+    event_type: String,
+    /// The event's `webhook-id`, to find it in the receiver's logs.
+    event_id: String,
     outcome: String,
     ok: bool,
     latency: String,
@@ -108,7 +111,8 @@ fn attempt_row(attempt: &WebhookAttempt) -> AttemptRow {
     };
     AttemptRow {
         at: ms(attempt.at),
-        event: attempt.event_id.to_string(),
+        event_type: attempt.event_type.clone(),
+        event_id: attempt.event_id.to_string(),
         outcome,
         ok,
         latency: format!("{} ms", attempt.latency_ms),
@@ -242,19 +246,18 @@ async fn create(State(state): State<Dashboard>, posted: Posted<Vec<(String, Stri
     }
 }
 
-async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<WebhookEndpoint, Response> {
-    let Ok(id) = WebhookEndpointId::parse(id) else {
-        return Err(render::not_found(admin));
-    };
-    match webhooks::get(&state.services, &admin.caller, &id).await {
-        Ok(endpoint) => Ok(endpoint),
-        Err(WebhookError::NotFound { .. }) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
+impl Owned for WebhookEndpoint {
+    async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
+        let Ok(id) = WebhookEndpointId::parse(id) else {
+            return Err(render::not_found(admin));
+        };
+        match webhooks::get(&state.services, &admin.caller, &id).await {
+            Ok(endpoint) => Ok(endpoint),
+            Err(WebhookError::NotFound { .. }) => Err(render::not_found(admin)),
+            Err(err) => Err(render::internal_error(&err)),
+        }
     }
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 /// A page after an action: the notice on success, the error (in words) otherwise.
 async fn after(
@@ -282,16 +285,12 @@ async fn after(
     }
 }
 
-async fn send_test(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let endpoint = match find(&state, &admin, &id).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+async fn send_test(State(state): State<Dashboard>, posted: PostedTo<WebhookEndpoint>) -> Response {
+    let PostedTo {
+        admin,
+        object: endpoint,
+        ..
+    } = posted;
     let outcome = webhooks::send_test(&state.services, &admin.caller, &endpoint.id)
         .await
         .map(|_| {
@@ -303,16 +302,12 @@ async fn send_test(
     after(&state, &admin, outcome).await
 }
 
-async fn rotate(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let endpoint = match find(&state, &admin, &id).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+async fn rotate(State(state): State<Dashboard>, posted: PostedTo<WebhookEndpoint>) -> Response {
+    let PostedTo {
+        admin,
+        object: endpoint,
+        ..
+    } = posted;
     match webhooks::rotate_secret(&state.services, &admin.caller, &endpoint.id).await {
         Ok(rotated) => {
             let shown = Shown {
@@ -329,11 +324,16 @@ async fn rotate(
     }
 }
 
-async fn set_enabled(state: &Dashboard, admin: &Admin, id: &str, enabled: bool) -> Response {
-    let endpoint = match find(state, admin, id).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+async fn set_enabled(
+    state: &Dashboard,
+    posted: PostedTo<WebhookEndpoint>,
+    enabled: bool,
+) -> Response {
+    let PostedTo {
+        admin,
+        object: endpoint,
+        ..
+    } = posted;
     let change = EndpointChange {
         enabled: Some(enabled),
         ..EndpointChange::default()
@@ -347,34 +347,22 @@ async fn set_enabled(state: &Dashboard, admin: &Admin, id: &str, enabled: bool) 
                 format!("{} is disabled: nothing is sent to it.", endpoint.url)
             }
         });
-    after(state, admin, outcome).await
+    after(state, &admin, outcome).await
 }
 
-async fn disable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    set_enabled(&state, &posted.admin, &id, false).await
+async fn disable(State(state): State<Dashboard>, posted: PostedTo<WebhookEndpoint>) -> Response {
+    set_enabled(&state, posted, false).await
 }
 
-async fn enable(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    set_enabled(&state, &posted.admin, &id, true).await
+async fn enable(State(state): State<Dashboard>, posted: PostedTo<WebhookEndpoint>) -> Response {
+    set_enabled(&state, posted, true).await
 }
 
-async fn confirm_delete(
-    State(state): State<Dashboard>,
-    admin: Admin,
-    Path(id): Path<String>,
-) -> Response {
-    let endpoint = match find(&state, &admin, &id).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+async fn confirm_delete(viewing: Viewing<WebhookEndpoint>) -> Response {
+    let Viewing {
+        admin,
+        object: endpoint,
+    } = viewing;
     let confirm = Confirm {
         nav: Nav::new(&admin, Section::Webhooks),
         title: "Delete webhook endpoint",
@@ -390,16 +378,12 @@ async fn confirm_delete(
     render::page(StatusCode::OK, &confirm)
 }
 
-async fn delete(
-    State(state): State<Dashboard>,
-    Path(id): Path<String>,
-    posted: Posted<Nothing>,
-) -> Response {
-    let admin = posted.admin;
-    let endpoint = match find(&state, &admin, &id).await {
-        Ok(endpoint) => endpoint,
-        Err(response) => return response,
-    };
+async fn delete(State(state): State<Dashboard>, posted: PostedTo<WebhookEndpoint>) -> Response {
+    let PostedTo {
+        admin,
+        object: endpoint,
+        ..
+    } = posted;
     let outcome = webhooks::delete(&state.services, &admin.caller, &endpoint.id)
         .await
         .map(|()| format!("The webhook endpoint {} is deleted.", endpoint.url));

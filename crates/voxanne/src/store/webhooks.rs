@@ -101,6 +101,8 @@ pub struct WebhookAttempt {
     pub id: WebhookAttemptId,
     pub endpoint_id: WebhookEndpointId,
     pub event_id: WebhookEventId,
+    /// The event's type (`message.delivered`, …), from its event.
+    pub event_type: String,
     /// The HTTP status answered; `None` when there was no answer (see `error`).
     pub status_code: Option<i64>,
     pub latency_ms: i64,
@@ -352,8 +354,10 @@ impl Store {
         self.get_webhook_endpoint(org, endpoint).await?;
         let rows = on_pool!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT id, endpoint_id, event_id, status_code, latency_ms, at, response_excerpt, error \
-                 FROM webhook_attempts WHERE org_id = $1 AND endpoint_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
+                "SELECT a.id, a.endpoint_id, a.event_id, e.type AS event_type, a.status_code, a.latency_ms, \
+                 a.at, a.response_excerpt, a.error \
+                 FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id \
+                 WHERE a.org_id = $1 AND a.endpoint_id = $2 ORDER BY a.at DESC, a.id DESC LIMIT $3",
             )
             .bind(org)
             .bind(endpoint)

@@ -88,12 +88,24 @@ impl WebhookDelivery {
     /// A sender whose client follows no redirect, times out after [`REQUEST_TIMEOUT`] and
     /// connects only to addresses `config.policy` allows.
     pub fn new(store: &Store, config: WebhookConfig) -> Result<Self, WebhookDeliveryError> {
+        let resolver = GuardedResolver::new(config.policy);
+        Self::with_resolver(store, config, resolver)
+    }
+
+    /// The same with the resolver given (one that answers some names from a table, in tests of
+    /// a name that resolves to an internal address at delivery time). Its policy is the one
+    /// applied to every address it returns.
+    pub fn with_resolver(
+        store: &Store,
+        config: WebhookConfig,
+        resolver: GuardedResolver,
+    ) -> Result<Self, WebhookDeliveryError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("Voxanne-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(GuardedResolver::shared(config.policy))
+            .dns_resolver(Arc::new(resolver))
             .build()
             .map_err(WebhookDeliveryError::Http)?;
         Ok(Self {

@@ -4,6 +4,7 @@
 //! before connecting to that very address ([`GuardedResolver`]), so a name that resolved to a
 //! public address at registration cannot be rebound to an internal one later.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -142,18 +143,24 @@ fn is_internal_v6(ip: Ipv6Addr) -> bool {
 
 /// The DNS resolver of the delivery client: resolves as usual, then keeps only addresses the
 /// policy allows, so the connection goes to a checked address and nowhere else.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct GuardedResolver {
     pub policy: AddressPolicy,
+    /// Names answered from this table instead of DNS, as a hosts file does (empty unless a test
+    /// sets it; what a name maps to is still checked against the policy like any answer).
+    hosts: Arc<BTreeMap<String, Vec<IpAddr>>>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy;
         let host = name.as_str().to_owned();
+        let pinned = self.hosts.get(&host.to_ascii_lowercase()).cloned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> = match pinned {
+                Some(ips) => ips.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             let allowed: Vec<SocketAddr> = resolved
                 .into_iter()
                 .filter(|addr| policy.check_ip(addr.ip()).is_ok())
@@ -168,8 +175,18 @@ impl reqwest::dns::Resolve for GuardedResolver {
 }
 
 impl GuardedResolver {
-    pub fn shared(policy: AddressPolicy) -> Arc<Self> {
-        Arc::new(Self { policy })
+    pub fn new(policy: AddressPolicy) -> Self {
+        Self {
+            policy,
+            hosts: Arc::default(),
+        }
+    }
+
+    /// The same resolver, answering `name` with `ips` (a hosts-file line) instead of asking DNS:
+    /// how a test makes a name resolve to an internal address without a DNS server.
+    pub fn with_host(mut self, name: &str, ips: &[IpAddr]) -> Self {
+        Arc::make_mut(&mut self.hosts).insert(name.to_ascii_lowercase(), ips.to_vec());
+        self
     }
 }
 

@@ -1,12 +1,13 @@
 //! A webhook receiver in the test: axum on 127.0.0.1:0 that keeps every request it gets and
-//! answers the status the test sets (200, or 503 while it is "down").
+//! answers the status the test sets (200, or 503 while it is "down"), after the delay it sets.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::Value;
@@ -20,6 +21,8 @@ pub struct Received {
     pub body: String,
     /// What the receiver answered.
     pub answered: u16,
+    /// The sender's end of the connection.
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -45,6 +48,7 @@ impl Received {
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     answer: Arc<AtomicU16>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 pub struct Receiver {
@@ -52,7 +56,12 @@ pub struct Receiver {
     shared: Shared,
 }
 
-async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: String) -> StatusCode {
+async fn receive(
+    State(shared): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
     let header = |name: &str| {
         headers
             .get(name)
@@ -67,7 +76,12 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: String)
         signature: header("webhook-signature"),
         body,
         answered,
+        peer,
     });
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     StatusCode::from_u16(answered).unwrap()
 }
 
@@ -80,6 +94,7 @@ impl Receiver {
         let app = Router::new()
             .route("/hooks", post(receive))
             .with_state(shared.clone());
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { url, shared }
     }
@@ -87,6 +102,12 @@ impl Receiver {
     /// From now on, answer `status`.
     pub fn answer(&self, status: u16) {
         self.shared.answer.store(status, Ordering::SeqCst);
+    }
+
+    /// From now on, answer each request this long after it arrived (it is kept on arrival).
+    pub fn delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap();
+        self.shared.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     pub fn all(&self) -> Vec<Received> {

@@ -5,6 +5,8 @@
 mod api;
 mod events;
 mod processes;
+mod rebinding;
+mod two_servers;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

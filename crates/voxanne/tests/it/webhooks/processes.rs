@@ -1,5 +1,6 @@
-//! A real `voxanne serve` killed (SIGKILL) with events pending: the next process delivers every
-//! one of them (a repeat only with the same id), in order per message.
+//! Real `voxanne serve` processes on one database: one killed (SIGKILL) with events pending, the
+//! next delivers every one of them (a repeat only with the same id), in order per message; two at
+//! once share the queue (see [`super::two_servers`]).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -19,9 +20,15 @@ use crate::support::twilio_sandbox::TwilioSandbox;
 use crate::support::webhook_receiver::Receiver;
 
 /// A `voxanne serve` child process, killed (SIGKILL) when dropped.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    url: String,
+    pub(super) url: String,
+}
+
+impl Server {
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -31,7 +38,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(db: &TestDb, key: &SecretString, sandbox: &TwilioSandbox) -> Server {
+pub(super) fn serve(db: &TestDb, key: &SecretString, sandbox: &TwilioSandbox) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -71,53 +78,80 @@ fn serve(db: &TestDb, key: &SecretString, sandbox: &TwilioSandbox) -> Server {
     Server { child, url }
 }
 
-#[tokio::test]
-async fn a_server_killed_with_events_pending_loses_none_and_the_next_one_delivers_each_once_in_order()
- {
-    let db = TestDb::new().await;
-    let master = MasterKey::generate();
-    let key = master.to_base64();
-    let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
-        .await
-        .unwrap();
-    let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
-    let from = random_number();
-    let account = sandbox.account_with_number(json!({}), &from).await;
-    let org = store.create_organization("Kill Clinic").await.unwrap().id;
-    let token = SecretString::from(account.auth_token.clone());
-    store
-        .insert_credential(
-            &org,
-            twilio_credential_of("main", &account.account_sid, &from, token),
-        )
-        .await
-        .unwrap();
-    let (_, api_key) = store.create_api_key(&org).await.unwrap();
-    let api_key = api_key.secret().expose_secret().to_owned();
-    store.close().await;
-    let receiver = Receiver::start().await;
-    receiver.answer(503);
-    let http = reqwest::Client::new();
+/// A clinic with a Twilio account in the sandbox and an API key, in a database of its own that
+/// the `serve` processes open with `key`.
+pub(super) struct Clinic {
+    pub(super) db: TestDb,
+    pub(super) key: SecretString,
+    pub(super) sandbox: TwilioSandbox,
+    pub(super) api_key: String,
+}
 
-    let first = serve(&db, &key, &sandbox);
-    let created = http
-        .post(format!("{}/api/organization/webhooks", first.url))
-        .bearer_auth(&api_key)
-        .json(&json!({"url": receiver.url, "events": ["message.sent", "message.delivered"]}))
+impl Clinic {
+    pub(super) async fn new(name: &str) -> Self {
+        let db = TestDb::new().await;
+        let master = MasterKey::generate();
+        let key = master.to_base64();
+        let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
+            .await
+            .unwrap();
+        let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig::default()).await;
+        let from = random_number();
+        let account = sandbox.account_with_number(json!({}), &from).await;
+        let org = store.create_organization(name).await.unwrap().id;
+        let token = SecretString::from(account.auth_token.clone());
+        store
+            .insert_credential(
+                &org,
+                twilio_credential_of("main", &account.account_sid, &from, token),
+            )
+            .await
+            .unwrap();
+        let (_, api_key) = store.create_api_key(&org).await.unwrap();
+        let api_key = api_key.secret().expose_secret().to_owned();
+        store.close().await;
+        Self {
+            db,
+            key,
+            sandbox,
+            api_key,
+        }
+    }
+}
+
+/// Registers `url` for `message.sent` and `message.delivered` through `server`; returns the
+/// endpoint's id.
+pub(super) async fn register_on(server: &Server, api_key: &str, url: &str) -> String {
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/organization/webhooks", server.url))
+        .bearer_auth(api_key)
+        .json(&json!({"url": url, "events": ["message.sent", "message.delivered"]}))
         .send()
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    http.put(format!("{}/api/organization/settings", first.url))
-        .bearer_auth(&api_key)
+    let created: serde_json::Value = created.json().await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// Hot leads go to two staff phones from now on.
+pub(super) async fn alert_two_recipients(server: &Server, api_key: &str) {
+    let answer = reqwest::Client::new()
+        .put(format!("{}/api/organization/settings", server.url))
+        .bearer_auth(api_key)
         .json(&json!({"alert_recipients": [random_number(), random_number()], "timezone": "America/New_York"}))
         .send()
         .await
         .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+/// Sends a hot lead through `server`; returns the ids of its messages.
+pub(super) async fn hot_lead_on(server: &Server, api_key: &str) -> Vec<String> {
     let lead = json!({"lead": {"name": "Ana", "phone": "+14155550123", "reason": "cleaning"}});
-    let sent: serde_json::Value = http
-        .post(format!("{}/api/messages/hot-lead", first.url))
-        .bearer_auth(&api_key)
+    let sent: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/messages/hot-lead", server.url))
+        .bearer_auth(api_key)
         .json(&lead)
         .send()
         .await
@@ -125,12 +159,31 @@ async fn a_server_killed_with_events_pending_loses_none_and_the_next_one_deliver
         .json()
         .await
         .unwrap();
-    let messages: Vec<String> = sent["messages"]
+    sent["messages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["id"].as_str().unwrap().to_owned())
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn a_server_killed_with_events_pending_loses_none_and_the_next_one_delivers_each_once_in_order()
+ {
+    let Clinic {
+        db,
+        key,
+        sandbox,
+        api_key,
+    } = Clinic::new("Kill Clinic").await;
+    let receiver = Receiver::start().await;
+    receiver.answer(503);
+    let http = reqwest::Client::new();
+
+    let first = serve(&db, &key, &sandbox);
+    register_on(&first, &api_key, &receiver.url).await;
+    alert_two_recipients(&first, &api_key).await;
+    let messages = hot_lead_on(&first, &api_key).await;
     // Every event raised and still pending (the receiver refuses them) when the kill comes: the
     // messages are delivered, and only the first event of each was tried (order per message).
     let deadline = Instant::now() + Duration::from_secs(20);
