@@ -58,8 +58,14 @@ impl From<CalendarError> for ApiError {
             CalendarError::NotFound => ApiError::NotFound { what: "credential" },
             // A credential of another kind is, for this operation, no Google Calendar
             // connection at all: the same 404 as an id this organization does not have.
-            CalendarError::NotGoogleCalendar => ApiError::NotFound {
-                what: "Google Calendar connection",
+            CalendarError::NotGoogleCalendar => ApiError::Refused {
+                status: axum::http::StatusCode::NOT_FOUND,
+                field: crate::field::FieldError::new(
+                    "credential_not_found",
+                    "credential_id",
+                    "`credential_id` names no Google Calendar connection of this organization.",
+                )
+                .with_hint("Give the id of a `google_calendar` credential from GET /api/organization/credentials, or leave `credential_id` out to connect a new calendar."),
             },
             CalendarError::Store(err) => ApiError::from(err),
             CalendarError::Credential(err) => ApiError::from(err),
