@@ -115,7 +115,7 @@ impl BeginWrite for SqlitePool {
                 Err(err) => Err(err),
             };
             // Readiness (`ping`) reports whether the last write could begin.
-            let refused = begun.as_ref().is_err_and(|err| super::is_outage(err));
+            let refused = begun.as_ref().is_err_and(super::is_outage);
             gate.unwritable.store(refused, Ordering::Relaxed);
             begun
         }
