@@ -1,16 +1,12 @@
 //! The per-organization sending quota: texts per minute and per rolling day, counted in the
-//! database before anything is queued, so a runaway caller (or a hot lead naming many numbers)
+//! database in the transaction that queues them, so a runaway caller (or a hot lead naming many numbers)
 //! cannot run up the clinic's Twilio bill, whichever `serve` process it reaches.
-
-use std::future::Future;
 
 use crate::activity::{self, ActivityError, AuditAction};
 use crate::field::FieldError;
-use crate::ids::OrgId;
-use crate::outbox::{Enqueued, OutboxError};
 use crate::services::Services;
-pub use crate::store::{QuotaLimits, QuotaLimitsPatch, QuotaWindow};
-use crate::store::{Reservation, StoreError};
+use crate::store::StoreError;
+pub use crate::store::{QuotaLimits, QuotaLimitsPatch, QuotaRefusal, QuotaWindow};
 use crate::tenant::Caller;
 
 /// Highest per-minute limit a clinic can set (Twilio queues a long-code number at 1 text/s anyway).
@@ -64,15 +60,6 @@ pub fn setting_name(window: QuotaWindow) -> &'static str {
         QuotaWindow::Minute => "texts_per_minute",
         QuotaWindow::Day => "texts_per_day",
     }
-}
-
-/// Why a send was not counted.
-#[derive(Debug, thiserror::Error)]
-pub enum ReserveError {
-    #[error(transparent)]
-    Exceeded(QuotaExceeded),
-    #[error("counting the sending quota failed")]
-    Store(#[source] StoreError),
 }
 
 /// Checks one bound, naming the field.
@@ -129,48 +116,15 @@ pub async fn update(
     Ok(saved)
 }
 
-/// Runs `enqueue` only once `texts` fit the organization's quota at `now_ms`, counting them; the
-/// count is taken back when `enqueue` queued nothing (a replay, a reused key, an error).
-pub async fn counted<F>(
-    services: &Services,
-    org: &OrgId,
-    texts: usize,
-    now_ms: i64,
-    enqueue: F,
-) -> Result<Result<Enqueued, OutboxError>, ReserveError>
-where
-    F: Future<Output = Result<Enqueued, OutboxError>>,
-{
-    let requested = u32::try_from(texts).unwrap_or(u32::MAX);
-    let reservation = services
-        .store
-        .reserve_texts(org, requested, now_ms)
-        .await
-        .map_err(ReserveError::Store)?;
-    let ledger_id = match reservation {
-        Reservation::Granted { ledger_id } => ledger_id,
-        Reservation::Refused {
-            window,
-            limit,
-            used,
-            retry_after_ms,
-        } => {
-            let retry_after_secs = u64::try_from((retry_after_ms.max(1) + 999) / 1000).unwrap_or(1);
-            return Err(ReserveError::Exceeded(QuotaExceeded {
-                window,
-                limit,
-                used,
-                requested,
-                retry_after_secs,
-            }));
-        }
-    };
-    let outcome = enqueue.await;
-    if !matches!(outcome, Ok(Enqueued::Created))
-        && let Err(err) = services.store.release_texts(org, ledger_id).await
-    {
-        // The texts stay counted until they leave the window: too strict for a while, never lax.
-        tracing::warn!(org_id = %org, error = %err, "could not take back an unused quota count");
+/// A send the quota refused (counted in the transaction that would have queued it, see
+/// `Outbox::enqueue_within_quota`), in the words the front doors answer with.
+pub fn exceeded(refusal: QuotaRefusal, texts: usize) -> QuotaExceeded {
+    let retry_after_secs = u64::try_from((refusal.retry_after_ms.max(1) + 999) / 1000).unwrap_or(1);
+    QuotaExceeded {
+        window: refusal.window,
+        limit: refusal.limit,
+        used: refusal.used,
+        requested: u32::try_from(texts).unwrap_or(u32::MAX),
+        retry_after_secs,
     }
-    Ok(outcome)
 }

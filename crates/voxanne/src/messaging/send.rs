@@ -14,7 +14,7 @@ use crate::outbox::{
     StoredResponse, now_ms,
 };
 use crate::phone::{PhoneError, PhoneNumber};
-use crate::quota::{self, QuotaExceeded, ReserveError};
+use crate::quota::{self, QuotaExceeded};
 use crate::services::Services;
 use crate::sms;
 use crate::store::{Credential, CredentialType, MAX_ALERT_RECIPIENTS, StoreError};
@@ -112,15 +112,6 @@ pub enum SendError {
 impl From<FieldError> for SendError {
     fn from(err: FieldError) -> Self {
         Self::Invalid(err)
-    }
-}
-
-impl From<ReserveError> for SendError {
-    fn from(err: ReserveError) -> Self {
-        match err {
-            ReserveError::Exceeded(exceeded) => Self::QuotaExceeded(exceeded),
-            ReserveError::Store(err) => storage(err, "counting the sending quota"),
-        }
     }
 }
 
@@ -233,8 +224,10 @@ async fn sending_credential(
                 Err(err) => return Err(storage(err, "reading the credential")),
             }
         }
+        // Read on every send: as this process read it within the last second (see
+        // `Store::recent_primary_credential`); the dispatcher reads it again before sending.
         None => store
-            .get_primary_credential(org, CredentialType::Twilio)
+            .recent_primary_credential(org, CredentialType::Twilio)
             .await
             .map_err(|err| storage(err, "reading the primary credential"))?
             .ok_or(SendError::NoPrimaryCredential)?,
@@ -311,12 +304,11 @@ async fn queue(
     };
     let org = caller.org();
     let delivery = &services.delivery;
-    let enqueue =
-        delivery
-            .outbox()
-            .enqueue(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now);
-    let enqueued = quota::counted(services, org, messages.len(), now, enqueue)
-        .await?
+    // The sending quota is counted in the transaction that queues the texts.
+    let enqueued = delivery
+        .outbox()
+        .enqueue_within_quota(org, &messages, first.as_ref().map(|(r, a)| (r, a)), now)
+        .await
         .map_err(|err| storage(err, "queueing messages"))?;
     match enqueued {
         Enqueued::Created => {
@@ -326,6 +318,10 @@ async fn queue(
         }
         Enqueued::Replayed(first) => Ok(Accepted::Replayed(first)),
         Enqueued::KeyReused => Err(SendError::IdempotencyKeyReused),
+        Enqueued::OverQuota(refusal) => Err(SendError::QuotaExceeded(quota::exceeded(
+            refusal,
+            messages.len(),
+        ))),
     }
 }
 

@@ -7,6 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::enqueue_group::EnqueueJob;
 use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
 use super::record::MessageKind;
 use super::status::MessageStatus;
@@ -14,6 +15,7 @@ use super::timeline::INSERT_EVENT;
 use super::{Outbox, OutboxError, db_err, millis};
 use crate::ids::{CredentialId, MessageId, OrgId};
 use crate::store::backend::{BeginWrite, on_pool};
+use crate::store::{QuotaAsk, QuotaRefusal, QuotaTx};
 
 /// A message to queue, already validated (E.164 `to`, non-empty body) and rendered.
 #[derive(Clone)]
@@ -51,6 +53,9 @@ pub enum Enqueued {
     Replayed(StoredResponse),
     /// The key was used before with another request: refuse (422), queue nothing.
     KeyReused,
+    /// The organization's sending quota has no room for these texts: nothing was queued or
+    /// counted (only [`Outbox::enqueue_within_quota`] counts).
+    OverQuota(QuotaRefusal),
 }
 
 /// A fresh per-message secret for the StatusCallback URL: 32 random bytes, base64url.
@@ -99,27 +104,8 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, org_id, credential_id, k
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (message_id, org_id, credential_id, due_at, callback_token) \
      VALUES ($1, $2, $3, $4, $5)";
 
-/// The multi-row forms of the inserts above, for group commits (`push_values` adds the rows).
-const INSERT_MESSAGES: &str = "INSERT INTO messages (id, org_id, credential_id, kind, to_number, sender, body, status, \
-       status_rank, segments, needs_attention, callback_token, created_at, updated_at) ";
-const INSERT_QUEUE_ROWS: &str =
-    "INSERT INTO outbox (message_id, org_id, credential_id, due_at, callback_token) ";
-const INSERT_EVENTS: &str =
-    "INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) ";
-
-/// Messages per multi-row statement: 14 parameters each stays far below either backend's limit
-/// on bound parameters (SQLite 32,766, PostgreSQL 65,535).
-const ROWS_PER_STATEMENT: usize = 200;
-
-/// One request's messages, waiting for a group commit.
-pub(super) struct EnqueueJob {
-    org: OrgId,
-    messages: Vec<NewMessage>,
-    now: i64,
-}
-
 /// The acceptance's timeline entry.
-fn accepted_detail(message: &NewMessage) -> String {
+pub(super) fn accepted_detail(message: &NewMessage) -> String {
     format!(
         "queued for sending through credential {}",
         message.credential_id
@@ -128,14 +114,8 @@ fn accepted_detail(message: &NewMessage) -> String {
 
 impl Outbox {
     /// Queues `messages` for `org`, due at once, unless `idempotency` names a key already used.
-    ///
-    /// Concurrent requests with one key serialise on the key's row: the first inserts it and
-    /// commits its messages and response together; the others wait for that commit, then find
-    /// the row and replay its response. A key older than 24 hours is taken over as new.
-    ///
-    /// Requests without a key are group-committed: concurrent ones share one transaction (see
-    /// `group_commit`), and each still returns only after its messages are committed.
-    #[tracing::instrument(skip_all, fields(org_id = %org, count = messages.len()))]
+    /// Counts no sending quota (the outbox's own tests and benchmarks queue freely); sends on a
+    /// clinic's behalf go through [`Outbox::enqueue_within_quota`].
     pub async fn enqueue(
         &self,
         org: &OrgId,
@@ -143,13 +123,49 @@ impl Outbox {
         idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
         now: i64,
     ) -> Result<Enqueued, OutboxError> {
+        self.enqueue_with(org, messages, idempotency, now, false)
+            .await
+    }
+
+    /// [`Outbox::enqueue`], counting the texts against the organization's sending quota in the
+    /// same transaction: [`Enqueued::OverQuota`] when they do not fit (nothing queued, nothing
+    /// counted), and a replayed or refused key counts nothing either.
+    pub async fn enqueue_within_quota(
+        &self,
+        org: &OrgId,
+        messages: &[NewMessage],
+        idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
+        now: i64,
+    ) -> Result<Enqueued, OutboxError> {
+        self.enqueue_with(org, messages, idempotency, now, true)
+            .await
+    }
+
+    /// Concurrent requests with one key serialise on the key's row: the first inserts it and
+    /// commits its messages and response together; the others wait for that commit, then find
+    /// the row and replay its response. A key older than 24 hours is taken over as new.
+    ///
+    /// Requests without a key are group-committed: concurrent ones share one transaction (see
+    /// `group_commit`), and each still returns only after its messages are committed.
+    #[tracing::instrument(skip_all, fields(org_id = %org, count = messages.len()))]
+    async fn enqueue_with(
+        &self,
+        org: &OrgId,
+        messages: &[NewMessage],
+        idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
+        now: i64,
+        counted: bool,
+    ) -> Result<Enqueued, OutboxError> {
         if idempotency.is_some() {
-            return self.enqueue_one(org, messages, idempotency, now).await;
+            return self
+                .enqueue_one(org, messages, idempotency, now, counted)
+                .await;
         }
         let job = EnqueueJob {
             org: org.clone(),
             messages: messages.to_vec(),
             now,
+            counted,
         };
         let outbox = self.clone();
         self.enqueues
@@ -166,105 +182,14 @@ impl Outbox {
             })
     }
 
-    /// Writes every job in one transaction, a few multi-row statements in all. If that fails,
-    /// each job is written on its own, so one bad job cannot fail the others.
-    async fn enqueue_jobs(&self, jobs: Vec<EnqueueJob>) -> Vec<Result<Enqueued, OutboxError>> {
-        if jobs.len() > 1 {
-            match self.insert_together(&jobs).await {
-                Ok(()) => return jobs.iter().map(|_| Ok(Enqueued::Created)).collect(),
-                Err(err) => {
-                    tracing::warn!(jobs = jobs.len(), error = %err, "a group commit failed; writing its jobs one by one")
-                }
-            }
-        }
-        let mut results = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            results.push(
-                self.enqueue_one(&job.org, &job.messages, None, job.now)
-                    .await,
-            );
-        }
-        results
-    }
-
-    async fn insert_together(&self, jobs: &[EnqueueJob]) -> Result<(), OutboxError> {
-        let rows: Vec<(&OrgId, &NewMessage, i64, String)> = jobs
-            .iter()
-            .flat_map(|job| {
-                job.messages
-                    .iter()
-                    .map(move |message| (&job.org, message, job.now, new_callback_token()))
-            })
-            .collect();
-        on_pool!(&self.db, pool => {
-            let mut tx = pool
-                .begin_write()
-                .await
-                .map_err(db_err("opening a transaction"))?;
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut insert = sqlx::QueryBuilder::new(INSERT_MESSAGES);
-                insert.push_values(chunk, |mut row, (org, message, now, token)| {
-                    row.push_bind(&message.id)
-                        .push_bind(*org)
-                        .push_bind(&message.credential_id)
-                        .push_bind(message.kind.as_str())
-                        .push_bind(&message.to)
-                        .push_bind(&message.sender)
-                        .push_bind(&message.body)
-                        .push_bind(MessageStatus::Queued.as_str())
-                        .push_bind(i64::from(MessageStatus::Queued.rank()))
-                        .push_bind(i64::from(message.segments))
-                        .push_bind(0i64)
-                        .push_bind(callback_token_hash(token))
-                        .push_bind(*now)
-                        .push_bind(*now);
-                });
-                insert
-                    .build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err("inserting messages"))?;
-                let mut queue = sqlx::QueryBuilder::new(INSERT_QUEUE_ROWS);
-                queue.push_values(chunk, |mut row, (org, message, now, token)| {
-                    row.push_bind(&message.id)
-                        .push_bind(*org)
-                        .push_bind(&message.credential_id)
-                        .push_bind(*now)
-                        .push_bind(token.as_str());
-                });
-                queue
-                    .build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err("queueing messages"))?;
-                let mut events = sqlx::QueryBuilder::new(INSERT_EVENTS);
-                events.push_values(chunk, |mut row, (_, message, now, _)| {
-                    row.push_bind(&message.id)
-                        .push_bind(*now)
-                        .push_bind("accepted")
-                        .push_bind(MessageStatus::Queued.as_str())
-                        .push_bind(Some(accepted_detail(message)))
-                        .push_bind(None::<i64>);
-                });
-                events
-                    .build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err("recording the acceptances"))?;
-            }
-            tx.commit()
-                .await
-                .map_err(db_err("committing the messages"))
-        })
-    }
-
     /// One request's messages (and its idempotency key) in a transaction of its own.
-    async fn enqueue_one(
+    pub(super) async fn enqueue_one(
         &self,
         org: &OrgId,
         messages: &[NewMessage],
         idempotency: Option<(&IdempotentRequest, &StoredResponse)>,
         now: i64,
+        counted: bool,
     ) -> Result<Enqueued, OutboxError> {
         on_pool!(&self.db, pool => {
             let mut tx = pool
@@ -303,6 +228,24 @@ impl Outbox {
                         }
                         _ => Enqueued::KeyReused,
                     });
+                }
+            }
+            if counted {
+                let ask = QuotaAsk {
+                    texts: u32::try_from(messages.len()).unwrap_or(u32::MAX),
+                    now_ms: now,
+                };
+                // No organization (deleted meanwhile): nothing to count, and its messages'
+                // inserts fail on their foreign key below.
+                let refusal = QuotaTx::count_texts(&mut *tx, org, &[ask])
+                    .await
+                    .map_err(db_err("counting the sending quota"))?
+                    .and_then(|counted| counted.refusals.into_iter().next().flatten());
+                if let Some(refusal) = refusal {
+                    tx.rollback()
+                        .await
+                        .map_err(db_err("ending the transaction"))?;
+                    return Ok(Enqueued::OverQuota(refusal));
                 }
             }
             for message in messages {

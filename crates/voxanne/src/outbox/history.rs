@@ -5,10 +5,9 @@ use sqlx::QueryBuilder;
 
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
-use super::timeline::{INSERT_EVENT, StatusApplied, StatusReport, advance, status_details};
+use super::timeline::{StatusApplied, StatusReport};
 use super::{Outbox, OutboxError, db_err, pg_batch, sqlite_status};
 use crate::store::backend::{Db, on_pool};
-use crate::store::webhook_events::{EventTx, MessageTransition};
 
 /// `GET /api/messages` filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -152,76 +151,6 @@ impl Outbox {
                     source: sqlx::Error::WorkerCrashed,
                 })
             })
-    }
-
-    /// Applies one status report inside `tx` (SQLite), which the caller commits: several
-    /// reports may share it. A duplicate or unknown report writes nothing.
-    pub(super) async fn apply_sqlite_status(
-        tx: &mut sqlx::SqliteConnection,
-        org: &str,
-        id: &str,
-        report: &StatusReport,
-        now: i64,
-    ) -> Result<StatusApplied, OutboxError> {
-        // The dedup row goes first: on SQLite it takes the write lock before any read.
-        let fresh = sqlx::query(
-            "INSERT INTO status_callbacks (message_id, dedup_key, received_at) \
-                 SELECT id, $3, $4 FROM messages WHERE org_id = $1 AND id = $2 \
-                 ON CONFLICT (message_id, dedup_key) DO NOTHING",
-        )
-        .bind(org)
-        .bind(id)
-        .bind(&report.dedup_key)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("recording a status report"))?
-        .rows_affected()
-            == 1;
-        if !fresh {
-            let exists = sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM messages WHERE org_id = $1 AND id = $2",
-            )
-            .bind(org)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err("reading a message"))?;
-            return Ok(if exists == 0 {
-                StatusApplied::Unknown
-            } else {
-                StatusApplied::Duplicate
-            });
-        }
-        let code = report.error_code.map(i64::from);
-        let moved = advance!(tx, id, report.status, code, report.reason.as_deref(), now)?;
-        let (moved_detail, ignored_detail) = status_details(report);
-        let detail = if moved { moved_detail } else { ignored_detail };
-        sqlx::query(INSERT_EVENT)
-            .bind(id)
-            .bind(now)
-            .bind("status")
-            .bind(report.status.as_str())
-            .bind(detail)
-            .bind(code)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("recording a timeline event"))?;
-        // Webhooks (issue 14): a status that moved raises its event in this transaction.
-        if moved {
-            let moved = [MessageTransition {
-                message_id: id,
-                status: report.status,
-            }];
-            EventTx::record_message_events(&mut *tx, &moved, now)
-                .await
-                .map_err(db_err("raising webhook events"))?;
-        }
-        Ok(if moved {
-            StatusApplied::Advanced
-        } else {
-            StatusApplied::NotForward
-        })
     }
 
     /// Messages Twilio has that have not reached a final status and were not updated since

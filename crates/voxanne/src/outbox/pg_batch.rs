@@ -4,9 +4,9 @@
 //! pay that four times per settled message and six times per status callback; at a few thousand
 //! messages a second that was most of the database's work. Here a chunk of accepted sends is
 //! settled with three statements whatever its size (arrays bound with `unnest`), and a status
-//! report is applied with one (data-modifying CTEs, so it also commits once). SQLite runs
-//! in-process, where per-row statements cost microseconds, and keeps the portable paths; the
-//! behaviour is the same and the shared story tests run on both.
+//! report is applied with one (data-modifying CTEs, its webhook event included, so it needs no
+//! transaction of its own). SQLite group-commits status reports with set-based statements
+//! instead (`sqlite_status`); the behaviour is the same and the shared story tests run on both.
 
 use sqlx::PgPool;
 
@@ -14,7 +14,8 @@ use super::claim::Claim;
 use super::status::MessageStatus;
 use super::timeline::{StatusApplied, StatusReport, accepted_event, status_details};
 use super::{OutboxError, db_err};
-use crate::store::webhook_events::{EventTx, MessageTransition};
+use crate::ids::WebhookEventId;
+use crate::store::webhook_events::{EventTx, MessageTransition, message_event_type};
 
 /// One claim Twilio accepted, ready to settle.
 pub(super) struct AcceptedSend<'a> {
@@ -120,8 +121,9 @@ pub(super) async fn settle_accepted(
     Ok(sends.iter().map(holds).collect())
 }
 
-/// [`super::Outbox::apply_status`] in one statement: the dedup row, the forward-only move and
-/// the timeline event, committed together.
+/// [`super::Outbox::apply_status`] in one statement: the dedup row, the forward-only move, the
+/// timeline event and the webhook event of a status that moved (with its deliveries), committed
+/// together as one statement is, in one round trip.
 pub(super) async fn apply_status(
     pool: &PgPool,
     org: &str,
@@ -130,11 +132,13 @@ pub(super) async fn apply_status(
     now: i64,
 ) -> Result<StatusApplied, OutboxError> {
     let (moved_detail, ignored_detail) = status_details(report);
-    // A transaction, so that the webhook event of a status that moved commits with it.
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(db_err("opening a transaction"))?;
+    // Webhooks (issue 14): what `EventTx::record_message_events` writes for a status that moved,
+    // here as two more CTEs (the event, raised only when an enabled endpoint of the organization
+    // subscribes to its type, and one delivery per such endpoint), so no transaction is needed.
+    let event_type = message_event_type(report.status);
+    let hook_id = event_type.map(|_| WebhookEventId::generate());
+    let hook_dedup = event_type.map(|kind| format!("{id}:{kind}"));
+    let subscribed = event_type.map(|kind| format!("%\"{kind}\"%"));
     // Every data-modifying CTE runs exactly once, whether or not the final SELECT reads it.
     let (known, fresh, moved) = sqlx::query_as::<_, (i64, i64, i64)>(
         "WITH msg AS (SELECT id FROM messages WHERE org_id = $1 AND id = $2), \
@@ -143,11 +147,23 @@ pub(super) async fn apply_status(
                    RETURNING message_id), \
          moved AS (UPDATE messages SET status = $5, status_rank = $6, \
                      error_code = COALESCE($7, error_code), reason = COALESCE($8, reason), updated_at = $4 \
-                   WHERE id IN (SELECT message_id FROM fresh) AND status_rank < $6 RETURNING id), \
+                   WHERE id IN (SELECT message_id FROM fresh) AND status_rank < $6 \
+                   RETURNING id, org_id, credential_id, status, error_code, reason), \
          event AS (INSERT INTO message_events (message_id, at, kind, status, detail, twilio_code) \
                    SELECT message_id, $4, 'status', $5, \
                      CASE WHEN EXISTS (SELECT 1 FROM moved) THEN $9 ELSE $10 END, $7 \
-                   FROM fresh) \
+                   FROM fresh), \
+         hook AS (INSERT INTO webhook_events \
+                    (id, org_id, type, message_id, credential_id, status, error_code, reason, dedup_key, created_at) \
+                  SELECT $11, m.org_id, $12, m.id, m.credential_id, m.status, m.error_code, m.reason, $13, $4 \
+                  FROM moved m WHERE $12::text IS NOT NULL AND EXISTS \
+                    (SELECT 1 FROM webhook_endpoints w WHERE w.org_id = m.org_id AND w.enabled = 1 AND w.events LIKE $14) \
+                  ON CONFLICT (dedup_key) DO NOTHING RETURNING id, org_id, message_id), \
+         fan AS (INSERT INTO webhook_deliveries \
+                   (org_id, endpoint_id, event_id, subject_id, due_at, created_at, updated_at) \
+                 SELECT w.org_id, w.id, h.id, h.message_id, $4, $4, $4 \
+                 FROM hook h JOIN webhook_endpoints w ON w.org_id = h.org_id \
+                 WHERE w.enabled = 1 AND w.events LIKE $14 ORDER BY w.id) \
          SELECT (SELECT COUNT(*) FROM msg), (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM moved)",
     )
     .bind(org)
@@ -160,22 +176,13 @@ pub(super) async fn apply_status(
     .bind(report.reason.as_deref())
     .bind(moved_detail)
     .bind(ignored_detail)
-    .fetch_one(&mut *tx)
+    .bind(hook_id.as_ref())
+    .bind(event_type)
+    .bind(hook_dedup)
+    .bind(subscribed)
+    .fetch_one(pool)
     .await
     .map_err(db_err("recording a status report"))?;
-    // Webhooks (issue 14): a status that moved raises its event in this transaction.
-    if moved > 0 {
-        let moved = [MessageTransition {
-            message_id: id,
-            status: report.status,
-        }];
-        EventTx::record_message_events(&mut *tx, &moved, now)
-            .await
-            .map_err(db_err("raising webhook events"))?;
-    }
-    tx.commit()
-        .await
-        .map_err(db_err("committing a status report"))?;
     Ok(match (known, fresh, moved) {
         (0, _, _) => StatusApplied::Unknown,
         (_, 0, _) => StatusApplied::Duplicate,

@@ -85,14 +85,20 @@ impl Store {
 
     /// Finds the organization a key speaks for. Unknown and revoked keys are both
     /// [`StoreError::InvalidApiKey`]. Parse the key with [`ApiKey::parse`] first: a malformed key
-    /// never reaches the database.
+    /// never reaches the database. A key authenticated in the last
+    /// [`RECENT_READS_TRUSTED`](super::RECENT_READS_TRUSTED) is not read again (see `recent`).
     #[instrument(skip_all)]
     pub async fn authenticate_api_key(&self, key: &ApiKey) -> Result<ApiKeyPrincipal, StoreError> {
+        let hash = key.hash_hex();
+        if let Some(principal) = self.api_keys.get(&hash) {
+            return Ok(principal);
+        }
+        let mark = self.api_keys.mark();
         let row: Option<(ApiKeyId, OrgId, Option<DateTime<Utc>>)> = on_pool!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT id, org_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
             )
-            .bind(key.hash_hex())
+            .bind(&hash)
             .fetch_optional(pool)
             .await?
         });
@@ -107,7 +113,9 @@ impl Store {
                     .await?;
             });
         }
-        Ok(ApiKeyPrincipal { org_id, key_id })
+        let principal = ApiKeyPrincipal { org_id, key_id };
+        self.api_keys.put(hash, principal.clone(), mark);
+        Ok(principal)
     }
 
     /// Revokes one of `org`'s keys (idempotent: revoking twice keeps the first time).
@@ -127,6 +135,10 @@ impl Store {
             .execute(pool)
             .await?;
         });
+        // Refused from now on in this process; other processes read it again within
+        // `RECENT_READS_TRUSTED`.
+        self.api_keys
+            .forget_where(|principal| principal.key_id == *key_id);
         let record = self.get_api_key(org, key_id).await?;
         tracing::info!(org_id = %org, key_id = %key_id, "API key revoked");
         Ok(record)

@@ -173,6 +173,7 @@ impl Store {
                 .await?;
             }
         });
+        self.credentials_changed();
         tracing::info!(org_id = %org, credential_id = %id, kind = %new.kind, "credential stored");
         self.get_credential(org, &id).await
     }
@@ -226,6 +227,25 @@ impl Store {
             .await?
             .into_iter()
             .find(|credential| credential.is_primary && credential.is_active))
+    }
+
+    /// [`Store::get_primary_credential`] as this process read it within
+    /// [`RECENT_READS_TRUSTED`](super::RECENT_READS_TRUSTED): the send path needs it on every
+    /// request. A change made through this process's store is seen at once, one made by another
+    /// process within that time (the dispatcher reads the credential again before each send).
+    pub async fn recent_primary_credential(
+        &self,
+        org: &OrgId,
+        kind: CredentialType,
+    ) -> Result<Option<Credential>, StoreError> {
+        let key = format!("{org}/{kind}");
+        if let Some(primary) = self.primaries.get(&key) {
+            return Ok(primary);
+        }
+        let mark = self.primaries.mark();
+        let primary = self.get_primary_credential(org, kind).await?;
+        self.primaries.put(key, primary.clone(), mark);
+        Ok(primary)
     }
 
     /// Applies a partial update in one transaction. Making a credential primary unsets the
@@ -360,6 +380,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         });
+        self.credentials_changed();
         self.get_credential(org, id).await
     }
 
@@ -390,6 +411,7 @@ impl Store {
             .await?
             .rows_affected()
         });
+        self.credentials_changed();
         if updated == 0 {
             return Err(StoreError::NotFound { what: "credential" });
         }
@@ -436,6 +458,7 @@ impl Store {
             }
             u64::from(gone.is_some())
         });
+        self.credentials_changed();
         if deleted == 0 {
             return Err(StoreError::NotFound { what: "credential" });
         }

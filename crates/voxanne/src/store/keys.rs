@@ -274,6 +274,7 @@ impl Store {
                 }
                 ids.len() as u64
             });
+            self.credentials_changed();
             if marked > 0 {
                 tracing::warn!(org_id = %org, marked, "no configured master key opens this organization's data key; its credentials are undecryptable");
             }

@@ -17,6 +17,8 @@ mod model;
 mod oauth_states;
 mod orgs;
 mod quota;
+mod quota_ledger;
+mod recent;
 mod reverify;
 mod secrets;
 mod sessions;
@@ -44,7 +46,10 @@ pub use model::{
 };
 pub use model::{Recheck, RecheckOutcome};
 pub use oauth_states::{RedeemedState, StateRefusal, state_hash};
-pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow, Reservation};
+pub use quota::{MINUTE_MS, QUOTA_DAY_MS, QuotaLimits, QuotaLimitsPatch, QuotaWindow};
+pub(crate) use quota_ledger::QuotaTx;
+pub use quota_ledger::{QuotaAsk, QuotaRefusal, Reservation};
+pub use recent::TRUST as RECENT_READS_TRUSTED;
 pub use reverify::{ClaimedRecheck, RecheckRun};
 pub use sessions::{NewSession, SessionRecord};
 pub use settings::{
@@ -212,6 +217,11 @@ impl StoreError {
 pub struct Store {
     db: Db,
     keyring: Arc<Keyring>,
+    /// API keys authenticated lately, by SHA-256, shared by every clone.
+    api_keys: Arc<recent::Recent<ApiKeyPrincipal>>,
+    /// Organizations' primary credentials read lately (by organization and type), shared by
+    /// every clone; `None`: it has none.
+    primaries: Arc<recent::Recent<Option<Credential>>>,
 }
 
 impl fmt::Debug for Store {
@@ -240,6 +250,8 @@ impl Store {
         Ok(Self {
             db,
             keyring: Arc::new(keyring),
+            api_keys: Arc::default(),
+            primaries: Arc::default(),
         })
     }
 
@@ -260,6 +272,8 @@ impl Store {
         Self {
             db: self.db.clone(),
             keyring: Arc::new(keyring),
+            api_keys: Arc::clone(&self.api_keys),
+            primaries: Arc::clone(&self.primaries),
         }
     }
 
@@ -271,6 +285,12 @@ impl Store {
     /// Whether the database answers right now (the readiness check).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await
+    }
+
+    /// Forgets the primary credentials read lately (a credential just changed): this process
+    /// sees the change at once.
+    pub(crate) fn credentials_changed(&self) {
+        self.primaries.forget_all();
     }
 
     /// The database, for the crate's other persistence module (the outbox), which keeps its own

@@ -138,6 +138,9 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        // Its keys stop working in this process at once (in others within `RECENT_READS_TRUSTED`).
+        self.api_keys
+            .forget_where(|principal| principal.org_id == *org);
         if deleted == 0 {
             return Err(StoreError::NotFound {
                 what: "organization",

@@ -211,6 +211,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         });
+        self.credentials_changed();
         self.get_credential(org, id).await
     }
 }
