@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::enqueue::{
-    Enqueued, NewMessage, accepted_detail, callback_token_hash, new_callback_token,
+    EnqueueJob, Enqueued, NewMessage, accepted_detail, callback_token_hash, new_callback_token,
 };
 use super::status::MessageStatus;
 use super::{Outbox, OutboxError, db_err};
@@ -24,24 +24,6 @@ const INSERT_EVENTS: &str =
 /// Messages per multi-row statement: 14 parameters each stays far below either backend's limit
 /// on bound parameters (SQLite 32,766, PostgreSQL 65,535).
 const ROWS_PER_STATEMENT: usize = 200;
-
-/// One request's messages, waiting for a group commit.
-pub(super) struct EnqueueJob {
-    pub(super) org: OrgId,
-    pub(super) messages: Vec<NewMessage>,
-    pub(super) now: i64,
-    /// Whether the texts count against the organization's sending quota.
-    pub(super) counted: bool,
-}
-
-impl EnqueueJob {
-    fn ask(&self) -> QuotaAsk {
-        QuotaAsk {
-            texts: u32::try_from(self.messages.len()).unwrap_or(u32::MAX),
-            now_ms: self.now,
-        }
-    }
-}
 
 /// The counted jobs of a group by organization, in id order: two processes then take the quota
 /// rows of the organizations they share in the same order, so neither waits on the other in a

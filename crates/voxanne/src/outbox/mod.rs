@@ -75,7 +75,7 @@ pub(crate) fn db_err(doing: &'static str) -> impl FnOnce(sqlx::Error) -> OutboxE
 pub struct Outbox {
     db: Db,
     /// Enqueues without an idempotency key, group-committed.
-    enqueues: Arc<group_commit::Combiner<enqueue_group::EnqueueJob, Result<Enqueued, OutboxError>>>,
+    enqueues: Arc<group_commit::Combiner<enqueue::EnqueueJob, Result<Enqueued, OutboxError>>>,
     /// Status reports on SQLite, group-committed.
     statuses:
         Arc<group_commit::Combiner<sqlite_status::StatusJob, Result<StatusApplied, OutboxError>>>,
