@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::Dashboard;
 use super::csrf::Posted;
-use super::lookup::{Owned, PostedTo, Viewing};
+use super::lookup::{Owned, PostedTo, Viewing, found};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::api_key::PREFIX;
@@ -141,14 +141,9 @@ async fn create(State(state): State<Dashboard>, posted: Posted<CreateForm>) -> R
 
 impl Owned for ApiKeyRecord {
     async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
-        let Ok(id) = ApiKeyId::parse(id) else {
-            return Err(render::not_found(admin));
-        };
-        match api_keys::get(state.store(), &admin.caller, &id).await {
-            Ok(record) => Ok(record),
-            Err(ApiKeysError::NotFound) => Err(render::not_found(admin)),
-            Err(err) => Err(render::internal_error(&err)),
-        }
+        let id = ApiKeyId::parse(id).map_err(|_| render::not_found(admin))?;
+        let record = api_keys::get(state.store(), &admin.caller, &id);
+        found(admin, record, |err| matches!(err, ApiKeysError::NotFound)).await
     }
 }
 

@@ -88,6 +88,22 @@ impl<O: Owned, F: DeserializeOwned + Send> FromRequest<Dashboard> for PostedTo<O
     }
 }
 
+/// What a use case's lookup finds, as a page would have it: its not-found error (`missing`) is the
+/// not-found page, any other error the error page.
+pub async fn found<T, E: std::error::Error + 'static>(
+    admin: &Admin,
+    lookup: impl Future<Output = Result<T, E>>,
+    missing: impl Fn(&E) -> bool,
+) -> Result<T, Response> {
+    lookup.await.map_err(|err| {
+        if missing(&err) {
+            render::not_found(admin)
+        } else {
+            render::internal_error(&err)
+        }
+    })
+}
+
 /// A Twilio account of the admin's organization.
 pub struct TwilioAccount(pub Credential);
 
@@ -117,12 +133,15 @@ async fn credential_of_kind(
     id: &str,
     kind: CredentialType,
 ) -> Result<Credential, Response> {
-    let Ok(id) = CredentialId::parse(id) else {
+    let id = CredentialId::parse(id).map_err(|_| render::not_found(admin))?;
+    let credential = found(
+        admin,
+        credentials::get(&state.services, &admin.caller, &id),
+        |err| matches!(err, CredentialError::NotFound),
+    )
+    .await?;
+    if credential.kind != kind {
         return Err(render::not_found(admin));
-    };
-    match credentials::get(&state.services, &admin.caller, &id).await {
-        Ok(credential) if credential.kind == kind => Ok(credential),
-        Ok(_) | Err(CredentialError::NotFound) => Err(render::not_found(admin)),
-        Err(err) => Err(render::internal_error(&err)),
     }
+    Ok(credential)
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::Dashboard;
 use super::csrf::Posted;
-use super::lookup::{Owned, PostedTo, Viewing};
+use super::lookup::{Owned, PostedTo, Viewing, found};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::ids::UserId;
@@ -143,14 +143,9 @@ fn confirm_page(admin: &Admin, user: &User, error: Option<String>) -> Confirm<'s
 
 impl Owned for User {
     async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
-        let Ok(id) = UserId::parse(id) else {
-            return Err(render::not_found(admin));
-        };
-        match team::get(state.store(), &admin.caller, &id).await {
-            Ok(user) => Ok(user),
-            Err(TeamError::NotFound) => Err(render::not_found(admin)),
-            Err(err) => Err(render::internal_error(&err)),
-        }
+        let id = UserId::parse(id).map_err(|_| render::not_found(admin))?;
+        let user = team::get(state.store(), &admin.caller, &id);
+        found(admin, user, |err| matches!(err, TeamError::NotFound)).await
     }
 }
 

@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 
 use super::Dashboard;
 use super::csrf::Posted;
-use super::lookup::{Owned, PostedTo, Viewing};
+use super::lookup::{Owned, PostedTo, Viewing, found};
 use super::render::{self, Confirm, Nav, Section, when};
 use super::session::Admin;
 use crate::ids::WebhookEndpointId;
@@ -248,14 +248,12 @@ async fn create(State(state): State<Dashboard>, posted: Posted<Vec<(String, Stri
 
 impl Owned for WebhookEndpoint {
     async fn find(state: &Dashboard, admin: &Admin, id: &str) -> Result<Self, Response> {
-        let Ok(id) = WebhookEndpointId::parse(id) else {
-            return Err(render::not_found(admin));
-        };
-        match webhooks::get(&state.services, &admin.caller, &id).await {
-            Ok(endpoint) => Ok(endpoint),
-            Err(WebhookError::NotFound { .. }) => Err(render::not_found(admin)),
-            Err(err) => Err(render::internal_error(&err)),
-        }
+        let id = WebhookEndpointId::parse(id).map_err(|_| render::not_found(admin))?;
+        let endpoint = webhooks::get(&state.services, &admin.caller, &id);
+        found(admin, endpoint, |err| {
+            matches!(err, WebhookError::NotFound { .. })
+        })
+        .await
     }
 }
 

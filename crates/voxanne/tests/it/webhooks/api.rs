@@ -10,6 +10,25 @@ use super::{app_with_schedule, register};
 use crate::support::app::TestApp;
 use crate::support::webhook_receiver::{Receiver, reference_verify};
 
+/// The endpoint's attempts once there is one: the receiver has the request before the sender has
+/// recorded its answer.
+async fn recorded_attempts(app: &TestApp, key: &str, id: &str) -> crate::support::answer::Answer {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let path = format!("/api/organization/webhooks/{id}/attempts");
+        let attempts = app.call(Method::GET, &path, Some(key), None).await;
+        attempts.assert_status(StatusCode::OK);
+        if attempts.body["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            return attempts;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn registering_refuses_plain_http_internal_addresses_and_unknown_events_without_calling_out()
 {
@@ -113,14 +132,7 @@ async fn another_organizations_endpoint_and_attempts_answer_404() {
             got.len() == 1
         })
         .await;
-    let attempts = app
-        .call(
-            Method::GET,
-            &format!("/api/organization/webhooks/{id}/attempts"),
-            Some(&owner.key),
-            None,
-        )
-        .await;
+    let attempts = recorded_attempts(&app, &owner.key, &id).await;
     let attempt = attempts.body["attempts"][0]["id"]
         .as_str()
         .unwrap()
@@ -187,15 +199,7 @@ async fn a_test_event_is_attempted_and_its_attempt_replays_under_the_same_id() {
     assert_eq!(first[0].kind(), "webhook.test");
     assert_eq!(first[0].id, queued.body["event_id"].as_str().unwrap());
 
-    let attempts = app
-        .call(
-            Method::GET,
-            &format!("/api/organization/webhooks/{id}/attempts"),
-            Some(&org.key),
-            None,
-        )
-        .await;
-    attempts.assert_status(StatusCode::OK);
+    let attempts = recorded_attempts(&app, &org.key, &id).await;
     let attempt = &attempts.body["attempts"][0];
     let mut keys: Vec<&str> = attempt
         .as_object()

@@ -146,19 +146,29 @@ pub(super) async fn alert_two_recipients(server: &Server, api_key: &str) {
     assert_eq!(answer.status(), 200);
 }
 
-/// Sends a hot lead through `server`; returns the ids of its messages.
-pub(super) async fn hot_lead_on(server: &Server, api_key: &str) -> Vec<String> {
-    let lead = json!({"lead": {"name": "Ana", "phone": "+14155550123", "reason": "cleaning"}});
-    let sent: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/messages/hot-lead", server.url))
+/// POSTs `body` to `path` of `server` as the clinic; returns the JSON answer.
+pub(super) async fn post_on(
+    server: &Server,
+    path: &str,
+    api_key: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{}{path}", server.url))
         .bearer_auth(api_key)
-        .json(&lead)
+        .json(body)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Sends a hot lead through `server`; returns the ids of its messages.
+pub(super) async fn hot_lead_on(server: &Server, api_key: &str) -> Vec<String> {
+    let lead = json!({"lead": {"name": "Ana", "phone": "+14155550123", "reason": "cleaning"}});
+    let sent = post_on(server, "/api/messages/hot-lead", api_key, &lead).await;
     sent["messages"]
         .as_array()
         .unwrap()

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::processes::{Clinic, Server, alert_two_recipients, hot_lead_on, register_on, serve};
+use super::processes::{
+    Clinic, Server, alert_two_recipients, hot_lead_on, post_on, register_on, serve,
+};
 use crate::support::webhook_receiver::Receiver;
 
 /// Hot leads sent, alternately through each process (two texts each, two events a text).
@@ -65,19 +67,8 @@ async fn two_servers_deliver_every_event_of_one_queue_once_and_a_lost_answer_aga
 
     // A lost answer: the receiver keeps the test event but answers after the sender gave up.
     receiver.delay(voxanne::webhook_delivery::REQUEST_TIMEOUT + Duration::from_secs(1));
-    let queued: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/api/organization/webhooks/{endpoint}/test",
-            servers[1].url
-        ))
-        .bearer_auth(&api_key)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let test = format!("/api/organization/webhooks/{endpoint}/test");
+    let queued = post_on(&servers[1], &test, &api_key, &json!({})).await;
     let event = queued["event_id"].as_str().unwrap().to_owned();
     receiver
         .wait_until(Duration::from_secs(10), "the test event", |got| {
