@@ -315,6 +315,24 @@ impl Outbox {
     }
 }
 
+/// One request's messages, waiting for a group commit.
+pub(super) struct EnqueueJob {
+    pub(super) org: OrgId,
+    pub(super) messages: Vec<NewMessage>,
+    pub(super) now: i64,
+    /// Whether the texts count against the organization's sending quota.
+    pub(super) counted: bool,
+}
+
+impl EnqueueJob {
+    pub(super) fn ask(&self) -> QuotaAsk {
+        QuotaAsk {
+            texts: u32::try_from(self.messages.len()).unwrap_or(u32::MAX),
+            now_ms: self.now,
+        }
+    }
+}
+
 #[cfg(test)]
 mod token_tests {
     use super::*;
@@ -340,23 +358,5 @@ mod token_tests {
         let token = new_callback_token();
 
         assert!(callback_token_matches(&token, &token));
-    }
-}
-
-/// One request's messages, waiting for a group commit.
-pub(super) struct EnqueueJob {
-    pub(super) org: OrgId,
-    pub(super) messages: Vec<NewMessage>,
-    pub(super) now: i64,
-    /// Whether the texts count against the organization's sending quota.
-    pub(super) counted: bool,
-}
-
-impl EnqueueJob {
-    pub(super) fn ask(&self) -> QuotaAsk {
-        QuotaAsk {
-            texts: u32::try_from(self.messages.len()).unwrap_or(u32::MAX),
-            now_ms: self.now,
-        }
     }
 }
