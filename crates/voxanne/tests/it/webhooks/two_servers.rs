@@ -58,12 +58,9 @@ async fn two_servers_deliver_every_event_of_one_queue_once_and_a_lost_answer_aga
     assert_eq!(ids.len(), expected, "no event was sent twice: {ids:?}");
     let per_message: HashSet<String> = got.iter().map(|r| super::message_of(&r.json())).collect();
     assert_eq!(per_message, messages.iter().cloned().collect());
-    let senders = senders(&got, &servers);
-    assert_eq!(
-        senders.len(),
-        2,
-        "both processes delivered (events per process: {senders:?})"
-    );
+    // Which process sent what is left to chance (on a loaded machine one may take all), so it
+    // is shown, not asserted.
+    eprintln!("events per process: {:?}", senders(&got, &servers));
 
     // A lost answer: the receiver keeps the test event but answers after the sender gave up.
     receiver.delay(voxanne::webhook_delivery::REQUEST_TIMEOUT + Duration::from_secs(1));
