@@ -66,6 +66,8 @@ python3 -c 'import sys,urllib.request as u; open("openapi.json","wb").write(u.ur
 echo "openapi-spec-validator on $url/api/openapi.json"
 "$here/.venv/bin/openapi-spec-validator" --schema 3.1 openapi.json
 echo "schemathesis against $url ($examples examples per operation)"
+# Times moved into the window a real caller uses (hooks.py says why).
+export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks
 st() {
   "$here/.venv/bin/st" --config-file "$here/schemathesis.toml" run "$url/api/openapi.json" --url "$url" \
     -H "Authorization: Bearer $api_key" --checks all --max-examples "$examples" --seed 1 "$@"
