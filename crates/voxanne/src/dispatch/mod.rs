@@ -103,6 +103,11 @@ pub struct DispatchReport {
     pub stale: usize,
 }
 
+/// How soon, then at most how often, a worker tries again to record outcomes the database
+/// refused (an outage): short, so sends made just before it are settled as soon as it is back.
+const SETTLE_RETRY_FIRST: Duration = Duration::from_millis(100);
+const SETTLE_RETRY_MAX: Duration = Duration::from_secs(1);
+
 /// Why a dispatch step failed as a whole (single messages never fail the step).
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -159,14 +164,10 @@ impl Dispatcher {
     pub async fn dispatch_once(&self) -> Result<DispatchReport, DispatchError> {
         let config = &self.inner.config;
         let now = now_ms();
+        let lease_until = now.saturating_add(millis(config.lease));
         let claims = self
             .outbox()
-            .claim_due(
-                &config.worker_id,
-                now,
-                now.saturating_add(millis(config.lease)),
-                config.batch_size,
-            )
+            .claim_due(&config.worker_id, now, lease_until, config.batch_size)
             .await?;
         let mut report = DispatchReport {
             claimed: claims.len(),
@@ -217,7 +218,7 @@ impl Dispatcher {
             .buffer_unordered(config.concurrency.max(1))
             .ready_chunks(config.batch_size.max(1) as usize);
         while let Some(chunk) = chunks.next().await {
-            let applied = self.outbox().settle(&chunk, now_ms()).await?;
+            let applied = self.settle_patiently(&chunk, lease_until).await?;
             for ((claim, outcome), applied) in chunk.iter().zip(applied) {
                 if !applied {
                     report.stale += 1;
@@ -230,6 +231,29 @@ impl Dispatcher {
             }
         }
         Ok(report)
+    }
+
+    /// Records a chunk's outcomes, trying again while the database cannot be reached: the
+    /// attempts were made, and an outcome dropped here would leave its message claimed by this
+    /// (live) process until the lease ends, a minute late. Past the lease the fence refuses the
+    /// write anyway, and the next claim asks Twilio before sending again.
+    async fn settle_patiently(
+        &self,
+        chunk: &[(Claim, Outcome)],
+        lease_until: i64,
+    ) -> Result<Vec<bool>, OutboxError> {
+        let mut wait = SETTLE_RETRY_FIRST;
+        loop {
+            match self.outbox().settle(chunk, now_ms()).await {
+                Ok(applied) => return Ok(applied),
+                Err(err) if now_ms().saturating_add(millis(wait)) < lease_until => {
+                    tracing::warn!(error = %err, outcomes = chunk.len(), "recording send outcomes failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(SETTLE_RETRY_MAX);
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     fn count(&self, report: &mut DispatchReport, outcome: &Outcome) {

@@ -7,6 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::group_commit::Unwritten;
 use super::idempotency::{IdempotencyKey, KEY_LIFETIME};
 use super::record::MessageKind;
 use super::status::MessageStatus;
@@ -173,10 +174,14 @@ impl Outbox {
                 move |jobs| async move { outbox.enqueue_jobs(jobs).await },
             )
             .await
-            .unwrap_or_else(|| {
+            .unwrap_or_else(|unwritten| {
                 Err(OutboxError::Database {
-                    doing: "queueing messages (the shared write stopped)",
-                    source: sqlx::Error::WorkerCrashed,
+                    doing: "queueing messages (the shared write did not answer)",
+                    source: match unwritten {
+                        // Certainly not written: the database could not be written for a while.
+                        Unwritten::Busy => sqlx::Error::PoolTimedOut,
+                        Unwritten::Died => sqlx::Error::WorkerCrashed,
+                    },
                 })
             })
     }

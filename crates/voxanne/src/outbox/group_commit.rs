@@ -10,14 +10,36 @@
 //! away) must not cut short the transaction that carries other callers' jobs.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+/// How long a job waits for the combiner's turn before it is taken back unwritten. A turn is
+/// held for one commit: milliseconds, unless the database cannot be written (an outage), when a
+/// commit may wait out the store's own limits (the write turn, then SQLite's busy timeout). A
+/// request queued behind such a commit would otherwise wait for it and then for its own, past
+/// the 5 s within which every request must be answered.
+const TURN_WAIT: Duration = Duration::from_millis(1000);
+
+/// Why a job has no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unwritten {
+    /// The earlier commits took too long (the database is not writable now): the job was taken
+    /// back before any write began, so it was certainly not committed.
+    Busy,
+    /// The write task died (a panic) before answering: whether the job was committed is unknown.
+    Died,
+}
+
+type Pending<J, R> = Vec<(u64, J, oneshot::Sender<R>)>;
+
 /// Combines jobs `J` whose results are `R`.
 pub(crate) struct Combiner<J, R> {
-    pending: Mutex<Vec<(J, oneshot::Sender<R>)>>,
+    pending: Mutex<Pending<J, R>>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    next_ticket: AtomicU64,
 }
 
 impl<J, R> Default for Combiner<J, R> {
@@ -25,6 +47,7 @@ impl<J, R> Default for Combiner<J, R> {
         Self {
             pending: Mutex::new(Vec::new()),
             turn: Arc::new(tokio::sync::Mutex::new(())),
+            next_ticket: AtomicU64::new(0),
         }
     }
 }
@@ -37,21 +60,36 @@ impl<J, R> std::fmt::Debug for Combiner<J, R> {
 
 impl<J: Send + 'static, R: Send + 'static> Combiner<J, R> {
     /// Queues `job` and returns its result once written (with whatever else was queued) by
-    /// `write`, which must return one result per job, in order. `None`: the write task died
-    /// (a panic) before answering, so whether the job was committed is unknown.
-    pub(crate) async fn submit<F, Fut>(&self, job: J, write: F) -> Option<R>
+    /// `write`, which must return one result per job, in order.
+    pub(crate) async fn submit<F, Fut>(&self, job: J, write: F) -> Result<R, Unwritten>
     where
         F: FnOnce(Vec<J>) -> Fut + Send + 'static,
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
         let (reply, mut answer) = oneshot::channel();
-        self.lock_pending().push((job, reply));
-        let turn = Arc::clone(&self.turn).lock_owned().await;
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        self.lock_pending().push((ticket, job, reply));
+        let turn = match tokio::time::timeout(TURN_WAIT, Arc::clone(&self.turn).lock_owned()).await
+        {
+            Ok(turn) => turn,
+            Err(_) => {
+                if self.withdraw(ticket) {
+                    return Err(Unwritten::Busy);
+                }
+                // A leader took the job: its commit decides, and its answer comes.
+                return answer.await.map_err(|_| Unwritten::Died);
+            }
+        };
         if let Ok(result) = answer.try_recv() {
-            return Some(result);
+            return Ok(result);
         }
         let batch = std::mem::take(&mut *self.lock_pending());
-        let (jobs, replies): (Vec<J>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
+        let mut jobs = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for (_, job, reply) in batch {
+            jobs.push(job);
+            replies.push(reply);
+        }
         tokio::spawn(async move {
             let results = write(jobs).await;
             for (reply, result) in replies.into_iter().zip(results) {
@@ -60,10 +98,22 @@ impl<J: Send + 'static, R: Send + 'static> Combiner<J, R> {
             // The next leader starts only after this commit.
             drop(turn);
         });
-        answer.await.ok()
+        answer.await.map_err(|_| Unwritten::Died)
     }
 
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<(J, oneshot::Sender<R>)>> {
+    /// Takes the job with `ticket` back if no leader has taken it yet.
+    fn withdraw(&self, ticket: u64) -> bool {
+        let mut pending = self.lock_pending();
+        match pending.iter().position(|(t, _, _)| *t == ticket) {
+            Some(at) => {
+                pending.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Pending<J, R>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -91,7 +141,7 @@ mod tests {
             }));
         }
         for (job, caller) in callers.into_iter().enumerate() {
-            assert_eq!(caller.await.unwrap(), Some(job as u32 * 10));
+            assert_eq!(caller.await.unwrap(), Ok(job as u32 * 10));
         }
         let batches = batches.lock().unwrap();
         assert_eq!(batches.iter().sum::<usize>(), 50, "every job written once");
@@ -108,6 +158,6 @@ mod tests {
                 Vec::new()
             })
             .await;
-        assert_eq!(answer, None);
+        assert_eq!(answer, Err(Unwritten::Died));
     }
 }

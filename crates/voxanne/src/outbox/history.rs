@@ -3,6 +3,7 @@
 
 use sqlx::QueryBuilder;
 
+use super::group_commit::Unwritten;
 use super::record::{EventRecord, MESSAGE_COLUMNS, MessageRecord, MessageRow};
 use super::status::MessageStatus;
 use super::timeline::{StatusApplied, StatusReport};
@@ -145,10 +146,14 @@ impl Outbox {
                 sqlite_status::apply_statuses(&pool, jobs).await
             })
             .await
-            .unwrap_or_else(|| {
+            .unwrap_or_else(|unwritten| {
                 Err(OutboxError::Database {
-                    doing: "applying a status report (the shared write stopped)",
-                    source: sqlx::Error::WorkerCrashed,
+                    doing: "applying a status report (the shared write did not answer)",
+                    source: match unwritten {
+                        // Certainly not written: the database could not be written for a while.
+                        Unwritten::Busy => sqlx::Error::PoolTimedOut,
+                        Unwritten::Died => sqlx::Error::WorkerCrashed,
+                    },
                 })
             })
     }

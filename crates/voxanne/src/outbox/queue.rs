@@ -7,7 +7,7 @@ use super::claim::{Claim, Outcome};
 use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, accepted_event, advance};
-use super::{Outbox, OutboxError, db_err};
+use super::{Outbox, OutboxError, db_err, millis, now_ms};
 use crate::store::backend::{Backend, BeginWrite, Db, on_pool, sqlite_write_turn};
 use crate::store::webhook_events::{EventTx, MessageTransition};
 
@@ -97,11 +97,20 @@ impl Outbox {
                 ids.push_bind(row.message_id.clone());
             }
             select.push(")");
-            let messages = select
-                .build_query_as::<ClaimedMessage>()
-                .fetch_all(pool)
-                .await
-                .map_err(db_err("reading claimed messages"))?;
+            // The rows are claimed now: a read that fails here (an outage beginning) is tried
+            // again until the lease ends, or they would wait out the lease a minute late.
+            let mut wait = std::time::Duration::from_millis(100);
+            let messages = loop {
+                match select.build_query_as::<ClaimedMessage>().fetch_all(pool).await {
+                    Ok(messages) => break messages,
+                    Err(err) if now_ms().saturating_add(millis(wait)) < lease_until => {
+                        tracing::warn!(error = %err, "reading claimed messages failed; trying again");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(std::time::Duration::from_secs(1));
+                    }
+                    Err(err) => return Err(db_err("reading claimed messages")(err)),
+                }
+            };
             let mut by_id: std::collections::HashMap<String, ClaimedMessage> =
                 messages.into_iter().map(|m| (m.id.clone(), m)).collect();
             Ok(rows

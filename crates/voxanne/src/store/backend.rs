@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
+use std::time::Instant;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
@@ -108,10 +109,13 @@ impl BeginWrite for SqlitePool {
                 .await
                 .map_err(|_| sqlx::Error::PoolTimedOut);
             let begun = match turn {
-                Ok(turn) => self
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map(|tx| SqliteWrite { tx, _turn: turn }),
+                Ok(turn) => {
+                    gate.beginning_since
+                        .store(gate.elapsed_ms().max(1), Ordering::Relaxed);
+                    let begun = self.begin_with("BEGIN IMMEDIATE").await;
+                    gate.beginning_since.store(0, Ordering::Relaxed);
+                    begun.map(|tx| SqliteWrite { tx, _turn: turn })
+                }
                 Err(err) => Err(err),
             };
             // Readiness (`ping`) reports whether the last write could begin.
@@ -163,10 +167,42 @@ impl std::ops::DerefMut for SqliteWrite {
 /// The write turn of one SQLite database file in this process, and whether its last write could
 /// not begin (the file locked by another process past the busy timeout): a SQLite readiness
 /// check's `SELECT 1` never touches the file, so this is what says writes are failing.
-#[derive(Default)]
 struct WriteGate {
     turn: Arc<tokio::sync::Mutex<()>>,
     unwritable: AtomicBool,
+    /// Since when (ms after `epoch`; 0: not now) a `BEGIN IMMEDIATE` has been waiting for the
+    /// file's lock: our own writers queue on `turn`, so a begin that waits long means another
+    /// process holds the file, and writes are failing before the first one gives up.
+    beginning_since: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for WriteGate {
+    fn default() -> Self {
+        Self {
+            turn: Arc::default(),
+            unwritable: AtomicBool::default(),
+            beginning_since: AtomicU64::default(),
+            epoch: Instant::now(),
+        }
+    }
+}
+
+/// How long a begin may wait for the file's lock before readiness says not ready.
+const BEGIN_STALLED_AFTER_MS: u64 = 1000;
+
+impl WriteGate {
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether writes cannot be made now: the last one could not begin, or one has been
+    /// waiting for the file's lock too long.
+    fn unwritable(&self) -> bool {
+        let since = self.beginning_since.load(Ordering::Relaxed);
+        self.unwritable.load(Ordering::Relaxed)
+            || (since != 0 && self.elapsed_ms().saturating_sub(since) > BEGIN_STALLED_AFTER_MS)
+    }
 }
 
 /// The write gate of the SQLite database behind `pool`, one per database file in this process
@@ -296,7 +332,7 @@ impl Db {
     /// acquire timeout while the database is away.
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         if let Self::Sqlite(pool) = self
-            && write_gate(pool).unwritable.load(Ordering::Relaxed)
+            && write_gate(pool).unwritable()
         {
             // The file answers reads but its last write could not begin: not ready until a write
             // gets through again.
