@@ -66,7 +66,12 @@ pub async fn cancel(
     }
     let connections = connections(services)?;
     let credential =
-        calendar_credential(services, caller, Some(current.credential_id.as_str())).await?;
+        match calendar_credential(services, caller, Some(current.credential_id.as_str())).await {
+            Err(BookingError::CredentialNotFound | BookingError::NotGoogleCalendar) => {
+                return Err(BookingError::CalendarRemoved);
+            }
+            other => other?,
+        };
     let token = access_token(connections, &credential).await?;
     let worker = services.delivery.dispatcher().config().worker_id.clone();
     let now = now_ms();

@@ -72,6 +72,10 @@ pub enum BookingError {
     IdempotencyKeyReused,
     #[error("appointment not found")]
     NotFound,
+    /// The Google Calendar connection the appointment was booked through was removed: its event
+    /// cannot be deleted by Voxanne any more (a new connection is another credential).
+    #[error("the Google Calendar connection this appointment was booked through was removed")]
+    CalendarRemoved,
     /// The appointment cannot be canceled in its state (e.g. it failed or is still being booked).
     #[error("an appointment in status `{status}` cannot be canceled")]
     NotCancelable { status: &'static str },

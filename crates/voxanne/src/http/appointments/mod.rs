@@ -218,7 +218,7 @@ async fn get_one(
         (status = 202, description = "Cancel asked, the event's deletion is still being settled (`status: canceling`)", body = AppointmentOut),
         (status = 401, description = "Missing or revoked API key", body = ErrorBody),
         (status = 404, description = "No such appointment in this organization", body = ErrorBody),
-        (status = 409, description = "Not cancelable in its status, or the calendar must be reconnected", body = ErrorBody),
+        (status = 409, description = "Not cancelable in its status, the calendar must be reconnected (`calendar_needs_reconnect`), or the connection it was booked through was removed (`calendar_removed`)", body = ErrorBody),
         (status = 429, description = "Rate limit of this API key exceeded", body = ErrorBody),
         (status = 502, description = "Google Calendar did not answer usably (`calendar_unavailable`) or refused (`calendar_refused`); the appointment is kept `canceling` and Voxanne tries again (waits doubling from 30 s to 30 min, 8 more tries), after which it is `booked` again with `failure_reason`", body = ErrorBody),
         (status = 503, description = "Google Calendar is not configured, or the database is unreachable", body = ErrorBody),
@@ -280,6 +280,11 @@ impl From<BookingError> for ApiError {
             BookingError::NotConfigured => ApiError::NotConfigured {
                 message: NOT_CONFIGURED,
             },
+            BookingError::CalendarRemoved => conflict(
+                "calendar_removed",
+                "The Google Calendar connection this appointment was booked through was removed, so Voxanne can no longer delete its event.".into(),
+                "Delete the event in Google Calendar itself; the appointment stays as it is here.",
+            ),
             BookingError::NoCalendar => conflict(
                 "calendar_not_connected",
                 "This organization has no Google Calendar connected.".into(),

@@ -143,6 +143,28 @@ async fn cancel_deletes_the_google_event_and_keeps_the_appointment_canceled() {
 }
 
 #[tokio::test]
+async fn canceling_after_the_calendar_connection_was_removed_says_so_and_keeps_the_appointment() {
+    let clinic = Clinic::new("UTC").await;
+    let booked = clinic
+        .book(&booking("2030-01-08T10:00:00Z", 30), None)
+        .await;
+    let id = booked.body["id"].as_str().unwrap();
+    clinic
+        .app
+        .delete_credential(&clinic.org.key, &clinic.credential_id)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+
+    let canceled = clinic.cancel(id).await;
+    let read = clinic.appointment(id).await;
+
+    // Not a 404: the appointment exists; what is gone is the way to its event.
+    canceled.assert_status(StatusCode::CONFLICT);
+    assert_eq!(canceled.body["error"]["code"], "calendar_removed");
+    assert_eq!(read.body["status"], "booked");
+}
+
+#[tokio::test]
 async fn another_organizations_appointment_ids_answer_404() {
     let clinic = Clinic::new("UTC").await;
     let booked = clinic
