@@ -85,22 +85,23 @@ impl Outbox {
             if rows.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut select = QueryBuilder::new(
-                // The token is in the queue row (the message keeps only its hash); rows queued
-                // before that kept it in the message.
-                "SELECT m.id, m.to_number, m.sender, m.body, \
-                   COALESCE(o.callback_token, m.callback_token) AS callback_token, m.created_at \
-                 FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.id IN (",
-            );
-            let mut ids = select.separated(", ");
-            for row in &rows {
-                ids.push_bind(row.message_id.clone());
-            }
-            select.push(")");
             // The rows are claimed now: a read that fails here (an outage beginning) is tried
             // again until the lease ends, or they would wait out the lease a minute late.
             let mut wait = std::time::Duration::from_millis(100);
             let messages = loop {
+                // A query builder builds once: a retry makes a new one.
+                let mut select = QueryBuilder::new(
+                    // The token is in the queue row (the message keeps only its hash); rows queued
+                    // before that kept it in the message.
+                    "SELECT m.id, m.to_number, m.sender, m.body, \
+                       COALESCE(o.callback_token, m.callback_token) AS callback_token, m.created_at \
+                     FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.id IN (",
+                );
+                let mut ids = select.separated(", ");
+                for row in &rows {
+                    ids.push_bind(row.message_id.clone());
+                }
+                select.push(")");
                 match select.build_query_as::<ClaimedMessage>().fetch_all(pool).await {
                     Ok(messages) => break messages,
                     Err(err) if now_ms().saturating_add(millis(wait)) < lease_until => {
