@@ -38,6 +38,18 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// Retrying a write or read of our own database while it is unreachable (an outage
+    /// beginning): soon, then at most once a second, so work done just before the outage is
+    /// recorded as soon as the database is back. No jitter: one process retries, not a crowd.
+    pub const DATABASE_OUTAGE: Backoff = Backoff {
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(1),
+        floor: Duration::from_millis(100),
+        jitter: Jitter::None,
+        retry_after_min: Duration::ZERO,
+        retry_after_max: Duration::ZERO,
+    };
+
     /// The ceiling of the wait after attempt number `attempt` (1 for the first):
     /// `min(cap, base * 2^(attempt-1))`, saturating instead of overflowing.
     pub fn ceiling(&self, attempt: u32) -> Duration {

@@ -154,7 +154,11 @@ pub async fn start_voxanne(setup: ServeSetup<'_>) -> anyhow::Result<Running> {
         .env("VOXANNE_DATA_DIR", setup.data_dir)
         .env("VOXANNE_MASTER_KEY_FILE", setup.master_key_file)
         .env_remove("VOXANNE_MASTER_KEY")
-        .env("VOXANNE_LOG", "warn")
+        // `VOXANNE_BENCH_SERVE_LOG` (a `VOXANNE_LOG` filter) looks inside while profiling.
+        .env(
+            "VOXANNE_LOG",
+            std::env::var("VOXANNE_BENCH_SERVE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stderr(log);
     start(command, "voxanne listening on ", "voxanne serve").await
 }

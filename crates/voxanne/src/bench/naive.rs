@@ -115,18 +115,16 @@ async fn run_in(plan: &Plan, naive_dir: &Path, dir: &Path) -> anyhow::Result<Fig
     sandbox.shutdown().await;
     let (naive, voxanne) = (naive?, voxanne?);
 
-    // The service's own cost and the drain, with the code of `bench delivery` / `bench sandbox`.
-    let database = Database::create(plan.database_url.as_deref(), dir, "delivery").await?;
+    // The service's own cost and the drain, with the code of `bench delivery` / `bench sandbox`
+    // (which makes, and drops, a database of its own on the server named).
     let delivery = super::delivery::run(super::delivery::Plan {
-        database_url: plan.database_url.as_ref().map(|_| database.url.clone()),
+        database_url: plan.database_url.clone(),
         rate: plan.hot_lead_rate,
         seconds: plan.seconds,
         backlog: plan.backlog,
         step_delay: Duration::ZERO,
     })
-    .await;
-    database.drop_now().await?;
-    let delivery = delivery?;
+    .await?;
     let creates = super::sandbox::run(plan.connections, 5).await?;
 
     Ok(Figures {

@@ -27,6 +27,7 @@ pub use crate::twilio_account::{Account, Accounts, Unusable};
 pub use attempt::classify;
 pub use running::Running;
 
+use crate::backoff::Backoff;
 use crate::ids::{CredentialId, OrgId};
 use crate::outbox::{Claim, Outbox, OutboxError, Outcome, millis, now_ms};
 use crate::store::{Store, VerificationStatus};
@@ -102,11 +103,6 @@ pub struct DispatchReport {
     /// Outcomes refused because a newer worker holds the message.
     pub stale: usize,
 }
-
-/// How soon, then at most how often, a worker tries again to record outcomes the database
-/// refused (an outage): short, so sends made just before it are settled as soon as it is back.
-const SETTLE_RETRY_FIRST: Duration = Duration::from_millis(100);
-const SETTLE_RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// Why a dispatch step failed as a whole (single messages never fail the step).
 #[derive(Debug, thiserror::Error)]
@@ -242,14 +238,15 @@ impl Dispatcher {
         chunk: &[(Claim, Outcome)],
         lease_until: i64,
     ) -> Result<Vec<bool>, OutboxError> {
-        let mut wait = SETTLE_RETRY_FIRST;
+        let mut attempt = 1;
         loop {
+            let wait = Backoff::DATABASE_OUTAGE.ceiling(attempt);
             match self.outbox().settle(chunk, now_ms()).await {
                 Ok(applied) => return Ok(applied),
                 Err(err) if now_ms().saturating_add(millis(wait)) < lease_until => {
                     tracing::warn!(error = %err, outcomes = chunk.len(), "recording send outcomes failed; trying again");
                     tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(SETTLE_RETRY_MAX);
+                    attempt += 1;
                 }
                 Err(err) => return Err(err),
             }

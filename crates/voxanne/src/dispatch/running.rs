@@ -41,13 +41,28 @@ impl Dispatcher {
 
     /// Says every `heartbeat_interval` that this process is alive, and frees the claims of
     /// processes silent for `silent_after` (a crashed one's messages go out within seconds).
+    /// A heartbeat that fails means the database is unreachable: when one succeeds again, every
+    /// unfinished message is caught up on, since the callbacks Twilio sent meanwhile were refused
+    /// and Twilio does not send them again.
     async fn heartbeat(self, mut stopped: watch::Receiver<bool>) {
         let config = self.config();
         let worker = config.worker_id.clone();
+        let mut unreachable = false;
         while !*stopped.borrow() {
             let now = now_ms();
-            if let Err(err) = self.outbox().heartbeat(&worker, now).await {
-                tracing::warn!(error = %err, "heartbeat failed; retrying");
+            match self.outbox().heartbeat(&worker, now).await {
+                Err(err) => {
+                    tracing::warn!(error = %err, "heartbeat failed; retrying");
+                    unreachable = true;
+                }
+                Ok(()) if unreachable => {
+                    unreachable = false;
+                    tokio::spawn(
+                        self.clone()
+                            .catch_up_after(now, "the database was unreachable"),
+                    );
+                }
+                Ok(()) => {}
             }
             match self
                 .outbox()
@@ -61,7 +76,7 @@ impl Dispatcher {
                     // Twilio's callbacks for what the silent process sent went to it and are lost:
                     // catch up on every unfinished message now, as a start does (apart, so the
                     // heartbeat keeps its beat however long that takes).
-                    tokio::spawn(self.clone().catch_up_after_silence(now));
+                    tokio::spawn(self.clone().catch_up_after(now, "a dispatcher fell silent"));
                 }
                 Err(err) => tracing::warn!(error = %err, "freeing silent workers' claims failed"),
             }
@@ -72,14 +87,13 @@ impl Dispatcher {
         }
     }
 
-    async fn catch_up_after_silence(self, silent_at: i64) {
-        match self.catch_up(silent_at).await {
+    /// Catches up on every unfinished message not updated since `since`, after `what`.
+    async fn catch_up_after(self, since: i64, what: &'static str) {
+        match self.catch_up(since).await {
             Ok(0) => {}
-            Ok(advanced) => {
-                tracing::info!(advanced, "statuses caught up after a silent dispatcher")
-            }
+            Ok(advanced) => tracing::info!(advanced, after = what, "statuses caught up"),
             Err(err) => {
-                tracing::warn!(error = %err, "catching up after a silent dispatcher failed")
+                tracing::warn!(error = %err, after = what, "catching up on statuses failed")
             }
         }
     }

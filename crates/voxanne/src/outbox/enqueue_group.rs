@@ -8,7 +8,7 @@ use super::enqueue::{
     EnqueueJob, Enqueued, NewMessage, accepted_detail, callback_token_hash, new_callback_token,
 };
 use super::status::MessageStatus;
-use super::{Outbox, OutboxError, db_err};
+use super::{Outbox, OutboxError, db_err, shared_outage};
 use crate::ids::OrgId;
 use crate::store::backend::{BeginWrite, on_pool};
 use crate::store::{QuotaAsk, QuotaRefusal, QuotaTx};
@@ -38,7 +38,8 @@ fn by_organization(jobs: &[EnqueueJob]) -> BTreeMap<&str, Vec<usize>> {
 
 impl Outbox {
     /// Writes every job in one transaction. If that fails, each job is written on its own, so
-    /// one bad job cannot fail the others.
+    /// one bad job cannot fail the others (unless the database is unavailable: then each fails
+    /// at once).
     pub(super) async fn enqueue_jobs(
         &self,
         jobs: Vec<EnqueueJob>,
@@ -46,9 +47,12 @@ impl Outbox {
         if jobs.len() > 1 {
             match self.insert_together(&jobs).await {
                 Ok(done) => return done.into_iter().map(Ok).collect(),
-                Err(err) => {
-                    tracing::warn!(jobs = jobs.len(), error = %err, "a group commit failed; writing its jobs one by one")
-                }
+                Err(err) => match shared_outage(err, jobs.len()) {
+                    Ok(outage) => return outage,
+                    Err(err) => {
+                        tracing::warn!(jobs = jobs.len(), error = %err, "a group commit failed; writing its jobs one by one")
+                    }
+                },
             }
         }
         let mut results = Vec::with_capacity(jobs.len());

@@ -67,6 +67,7 @@ impl<J: Send + 'static, R: Send + 'static> Combiner<J, R> {
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
         let (reply, mut answer) = oneshot::channel();
+        let queued = std::time::Instant::now();
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
         self.lock_pending().push((ticket, job, reply));
         let turn = match tokio::time::timeout(TURN_WAIT, Arc::clone(&self.turn).lock_owned()).await
@@ -90,8 +91,17 @@ impl<J: Send + 'static, R: Send + 'static> Combiner<J, R> {
             jobs.push(job);
             replies.push(reply);
         }
+        let waited = queued.elapsed();
         tokio::spawn(async move {
+            let jobs_count = jobs.len();
+            let started = std::time::Instant::now();
             let results = write(jobs).await;
+            tracing::debug!(
+                jobs = jobs_count,
+                waited_us = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+                write_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "group commit"
+            );
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }

@@ -64,6 +64,34 @@ impl OutboxError {
     }
 }
 
+/// The answers of a group commit that failed because the database is unavailable: every job
+/// gets that outage at once. Writing them one by one instead (what a group does when one bad
+/// job failed it) would make the last caller wait out the store's timeouts once per job ahead
+/// of it: far past the 5 s within which every request must be answered. `None` when the error
+/// is no outage. sqlx's errors are not `Clone`: the first job gets the error itself, the others
+/// its text as an I/O error, which every adapter answers as the database being unavailable.
+pub(super) fn shared_outage<T>(
+    err: OutboxError,
+    jobs: usize,
+) -> Result<Vec<Result<T, OutboxError>>, OutboxError> {
+    let OutboxError::Database { doing, source } = err else {
+        return Err(err);
+    };
+    if !crate::store::is_outage(&source) {
+        return Err(OutboxError::Database { doing, source });
+    }
+    let text = source.to_string();
+    let mut answers = Vec::with_capacity(jobs);
+    answers.push(Err(OutboxError::Database { doing, source }));
+    answers.extend((1..jobs).map(|_| {
+        Err(OutboxError::Database {
+            doing,
+            source: sqlx::Error::Io(std::io::Error::other(text.clone())),
+        })
+    }));
+    Ok(answers)
+}
+
 /// Wraps a sqlx error with what we were doing.
 pub(crate) fn db_err(doing: &'static str) -> impl FnOnce(sqlx::Error) -> OutboxError {
     move |source| OutboxError::Database { doing, source }

@@ -8,6 +8,7 @@ use super::pg_batch::{self, AcceptedSend};
 use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, accepted_event, advance};
 use super::{Outbox, OutboxError, db_err, millis, now_ms};
+use crate::backoff::Backoff;
 use crate::store::backend::{Backend, BeginWrite, Db, on_pool, sqlite_write_turn};
 use crate::store::webhook_events::{EventTx, MessageTransition};
 
@@ -87,8 +88,9 @@ impl Outbox {
             }
             // The rows are claimed now: a read that fails here (an outage beginning) is tried
             // again until the lease ends, or they would wait out the lease a minute late.
-            let mut wait = std::time::Duration::from_millis(100);
+            let mut attempt = 1;
             let messages = loop {
+                let wait = Backoff::DATABASE_OUTAGE.ceiling(attempt);
                 // A query builder builds once: a retry makes a new one.
                 let mut select = QueryBuilder::new(
                     // The token is in the queue row (the message keeps only its hash); rows queued
@@ -107,7 +109,7 @@ impl Outbox {
                     Err(err) if now_ms().saturating_add(millis(wait)) < lease_until => {
                         tracing::warn!(error = %err, "reading claimed messages failed; trying again");
                         tokio::time::sleep(wait).await;
-                        wait = (wait * 2).min(std::time::Duration::from_secs(1));
+                        attempt += 1;
                     }
                     Err(err) => return Err(db_err("reading claimed messages")(err)),
                 }

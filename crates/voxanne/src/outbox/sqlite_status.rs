@@ -15,7 +15,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::status::MessageStatus;
 use super::timeline::{StatusApplied, StatusReport, status_details};
-use super::{OutboxError, db_err};
+use super::{OutboxError, db_err, shared_outage};
 use crate::store::backend::BeginWrite;
 use crate::store::webhook_events::{EventTx, MessageTransition, message_event_type};
 
@@ -28,7 +28,7 @@ pub(super) struct StatusJob {
 }
 
 /// Applies `jobs` in one transaction; if that fails, each in its own, so one bad report cannot
-/// fail the others.
+/// fail the others (unless the database is unavailable: then each fails at once).
 pub(super) async fn apply_statuses(
     pool: &SqlitePool,
     jobs: Vec<StatusJob>,
@@ -36,9 +36,12 @@ pub(super) async fn apply_statuses(
     if jobs.len() > 1 {
         match apply_together(pool, &jobs).await {
             Ok(applied) => return applied.into_iter().map(Ok).collect(),
-            Err(err) => {
-                tracing::warn!(reports = jobs.len(), error = %err, "a group commit failed; applying its reports one by one")
-            }
+            Err(err) => match shared_outage(err, jobs.len()) {
+                Ok(outage) => return outage,
+                Err(err) => {
+                    tracing::warn!(reports = jobs.len(), error = %err, "a group commit failed; applying its reports one by one")
+                }
+            },
         }
     }
     let mut results = Vec::with_capacity(jobs.len());

@@ -109,13 +109,24 @@ impl Fleet {
 
     /// `count` clinics on `db`, each with its own Twilio account or (`one_account`) all on one.
     pub async fn build(db: TestDb, count: usize, one_account: bool) -> Fleet {
+        Self::build_with_steps(db, count, one_account, Duration::from_millis(2)).await
+    }
+
+    /// [`Fleet::build`] with the sandbox carrier taking `step_delay` per status step (a text's
+    /// callbacks then arrive over `3 × step_delay` after it was sent).
+    pub async fn build_with_steps(
+        db: TestDb,
+        count: usize,
+        one_account: bool,
+        step_delay: Duration,
+    ) -> Fleet {
         let master = MasterKey::generate();
         let key = master.to_base64();
         let store = Store::open(&db.url, Keyring::new(vec![master]).unwrap())
             .await
             .unwrap();
         let sandbox = TwilioSandbox::start_with(sandbox::SandboxConfig {
-            step_delay: Duration::from_millis(2),
+            step_delay,
             hang_for: Duration::from_secs(3),
             ..sandbox::SandboxConfig::default()
         })
