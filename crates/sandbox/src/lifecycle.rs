@@ -174,6 +174,7 @@ impl Scheduler {
             from: message.sender.clone(),
             to: message.to.clone(),
             body: message.body.clone(),
+            created_at: message.date_created,
             received_at: now,
         });
         let more = next_status(message).is_some();

@@ -20,6 +20,8 @@ pub(crate) struct Received {
     pub from: String,
     pub to: String,
     pub body: String,
+    /// When the sandbox's Twilio accepted the Create Message request (the message's creation).
+    pub created_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -30,7 +32,10 @@ pub(crate) struct ReceivedOut {
     pub from: String,
     pub to: String,
     pub body: String,
-    /// RFC 3339, UTC.
+    /// RFC 3339 in milliseconds, UTC: when the Create Message request was accepted (the
+    /// sender's own cost ends there; the simulated carrier's steps follow).
+    pub created_at: String,
+    /// RFC 3339 in milliseconds, UTC.
     pub received_at: String,
 }
 
@@ -41,6 +46,9 @@ impl From<&Received> for ReceivedOut {
             from: received.from.clone(),
             to: received.to.clone(),
             body: received.body.clone(),
+            created_at: received
+                .created_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
             received_at: received
                 .received_at
                 .to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -107,6 +115,7 @@ mod tests {
             from: "+1".into(),
             to: to.into(),
             body: "b".into(),
+            created_at: at,
             received_at: at,
         }
     }

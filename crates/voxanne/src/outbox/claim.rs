@@ -1,5 +1,6 @@
 //! A claim on a queued message and what became of it: what a worker holds while it talks to
-//! Twilio, and what it reports back to be settled (by `queue`, or by `pg_batch` on PostgreSQL).
+//! Twilio, and what it reports back to be settled (by `queue`, or set-based by `pg_batch` and
+//! `sqlite_settle`).
 
 use super::status::MessageStatus;
 

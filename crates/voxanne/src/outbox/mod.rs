@@ -19,6 +19,7 @@ mod pg_batch;
 mod queue;
 pub mod reason;
 mod record;
+mod sqlite_settle;
 mod sqlite_status;
 pub mod status;
 mod timeline;

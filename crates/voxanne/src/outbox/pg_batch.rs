@@ -6,7 +6,8 @@
 //! settled with three statements whatever its size (arrays bound with `unnest`), and a status
 //! report is applied with one (data-modifying CTEs, its webhook event included, so it needs no
 //! transaction of its own). SQLite group-commits status reports with set-based statements
-//! instead (`sqlite_status`); the behaviour is the same and the shared story tests run on both.
+//! instead (`sqlite_status`) and settles accepted sends set-based too (`sqlite_settle`); the
+//! behaviour is the same and the shared story tests run on both.
 
 use sqlx::PgPool;
 

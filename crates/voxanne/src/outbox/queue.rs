@@ -5,6 +5,7 @@ use sqlx::QueryBuilder;
 
 use super::claim::{Claim, Outcome};
 use super::pg_batch::{self, AcceptedSend};
+use super::sqlite_settle;
 use super::status::MessageStatus;
 use super::timeline::{INSERT_EVENT, accepted_event, advance};
 use super::{Outbox, OutboxError, db_err, millis, now_ms};
@@ -148,8 +149,9 @@ impl Outbox {
     ) -> Result<Vec<bool>, OutboxError> {
         let mut applied = vec![false; outcomes.len()];
         let mut one_by_one: Vec<usize> = (0..outcomes.len()).collect();
-        if let Db::Postgres(pool) = &self.db {
-            // Accepted sends, nearly all of them, settle together; see `pg_batch`.
+        {
+            // Accepted sends, nearly all of them, settle together; see `pg_batch` and
+            // `sqlite_settle`.
             let (accepted, sends): (Vec<usize>, Vec<AcceptedSend<'_>>) = outcomes
                 .iter()
                 .enumerate()
@@ -174,7 +176,10 @@ impl Outbox {
                 })
                 .unzip();
             if !sends.is_empty() {
-                let held = pg_batch::settle_accepted(pool, &sends, now).await?;
+                let held = match &self.db {
+                    Db::Postgres(pool) => pg_batch::settle_accepted(pool, &sends, now).await?,
+                    Db::Sqlite(pool) => sqlite_settle::settle_accepted(pool, &sends, now).await?,
+                };
                 for ((&i, send), holds) in accepted.iter().zip(&sends).zip(held) {
                     if !holds {
                         warn_stale(send.claim);
