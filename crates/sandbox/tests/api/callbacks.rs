@@ -204,3 +204,46 @@ async fn no_callback_is_sent_without_a_status_callback_or_with_test_credentials(
 
     assert!(inbox.lock().await.is_empty());
 }
+
+#[tokio::test]
+async fn with_no_carrier_delay_every_message_still_reports_each_status_once_in_order() {
+    let sandbox = crate::support::start_with(Duration::ZERO).await;
+    let (creds, from) = sandbox.account_with_number().await;
+    let (url, inbox) = receiver().await;
+    let phones: Vec<String> = (0..20).map(|_| random_number()).collect();
+    for to in &phones {
+        let response = sandbox
+            .send(
+                &creds,
+                &[
+                    ("To", to),
+                    ("From", &from),
+                    ("Body", "x"),
+                    ("StatusCallback", &url),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let received = wait_for(&inbox, 3 * phones.len()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        inbox.lock().await.len(),
+        3 * phones.len(),
+        "no extra callbacks"
+    );
+    for to in &phones {
+        let statuses: Vec<&str> = received
+            .iter()
+            .filter(|r| r.field("To") == Some(to.as_str()))
+            .map(|r| r.field("MessageStatus").unwrap())
+            .collect();
+        assert_eq!(statuses, ["sending", "sent", "delivered"], "{to}");
+        // The phone got the text once, created before it was received.
+        let texts = sandbox.inbox(to).await;
+        assert_eq!(texts.len(), 1, "{to}");
+        let created = texts[0]["created_at"].as_str().unwrap();
+        let at = texts[0]["received_at"].as_str().unwrap();
+        assert!(created <= at, "{created} {at}");
+    }
+}
