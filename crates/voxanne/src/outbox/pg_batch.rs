@@ -27,6 +27,17 @@ pub(super) struct AcceptedSend<'a> {
     pub adopted: bool,
 }
 
+/// The moves of accepted sends, for their webhook events.
+pub(super) fn transitions<'a>(sends: &[&'a AcceptedSend<'_>]) -> Vec<MessageTransition<'a>> {
+    sends
+        .iter()
+        .map(|s| MessageTransition {
+            message_id: &s.claim.message_id,
+            status: s.status,
+        })
+        .collect()
+}
+
 /// Settles accepted sends in one transaction. Returns, in input order, whether each claim's
 /// fence still held (false: a newer worker owns the message and nothing was written for it).
 pub(super) async fn settle_accepted(
@@ -107,14 +118,7 @@ pub(super) async fn settle_accepted(
         .await
         .map_err(db_err("recording timeline events"))?;
         // Webhooks (issue 14): the statuses these sends moved to raise their events here.
-        let moved: Vec<MessageTransition<'_>> = holding
-            .iter()
-            .map(|s| MessageTransition {
-                message_id: &s.claim.message_id,
-                status: s.status,
-            })
-            .collect();
-        EventTx::record_message_events(&mut *tx, &moved, now)
+        EventTx::record_message_events(&mut *tx, &transitions(&holding), now)
             .await
             .map_err(db_err("raising webhook events"))?;
     }

@@ -10,11 +10,11 @@ use std::collections::HashSet;
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use super::pg_batch::AcceptedSend;
+use super::pg_batch::{AcceptedSend, transitions};
 use super::timeline::accepted_event;
 use super::{OutboxError, db_err};
 use crate::store::backend::BeginWrite;
-use crate::store::webhook_events::{EventTx, MessageTransition};
+use crate::store::webhook_events::EventTx;
 
 /// Sends per statement: five bound values each keeps far below SQLite's 32,766 parameters.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -98,14 +98,7 @@ pub(super) async fn settle_accepted(
     }
     if !holding.is_empty() {
         // Webhooks (issue 14): the statuses these sends moved to raise their events here.
-        let moved: Vec<MessageTransition<'_>> = holding
-            .iter()
-            .map(|s| MessageTransition {
-                message_id: &s.claim.message_id,
-                status: s.status,
-            })
-            .collect();
-        EventTx::record_message_events(&mut *tx, &moved, now)
+        EventTx::record_message_events(&mut *tx, &transitions(&holding), now)
             .await
             .map_err(db_err("raising webhook events"))?;
     }

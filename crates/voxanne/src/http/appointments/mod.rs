@@ -185,7 +185,7 @@ async fn list(
     }))
 }
 
-/// One appointment.
+/// One appointment. A canceled one stays readable, with `status: canceled` (its DELETE cancels it).
 #[utoipa::path(
     get, path = "/api/calendar/appointments/{id}", operation_id = "get_appointment", tag = "calendar",
     params(("id" = String, Path, description = "The appointment's id (`appt_…`)")),

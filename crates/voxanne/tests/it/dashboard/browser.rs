@@ -318,7 +318,23 @@ impl Browser {
             overflow[0].as_i64().unwrap_or_default(),
             overflow[1].as_str().unwrap_or_default().to_owned(),
         );
+        // The whole page at a phone's width, not just its first screen: what wraps or stacks
+        // there (rows of buttons, tables, forms) shows in the screenshot.
+        let height = self
+            .driver
+            .execute("return document.documentElement.scrollHeight;", Vec::new())
+            .await
+            .unwrap()
+            .json()
+            .as_u64()
+            .unwrap_or(844)
+            .clamp(844, 4000);
+        self.driver
+            .set_window_rect(0, 0, 390, u32::try_from(height).unwrap_or(844))
+            .await
+            .unwrap();
         self.screenshot(&format!("phone/{name}")).await;
+        self.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
         self.audit(&format!("{name} (phone width)")).await;
         self.driver.set_window_rect(0, 0, 1280, 1100).await.unwrap();
         assert!(
