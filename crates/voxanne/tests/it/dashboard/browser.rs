@@ -322,7 +322,11 @@ impl Browser {
         // there (rows of buttons, tables, forms) shows in the screenshot.
         let height = self
             .driver
-            .execute("return document.documentElement.scrollHeight;", Vec::new())
+            .execute(
+                // The window's frame included: the viewport must hold the whole page.
+                "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;",
+                Vec::new(),
+            )
             .await
             .unwrap()
             .json()
