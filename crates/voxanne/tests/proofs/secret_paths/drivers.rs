@@ -43,6 +43,18 @@ fn created(reply: &Reply, what: &str) -> String {
     reply.json["id"].as_str().unwrap().to_owned()
 }
 
+/// `POST {credential}/verify` through the JSON API.
+async fn verify(http: &mut Captured, key: &str, credential: &str) -> Reply {
+    http.api(
+        Method::POST,
+        &format!("{credential}/verify"),
+        key,
+        Some(&json!({})),
+        none,
+    )
+    .await
+}
+
 /// Opens Google's consent page at the stand-in, allows both scopes, and returns where Google
 /// sends the browser back (our callback).
 async fn consent(http: &reqwest::Client, authorization_url: &str) -> Url {
@@ -130,29 +142,14 @@ pub async fn twilio_paths(
     let one = format!("{CREDENTIALS}/{token_cred}");
     let other = format!("{CREDENTIALS}/{key_cred}");
     for path in [&one, &other] {
-        let verified = http
-            .api(
-                Method::POST,
-                &format!("{path}/verify"),
-                key,
-                Some(&json!({})),
-                none,
-            )
-            .await;
+        let verified = verify(http, key, path).await;
         assert_eq!(verified.json["status"], "verified", "{}", verified.text);
     }
     // Replaced: a wrong token (verification fails), then the right one again; a second API key.
     for token in [&wrong_token, &account.token] {
         let patch = json!({"auth_token": token});
         http.api(Method::PATCH, &one, key, Some(&patch), none).await;
-        http.api(
-            Method::POST,
-            &format!("{one}/verify"),
-            key,
-            Some(&json!({})),
-            none,
-        )
-        .await;
+        verify(http, key, &one).await;
     }
     let patch = json!({"api_key_sid": second_key_sid, "api_key_secret": second_key_secret});
     http.api(Method::PATCH, &other, key, Some(&patch), none)
@@ -372,15 +369,7 @@ pub async fn google_paths(
             .unwrap(),
     );
     let path = format!("{CREDENTIALS}/{id}");
-    let verified = http
-        .api(
-            Method::POST,
-            &format!("{path}/verify"),
-            key,
-            Some(&json!({})),
-            none,
-        )
-        .await;
+    let verified = verify(http, key, &path).await;
     assert_eq!(verified.json["status"], "verified", "{}", verified.text);
     keep_tokens(
         app.store
