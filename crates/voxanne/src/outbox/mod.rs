@@ -68,8 +68,8 @@ impl OutboxError {
 /// The answers of a group commit that failed because the database is unavailable: every job
 /// gets that outage at once. Writing them one by one instead (what a group does when one bad
 /// job failed it) would make the last caller wait out the store's timeouts once per job ahead
-/// of it: far past the 5 s within which every request must be answered. `None` when the error
-/// is no outage. sqlx's errors are not `Clone`: the first job gets the error itself, the others
+/// of it: far past the 5 s within which every request must be answered. The error is handed
+/// back (`Err`) when it is no outage. sqlx's errors are not `Clone`: the first job gets the error itself, the others
 /// its text as an I/O error, which every adapter answers as the database being unavailable.
 pub(super) fn shared_outage<T>(
     err: OutboxError,

@@ -148,45 +148,42 @@ impl Outbox {
         now: i64,
     ) -> Result<Vec<bool>, OutboxError> {
         let mut applied = vec![false; outcomes.len()];
-        let mut one_by_one: Vec<usize> = (0..outcomes.len()).collect();
-        {
-            // Accepted sends, nearly all of them, settle together; see `pg_batch` and
-            // `sqlite_settle`.
-            let (accepted, sends): (Vec<usize>, Vec<AcceptedSend<'_>>) = outcomes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (claim, outcome))| match outcome {
-                    Outcome::Accepted {
+        // Accepted sends, nearly all of them, settle together (set-based: see `pg_batch` and
+        // `sqlite_settle`); the rest one by one.
+        let mut accepted = Vec::new();
+        let mut sends = Vec::new();
+        let mut one_by_one = Vec::new();
+        for (i, (claim, outcome)) in outcomes.iter().enumerate() {
+            match outcome {
+                Outcome::Accepted {
+                    sid,
+                    status,
+                    segments,
+                    adopted,
+                    ..
+                } => {
+                    accepted.push(i);
+                    sends.push(AcceptedSend {
+                        claim,
                         sid,
-                        status,
-                        segments,
-                        adopted,
-                        ..
-                    } => Some((
-                        i,
-                        AcceptedSend {
-                            claim,
-                            sid,
-                            status: *status,
-                            segments: *segments,
-                            adopted: *adopted,
-                        },
-                    )),
-                    _ => None,
-                })
-                .unzip();
-            if !sends.is_empty() {
-                let held = match &self.db {
-                    Db::Postgres(pool) => pg_batch::settle_accepted(pool, &sends, now).await?,
-                    Db::Sqlite(pool) => sqlite_settle::settle_accepted(pool, &sends, now).await?,
-                };
-                for ((&i, send), holds) in accepted.iter().zip(&sends).zip(held) {
-                    if !holds {
-                        warn_stale(send.claim);
-                    }
-                    applied[i] = holds;
+                        status: *status,
+                        segments: *segments,
+                        adopted: *adopted,
+                    });
                 }
-                one_by_one.retain(|i| !accepted.contains(i));
+                _ => one_by_one.push(i),
+            }
+        }
+        if !sends.is_empty() {
+            let held = match &self.db {
+                Db::Postgres(pool) => pg_batch::settle_accepted(pool, &sends, now).await?,
+                Db::Sqlite(pool) => sqlite_settle::settle_accepted(pool, &sends, now).await?,
+            };
+            for ((&i, send), holds) in accepted.iter().zip(&sends).zip(held) {
+                if !holds {
+                    warn_stale(send.claim);
+                }
+                applied[i] = holds;
             }
         }
         if !one_by_one.is_empty() {
